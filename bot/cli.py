@@ -1,0 +1,141 @@
+"""`moai run | check | migrate`: one clear line and a non-zero exit for every startup mistake."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from bot.config import AppConfig, ConfigError, load_config
+from bot.db.setup import close_database, open_database
+from bot.llm.errors import ProviderError
+from bot.llm.registry import ModelClients
+from bot.secrets import Redactor, install_log_redaction
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"moai: {message}", file=sys.stderr)
+    return code
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit to print: the password is masked."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def parse_shards(value: str | None) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("--shard-ids takes numbers like 0,1") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moai", description="Multi-model AI roundtables on Discord.")
+    parser.add_argument("--config", help="path to config.toml (default: $MOAI_CONFIG or ./config.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start the bot")
+    run.add_argument("--shard-ids", type=parse_shards, help="shards this process runs, e.g. 0,1")
+    run.add_argument("--shard-count", type=int, help="total shards across all processes")
+    run.add_argument("--log-level", default=os.environ.get("MOAI_LOG_LEVEL", "INFO"))
+    commands.add_parser("check", help="validate config, database and reach every provider")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        return fail(str(error))
+    if args.command == "run":
+        return run_bot(config, args, os.environ)
+    if args.command == "check":
+        return asyncio.run(check(config, os.environ))
+    return asyncio.run(migrate(config))
+
+
+async def migrate(config: AppConfig) -> int:
+    try:
+        await open_database(config.database.url)
+    except Exception as error:
+        return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
+    await close_database()
+    print(f"database {safe_url(config.database.url)}: migrations applied")
+    return EXIT_OK
+
+
+def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    import discord
+
+    from bot.discord_bot import MoaiBot
+
+    token = environ.get(config.discord.token_env, "").strip()
+    if not token:
+        return fail(f"{config.discord.token_env} is not set: export {config.discord.token_env}=<your bot token> "
+                    "(Discord developer portal > your application > Bot > Reset Token)")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction(Redactor.from_config(config, environ))
+    shard_kwargs: dict[str, object] = {}
+    if args.shard_ids is not None:
+        shard_kwargs = {"shard_ids": args.shard_ids, "shard_count": args.shard_count or len(args.shard_ids)}
+    bot = MoaiBot(config, environ=environ, **shard_kwargs)
+    try:
+        bot.run(token, log_handler=None)
+    except discord.LoginFailure:
+        return fail(f"Discord rejected the token in {config.discord.token_env}; reset it in the developer portal")
+    except discord.PrivilegedIntentsRequired:
+        return fail("message_content_intent = true in config.toml, but the Message Content intent is off in the "
+                    "Discord developer portal (Bot > Privileged Gateway Intents)")
+    return EXIT_OK
+
+
+async def check(config: AppConfig, environ: Mapping[str, str]) -> int:
+    """Print one line per part; exit 1 if any part is broken."""
+    ok = True
+    print(f"ok    config: {len(config.providers)} providers, {len(config.models)} models")
+    try:
+        await open_database(config.database.url)
+        await close_database()
+        print(f"ok    database: {safe_url(config.database.url)} (migrations applied)")
+    except Exception as error:
+        ok = False
+        print(f"FAIL  database: {safe_url(config.database.url)}: {type(error).__name__}: {error}")
+    if not environ.get(config.discord.token_env):
+        print(f"warn  discord: {config.discord.token_env} is not set (needed by `moai run`)")
+    async with aiohttp.ClientSession() as session:
+        clients = ModelClients(config, session, environ=environ, redact=Redactor.from_config(config, environ))
+        results = await asyncio.gather(*(c.list_models() for c in clients.providers.values()),
+                                       return_exceptions=True)
+        for (name, client), result in zip(clients.providers.items(), results, strict=True):
+            if isinstance(result, ProviderError):
+                ok = False
+                print(f"FAIL  provider {name}: {result}")
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            print(f"ok    provider {name}: reachable at {client.config.base_url} ({len(result)} models listed)")
+            missing = [m.alias for m in config.models.values()
+                       if m.provider == name and result and m.model not in result]
+            for alias in missing:
+                print(f"warn  model {alias}: '{config.models[alias].model}' is not in {name}'s model list")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""config.toml: typed, validated once at startup so a mistake stops the bot with one line naming the key."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+CONFIG_ENV = "MOAI_CONFIG"
+ALIAS_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+class ConfigError(Exception):
+    """A broken or missing config; the message is one line that names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderConfig(_Strict):
+    kind: Literal["openai", "anthropic"]
+    base_url: str
+    api_key_env: str = ""
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    max_retry_after: PositiveSeconds = 60.0
+    retry_backoff: float = Field(default=0.5, gt=0, le=60)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("must be the NAME of an environment variable, not the key itself")
+        return value
+
+
+class ModelConfig(_Strict):
+    alias: str = ""
+    provider: str
+    model: str
+    display_name: str = ""
+    avatar_url: str | None = None
+    max_tokens: int = Field(default=1024, ge=1, le=200_000)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    aliases: tuple[str, ...] = ()
+    context_tokens: int = Field(default=16_000, ge=256, le=2_000_000)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.alias
+
+
+class TimeoutsConfig(_Strict):
+    connect: PositiveSeconds = 10.0
+    idle: PositiveSeconds = 60.0
+    total: PositiveSeconds = 300.0
+
+
+class DefaultsConfig(_Strict):
+    models: tuple[str, ...] = ()
+    rounds: int = Field(default=3, ge=1, le=10)
+    max_question_chars: int = Field(default=4000, ge=1, le=6000)
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite://moai.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+
+class DiscordConfig(_Strict):
+    token_env: str = "DISCORD_TOKEN"
+    sync_commands: bool = True
+    dev_guild_ids: tuple[int, ...] = ()
+    edit_interval: float = Field(default=1.0, ge=0.0, le=30.0)
+    message_content_intent: bool = False
+    webhook_name: str = "moai"
+
+
+class AppConfig(_Strict):
+    discord: DiscordConfig = DiscordConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    defaults: DefaultsConfig = DefaultsConfig()
+    providers: dict[str, ProviderConfig] = {}
+    models: dict[str, ModelConfig] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_aliases(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("models"), dict):
+            data = dict(data)
+            data["models"] = {
+                key: ({"alias": key, **value} if isinstance(value, dict) else value)
+                for key, value in data["models"].items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> AppConfig:
+        seen: dict[str, str] = {}
+        for key, model in self.models.items():
+            if not ALIAS_RE.match(key):
+                raise _KeyError(f"models.{key}", "alias must be lowercase letters, digits, - _ . (max 32)")
+            if model.provider not in self.providers:
+                raise _KeyError(f"models.{key}.provider", f"unknown provider '{model.provider}'")
+            for name in (key, *model.aliases):
+                name = name.lower()
+                if name in seen and seen[name] != key:
+                    raise _KeyError(f"models.{key}.aliases", f"'{name}' is already used by '{seen[name]}'")
+                seen[name] = key
+        for alias in self.defaults.models:
+            if alias not in self.models:
+                raise _KeyError("defaults.models", f"unknown model '{alias}'")
+        return self
+
+    def resolve_model(self, name: str) -> ModelConfig | None:
+        """Find a model by alias or extra alias, case-insensitively ('@Claude' works too)."""
+        wanted = name.strip().lstrip("@").lower()
+        for model in self.models.values():
+            if wanted == model.alias or wanted in (a.lower() for a in model.aliases):
+                return model
+        return None
+
+    def default_models(self) -> list[ModelConfig]:
+        aliases = self.defaults.models or tuple(self.models)
+        return [self.models[a] for a in aliases]
+
+
+class _KeyError(ValueError):
+    """Raised inside validators to name the exact key at fault."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    ctx_error = first.get("ctx", {}).get("error")
+    if isinstance(ctx_error, _KeyError):
+        return str(ctx_error)
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{location}: {message}" if location else message
+
+
+def parse_config(data: Mapping[str, object], source: str = "config.toml") -> AppConfig:
+    try:
+        return AppConfig.model_validate(dict(data))
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_describe(error)}") from None
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Read the config file named by the argument, $MOAI_CONFIG, or ./config.toml."""
+    config_path = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    try:
+        raw = config_path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{config_path}: cannot read config file ({error.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_path}: not valid TOML ({error})") from None
+    return parse_config(data, source=str(config_path))

@@ -1,0 +1,1 @@
+"""Tortoise ORM models and database lifecycle (SQLite by default, PostgreSQL for several processes)."""

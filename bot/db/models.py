@@ -1,0 +1,144 @@
+"""What moai stores: guilds, project panels, discussions, their rounds and every message."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class DiscussionMode(StrEnum):
+    ASK = "ask"
+    OPEN = "open"
+    DISCUSS = "discuss"
+
+
+class DiscussionStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class RoundKind(StrEnum):
+    OPEN = "open"
+    DISCUSS = "discuss"
+    MENTION = "mention"
+    CONSENSUS = "consensus"
+
+
+class RoundStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class AuthorKind(StrEnum):
+    USER = "user"
+    MODEL = "model"
+    SYSTEM = "system"
+
+
+class MessageStatus(StrEnum):
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class Guild(Model):
+    id = fields.IntField(primary_key=True)
+    discord_id = fields.BigIntField(unique=True)
+    name = fields.CharField(max_length=100, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "guild"
+
+
+class Project(Model):
+    """A named panel of models with a topic and system prompt that discussions run under."""
+
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="projects", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=64)
+    models = fields.JSONField(default=list)
+    topic = fields.TextField(default="")
+    system_prompt = fields.TextField(default="")
+    default_rounds = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "project"
+        unique_together = (("guild", "name"),)
+
+
+class Discussion(Model):
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyNullableRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="discussions", null=True, on_delete=fields.CASCADE
+    )
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "moai.Project", related_name="discussions", null=True, on_delete=fields.SET_NULL
+    )
+    channel_id = fields.BigIntField(null=True)
+    thread_id = fields.BigIntField(null=True, unique=True)
+    mode = fields.CharEnumField(DiscussionMode, max_length=16)
+    status = fields.CharEnumField(DiscussionStatus, max_length=16, default=DiscussionStatus.RUNNING)
+    question = fields.TextField()
+    models = fields.JSONField(default=list)
+    rounds_planned = fields.IntField(default=1)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "discussion"
+
+
+class Round(Model):
+    id = fields.IntField(primary_key=True)
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="rounds", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    kind = fields.CharEnumField(RoundKind, max_length=16)
+    status = fields.CharEnumField(RoundStatus, max_length=16, default=RoundStatus.RUNNING)
+    started_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "round"
+        unique_together = (("discussion", "number"),)
+
+
+class Message(Model):
+    id = fields.IntField(primary_key=True)
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="messages", on_delete=fields.CASCADE
+    )
+    round: fields.ForeignKeyNullableRelation[Round] = fields.ForeignKeyField(
+        "moai.Round", related_name="messages", null=True, on_delete=fields.CASCADE
+    )
+    author_kind = fields.CharEnumField(AuthorKind, max_length=8)
+    author_name = fields.CharField(max_length=100, default="")
+    author_id = fields.BigIntField(null=True)
+    model_alias = fields.CharField(max_length=32, null=True)
+    content = fields.TextField(default="")
+    status = fields.CharEnumField(MessageStatus, max_length=16, default=MessageStatus.COMPLETE)
+    error = fields.CharField(max_length=300, null=True)
+    input_tokens = fields.IntField(null=True)
+    output_tokens = fields.IntField(null=True)
+    latency_ms = fields.IntField(null=True)
+    first_token_ms = fields.IntField(null=True)
+    discord_message_ids = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "message"

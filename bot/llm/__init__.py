@@ -1,0 +1,1 @@
+"""Clients for OpenAI-compatible and Anthropic chat APIs over one shared aiohttp session."""

@@ -1,0 +1,104 @@
+"""Anthropic Messages API (native), streaming and not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.llm.client import ProviderClient, usage_or_empty
+from bot.llm.sse import iter_sse
+from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta, Usage
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> tuple[str, list[dict[str, str]]]:
+    """System text goes top-level; turns must alternate and start with the user, so merge neighbours."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if turns and turns[-1]["role"] == message.role:
+            turns[-1]["content"] += "\n\n" + message.content
+        else:
+            turns.append({"role": message.role, "content": message.content})
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": "(The discussion so far follows.)"})
+    return system, turns
+
+
+class AnthropicClient(ProviderClient):
+    def _url(self) -> str:
+        return f"{self.config.base_url}/v1/messages"
+
+    def _models_url(self) -> str:
+        return f"{self.config.base_url}/v1/models"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "anthropic-version": ANTHROPIC_VERSION}
+        if self._api_key:
+            headers["x-api-key"] = self._api_key
+        return headers
+
+    def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
+        system, turns = to_anthropic_messages(request.messages)
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": turns,
+            "max_tokens": request.max_tokens,
+            "temperature": min(request.temperature, 1.0),
+            "stream": stream,
+        }
+        if system:
+            body["system"] = system
+        return body
+
+    @staticmethod
+    def _error_message(data: Any) -> str:
+        error = data["error"]
+        return str(error.get("message") or error.get("type") or error) if isinstance(error, Mapping) else str(error)
+
+    def _parse_completion(self, data: Mapping[str, Any]) -> Completion:
+        if data.get("type") == "error":
+            raise self.stream_error(self._error_message(data))
+        blocks = data.get("content")
+        if not isinstance(blocks, list):
+            raise self.stream_error("response has no content")
+        text = "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text")
+        usage = data.get("usage") or {}
+        return Completion(text=text, usage=usage_or_empty(usage.get("input_tokens"), usage.get("output_tokens")),
+                          stop_reason=data.get("stop_reason"))
+
+    async def _parse_stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
+        usage = Usage()
+        stop_reason: str | None = None
+        async for event in iter_sse(response.content):
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                raise self.stream_error("malformed stream data") from None
+            kind = data.get("type", event.event) if isinstance(data, dict) else None
+            if kind == "error":
+                raise self.stream_error(self._error_message(data))
+            if kind == "message_start":
+                start_usage = (data.get("message") or {}).get("usage") or {}
+                usage = usage_or_empty(start_usage.get("input_tokens"), start_usage.get("output_tokens"))
+            elif kind == "content_block_delta":
+                delta = data.get("delta") or {}
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    yield TextDelta(delta["text"])
+            elif kind == "message_delta":
+                stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
+                output = (data.get("usage") or {}).get("output_tokens")
+                if isinstance(output, int):
+                    usage.output_tokens = output
+            elif kind == "message_stop":
+                yield StreamEnd(usage, stop_reason)
+                return
+            elif kind is None:
+                raise self.stream_error("malformed stream data")
+        raise self.stream_error("stream ended before the answer was complete")

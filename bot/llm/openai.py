@@ -1,0 +1,85 @@
+"""OpenAI-compatible Chat Completions (OpenAI, OpenRouter, Ollama, vLLM, ...)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.llm.client import ProviderClient, usage_or_empty
+from bot.llm.sse import iter_sse
+from bot.llm.types import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta, Usage
+
+
+class OpenAIClient(ProviderClient):
+    def _url(self) -> str:
+        return f"{self.config.base_url}/chat/completions"
+
+    def _models_url(self) -> str:
+        return f"{self.config.base_url}/models"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    @staticmethod
+    def _error_message(data: Any) -> str:
+        error = data["error"]
+        return str(error.get("message") or error) if isinstance(error, Mapping) else str(error)
+
+    @staticmethod
+    def _usage(data: Mapping[str, Any]) -> Usage:
+        usage = data.get("usage") or {}
+        return usage_or_empty(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+
+    def _parse_completion(self, data: Mapping[str, Any]) -> Completion:
+        if "error" in data:
+            raise self.stream_error(self._error_message(data))
+        try:
+            choice = data["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise self.stream_error("response has no choices") from None
+        return Completion(text=text, usage=self._usage(data), stop_reason=choice.get("finish_reason"))
+
+    async def _parse_stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
+        usage = Usage()
+        stop_reason: str | None = None
+        async for event in iter_sse(response.content):
+            if event.data.strip() == "[DONE]":
+                yield StreamEnd(usage, stop_reason)
+                return
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                raise self.stream_error("malformed stream data") from None
+            if not isinstance(data, dict):
+                raise self.stream_error("malformed stream data")
+            if "error" in data:  # OpenRouter reports failures after a 200 this way
+                raise self.stream_error(self._error_message(data))
+            if data.get("usage"):
+                usage = self._usage(data)
+            for choice in data.get("choices") or ():
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    yield TextDelta(text)
+                stop_reason = choice.get("finish_reason") or stop_reason
+        if stop_reason is None:
+            raise self.stream_error("stream ended before the answer was complete")
+        yield StreamEnd(usage, stop_reason)

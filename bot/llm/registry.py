@@ -1,0 +1,43 @@
+"""Builds one client per configured provider on the bot's shared HTTP session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+
+import aiohttp
+
+from bot.config import AppConfig, ModelConfig
+from bot.llm.anthropic import AnthropicClient
+from bot.llm.client import ProviderClient
+from bot.llm.openai import OpenAIClient
+from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEvent
+
+CLIENT_KINDS: dict[str, type[ProviderClient]] = {"openai": OpenAIClient, "anthropic": AnthropicClient}
+
+
+class ModelClients:
+    """Looks up the provider behind a model alias and sends it requests with the model's settings."""
+
+    def __init__(self, config: AppConfig, session: aiohttp.ClientSession,
+                 environ: Mapping[str, str] | None = None,
+                 redact: Callable[[str], str] = lambda text: text) -> None:
+        env = os.environ if environ is None else environ
+        self.config = config
+        self.providers: dict[str, ProviderClient] = {
+            name: CLIENT_KINDS[provider.kind](
+                name, provider, session, config.defaults.timeouts,
+                api_key=env.get(provider.api_key_env) if provider.api_key_env else None, redact=redact,
+            )
+            for name, provider in config.providers.items()
+        }
+
+    def request_for(self, model: ModelConfig, messages: list[ChatMessage]) -> ChatRequest:
+        return ChatRequest(model=model.model, messages=tuple(messages),
+                           max_tokens=model.max_tokens, temperature=model.temperature)
+
+    def stream(self, model: ModelConfig, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
+        return self.providers[model.provider].stream(self.request_for(model, messages))
+
+    async def complete(self, model: ModelConfig, messages: list[ChatMessage]) -> Completion:
+        return await self.providers[model.provider].complete(self.request_for(model, messages))

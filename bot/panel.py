@@ -1,0 +1,79 @@
+"""Turning what a user typed (question, model list, project) into a validated panel, or a clear error."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.config import AppConfig, ModelConfig
+from bot.db.models import Project
+from bot.errors import UserError
+
+MODEL_SEPARATORS = re.compile(r"[,\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    models: list[ModelConfig]
+    project: Project | None = None
+
+
+def clean_question(text: str, config: AppConfig) -> str:
+    question = text.strip()
+    if not question:
+        raise UserError("The question is empty.")
+    limit = config.defaults.max_question_chars
+    if len(question) > limit:
+        raise UserError(f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+                        "Shorten it and try again.")
+    return question
+
+
+def parse_models(config: AppConfig, text: str) -> list[ModelConfig]:
+    names = [name for name in MODEL_SEPARATORS.split(text) if name]
+    models: list[ModelConfig] = []
+    unknown: list[str] = []
+    for name in names:
+        model = config.resolve_model(name)
+        if model is None:
+            unknown.append(name)
+        elif model not in models:
+            models.append(model)
+    if unknown:
+        raise UserError(f"Unknown model{'s' if len(unknown) > 1 else ''}: {', '.join(f'`{n[:40]}`' for n in unknown)}. "
+                        f"Available: {available(config)}.")
+    return models
+
+
+def available(config: AppConfig) -> str:
+    return ", ".join(f"`{alias}`" for alias in config.models) or "none"
+
+
+def require_models(config: AppConfig) -> None:
+    if not config.models:
+        raise UserError("No models are configured. Add [models.<alias>] entries to config.toml and restart.")
+
+
+async def resolve_panel(config: AppConfig, guild_id: int | None, models_text: str | None,
+                        project_name: str | None) -> Panel:
+    """Explicit models win, then the project's panel, then the configured defaults."""
+    require_models(config)
+    project = None
+    if project_name:
+        project = await Project.get_or_none(guild__discord_id=guild_id, name=project_name.strip())
+        if project is None:
+            raise UserError(f"No project named `{project_name[:64]}` in this server.")
+    if models_text and models_text.strip():
+        models = parse_models(config, models_text)
+    elif project is not None and project.models:
+        models = parse_models(config, " ".join(project.models))
+    else:
+        models = config.default_models()
+    if not models:
+        raise UserError(f"Name at least one model. Available: {available(config)}.")
+    return Panel(models, project)
+
+
+def thread_title(question: str, limit: int = 90) -> str:
+    first_line = " ".join(question.split())
+    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"

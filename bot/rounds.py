@@ -1,0 +1,213 @@
+"""Runs one round: every model of a panel at once, each isolated from the others, stored as it goes.
+
+Discord-free so the bot and the console share it. Listeners get events synchronously from the model
+tasks; they must be quick (buffer and return), which keeps a slow display from slowing a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from tortoise.functions import Max
+from tortoise.timezone import now
+
+from bot.config import ModelConfig
+from bot.db.models import (
+    AuthorKind,
+    Discussion,
+    Message,
+    MessageStatus,
+    Round,
+    RoundKind,
+    RoundStatus,
+)
+from bot.llm.errors import ProviderError
+from bot.llm.registry import ModelClients
+from bot.llm.types import ChatMessage, StreamEnd, TextDelta, Usage
+
+log = logging.getLogger(__name__)
+
+STOPPED_REASON = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStarted:
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDelta:
+    alias: str
+    text: str  # everything so far, not just the new piece
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFinished:
+    alias: str
+    text: str
+    usage: Usage
+    latency_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFailed:
+    alias: str
+    text: str  # what had arrived before the failure; kept and shown
+    reason: str
+    latency_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStopped:
+    alias: str
+    text: str
+
+
+RoundEvent = ModelStarted | ModelDelta | ModelFinished | ModelFailed | ModelStopped
+Listener = Callable[[RoundEvent], None]
+MessagesFor = Callable[[ModelConfig], list[ChatMessage]]
+
+
+@dataclass(slots=True)
+class Answer:
+    model: ModelConfig
+    row: Message
+    text: str = ""
+    status: MessageStatus = MessageStatus.STREAMING
+    error: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: int | None = None
+    first_token_ms: int | None = None
+
+
+@dataclass(slots=True)
+class RoundResult:
+    round: Round
+    answers: list[Answer]
+
+    @property
+    def failed(self) -> list[Answer]:
+        return [a for a in self.answers if a.status is MessageStatus.FAILED]
+
+
+@dataclass(slots=True)
+class RunnerStats:
+    """Counters for benchmarks and tests: proves the DB is not written per token."""
+
+    db_writes: int = 0
+    deltas: int = 0
+
+
+class RoundRunner:
+    def __init__(self, clients: ModelClients, *, checkpoint_interval: float = 2.0) -> None:
+        self.clients = clients
+        self.checkpoint_interval = checkpoint_interval
+        self.stats = RunnerStats()
+
+    async def start_round(self, discussion: Discussion, kind: RoundKind,
+                          panel: Sequence[ModelConfig]) -> tuple[Round, list[Answer]]:
+        last = await Round.filter(discussion=discussion).annotate(n=Max("number")).values_list("n", flat=True)
+        number = (last[0] or 0) + 1 if last else 1
+        round_ = await Round.create(discussion=discussion, number=number, kind=kind)
+        answers = []
+        for model in panel:
+            row = await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.MODEL,
+                                       author_name=model.name, model_alias=model.alias,
+                                       status=MessageStatus.STREAMING)
+            answers.append(Answer(model, row))
+        self.stats.db_writes += 1 + len(answers)
+        return round_, answers
+
+    async def run(self, discussion: Discussion, kind: RoundKind, panel: Sequence[ModelConfig],
+                  messages_for: MessagesFor, listener: Listener = lambda event: None) -> RoundResult:
+        round_, answers = await self.start_round(discussion, kind, panel)
+        return await self.play(round_, answers, messages_for, listener)
+
+    async def play(self, round_: Round, answers: list[Answer], messages_for: MessagesFor,
+                   listener: Listener = lambda event: None) -> RoundResult:
+        """All models concurrently; one failing or slow model never blocks or hides the others.
+
+        Cancelling the calling task stops every model, keeps their partial text (status cancelled)
+        and marks the round cancelled before CancelledError propagates.
+        """
+        tasks = [asyncio.create_task(self._answer(a, messages_for(a.model), listener),
+                                     name=f"moai-model-{a.model.alias}") for a in answers]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._close_round(round_, RoundStatus.CANCELLED)
+            raise
+        await self._close_round(round_, RoundStatus.COMPLETED)
+        return RoundResult(round_, answers)
+
+    async def _close_round(self, round_: Round, status: RoundStatus) -> None:
+        round_.status = status
+        round_.finished_at = now()
+        await round_.save(update_fields=["status", "finished_at"])
+        self.stats.db_writes += 1
+
+    async def _answer(self, answer: Answer, messages: list[ChatMessage], listener: Listener) -> None:
+        alias = answer.model.alias
+        started = time.monotonic()
+        last_checkpoint = started
+        listener(ModelStarted(alias))
+        try:
+            async with aclosing(self.clients.stream(answer.model, messages)) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        if answer.first_token_ms is None:
+                            answer.first_token_ms = _ms_since(started)
+                        answer.text += event.text
+                        self.stats.deltas += 1
+                        listener(ModelDelta(alias, answer.text))
+                        if time.monotonic() - last_checkpoint >= self.checkpoint_interval:
+                            last_checkpoint = time.monotonic()
+                            await self._checkpoint(answer)
+                    elif isinstance(event, StreamEnd):
+                        answer.usage = event.usage
+            answer.status = MessageStatus.COMPLETE
+        except ProviderError as error:
+            answer.status, answer.error = MessageStatus.FAILED, str(error)
+        except asyncio.CancelledError:
+            answer.status, answer.error = MessageStatus.CANCELLED, STOPPED_REASON
+        except Exception as error:  # a bug must not take the other models down with it
+            log.exception("model task %s crashed", alias)
+            answer.status, answer.error = MessageStatus.FAILED, f"internal error ({type(error).__name__})"
+        answer.latency_ms = _ms_since(started)
+        await self._save(answer)
+        if answer.status is MessageStatus.COMPLETE:
+            listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms))
+        elif answer.status is MessageStatus.CANCELLED:
+            listener(ModelStopped(alias, answer.text))
+        else:
+            listener(ModelFailed(alias, answer.text, answer.error or "", answer.latency_ms))
+
+    async def _checkpoint(self, answer: Answer) -> None:
+        """Keep what was shown if the process dies mid-answer; cheap, and at most once per interval."""
+        await Message.filter(id=answer.row.id).update(content=answer.text)
+        self.stats.db_writes += 1
+
+    async def _save(self, answer: Answer) -> None:
+        row = answer.row
+        row.content = answer.text
+        row.status = answer.status
+        row.error = answer.error[:300] if answer.error else None
+        row.input_tokens = answer.usage.input_tokens
+        row.output_tokens = answer.usage.output_tokens
+        row.latency_ms = answer.latency_ms
+        row.first_token_ms = answer.first_token_ms
+        await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
+                                      "latency_ms", "first_token_ms", "updated_at"])
+        self.stats.db_writes += 1
+
+
+def _ms_since(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)

@@ -1,0 +1,53 @@
+"""Secrets come only from the environment; this keeps them out of logs, errors, exports and the DB."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+
+from bot.config import AppConfig
+
+MASK = "[redacted]"
+MIN_SECRET_LENGTH = 6
+
+
+class Redactor:
+    """Replaces every known secret value in a text. Cheap enough to run on every error and log line."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+    @classmethod
+    def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None) -> Redactor:
+        env = os.environ if environ is None else environ
+        names = {config.discord.token_env} | {p.api_key_env for p in config.providers.values() if p.api_key_env}
+        return cls(env[name] for name in names if env.get(name))
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+class RedactingFilter(logging.Filter):
+    """Attached to every handler so no record (message, args or traceback) can carry a secret out."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def install_log_redaction(redact: Redactor) -> None:
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.addFilter(RedactingFilter(redact))

@@ -1,0 +1,1 @@
+"""Discord-facing code: one cog per file, each with `async def setup(bot)`."""

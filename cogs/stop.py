@@ -1,0 +1,37 @@
+"""/stop: cancel the round running in this thread; partial answers are kept and marked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from cogs.utils.live import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+
+class Stop(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="stop", description="Stop the models answering in this discussion thread")
+    @app_commands.guild_only()
+    async def stop(self, interaction: discord.Interaction) -> None:
+        channel_id = interaction.channel_id or 0
+        orchestrator = self.bot.orchestrator
+        if not orchestrator.is_running(channel_id):
+            raise UserError("Nothing is running in this channel. Use /stop inside a discussion thread "
+                            "while the models are answering.")
+        await interaction.response.defer(thinking=True)
+        await orchestrator.stop(channel_id)
+        await interaction.followup.send(f"⏹️ Stopped by {interaction.user.display_name}. "
+                                        "Partial answers are kept.", allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: MoaiBot) -> None:
+    await bot.add_cog(Stop(bot))

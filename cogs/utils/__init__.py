@@ -1,0 +1,1 @@
+"""Helpers shared by the cogs (Discord display, webhooks, checks, autocomplete)."""

@@ -1,0 +1,186 @@
+"""Streaming answers into Discord: coalesced edits, paced per channel, split past 2000 characters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import discord
+
+from bot.text import DISCORD_LIMIT, split_message
+
+log = logging.getLogger(__name__)
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class Poster(Protocol):
+    """Where one model's answer appears: a webhook message, a bot embed, or an interaction response."""
+
+    limit: int
+
+    async def send(self, content: str) -> int: ...
+
+    async def edit(self, message_id: int, content: str) -> None: ...
+
+
+@dataclass
+class SchedulerStats:
+    creates: int = 0
+    edits: int = 0
+
+
+class EditScheduler:
+    """One worker per channel applies pending updates round-robin, one Discord call per `interval`.
+
+    Updates coalesce: however many tokens arrive, a message is edited at most once per turn, so the
+    number of Discord calls depends on time, not on tokens, and a busy thread stays under rate limits.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.stats = SchedulerStats()
+        self._pending: OrderedDict[int, LiveMessage] = OrderedDict()
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._worker: asyncio.Task[None] | None = None
+
+    def request(self, live: LiveMessage) -> None:
+        self._pending.setdefault(id(live), live)
+        self._idle.clear()
+        self._wakeup.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="moai-edit-scheduler")
+
+    async def drain(self) -> None:
+        """Wait until every requested update has reached Discord."""
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._idle.set()
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=30)
+                except TimeoutError:
+                    return
+                continue
+            _, live = self._pending.popitem(last=False)
+            calls = await live.flush(self.stats)
+            if calls and self.interval:
+                await asyncio.sleep(self.interval * calls)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+
+
+class LiveMessage:
+    """One model's answer as Discord messages, edited as text arrives; earlier chunks stay put."""
+
+    def __init__(self, poster: Poster, scheduler: EditScheduler, header: str = "") -> None:
+        self.poster = poster
+        self.scheduler = scheduler
+        self.header = header
+        self.text = ""
+        self.message_ids: list[int] = []
+        self._shown: list[str] = []
+        self.failed_to_show = False
+
+    def update(self, text: str) -> None:
+        self.text = text
+        self.scheduler.request(self)
+
+    def chunks(self) -> list[str]:
+        if not self.text:
+            return []
+        return split_message(self.header + self.text, limit=self.poster.limit)
+
+    async def flush(self, stats: SchedulerStats) -> int:
+        """Bring Discord up to date; returns the number of calls made."""
+        calls = 0
+        try:
+            for index, chunk in enumerate(self.chunks()):
+                if index == len(self._shown):
+                    self.message_ids.append(await self.poster.send(chunk))
+                    self._shown.append(chunk)
+                    stats.creates += 1
+                    calls += 1
+                elif self._shown[index] != chunk:
+                    await self.poster.edit(self.message_ids[index], chunk)
+                    self._shown[index] = chunk
+                    stats.edits += 1
+                    calls += 1
+        except discord.HTTPException as error:
+            # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
+            self.failed_to_show = True
+            log.warning("could not update a message: %s %s", error.status, error.code)
+        return calls
+
+
+class WebhookPoster:
+    """The model speaks under its own name and avatar through the channel's one webhook."""
+
+    limit = DISCORD_LIMIT
+
+    def __init__(self, webhook: discord.Webhook, thread: discord.abc.Snowflake, username: str,
+                 avatar_url: str | None) -> None:
+        self.webhook, self.thread, self.username, self.avatar_url = webhook, thread, username, avatar_url
+
+    async def send(self, content: str) -> int:
+        message = await self.webhook.send(content, username=self.username[:80], avatar_url=self.avatar_url,
+                                          thread=self.thread, wait=True, allowed_mentions=NO_MENTIONS)
+        return message.id
+
+    async def edit(self, message_id: int, content: str) -> None:
+        await self.webhook.edit_message(message_id, content=content, thread=self.thread,
+                                        allowed_mentions=NO_MENTIONS)
+
+
+class EmbedPoster:
+    """Fallback without Manage Webhooks: the bot posts, the model's name and avatar go in the embed."""
+
+    limit = 4000
+
+    def __init__(self, channel: discord.abc.Messageable, name: str, avatar_url: str | None) -> None:
+        self.channel, self.name, self.avatar_url = channel, name, avatar_url
+        self._messages: dict[int, discord.Message] = {}
+
+    def _embed(self, content: str) -> discord.Embed:
+        return discord.Embed(description=content).set_author(name=self.name, icon_url=self.avatar_url)
+
+    async def send(self, content: str) -> int:
+        message = await self.channel.send(embed=self._embed(content), allowed_mentions=NO_MENTIONS)
+        self._messages[message.id] = message
+        return message.id
+
+    async def edit(self, message_id: int, content: str) -> None:
+        await self._messages[message_id].edit(embed=self._embed(content), allowed_mentions=NO_MENTIONS)
+
+
+class InteractionPoster:
+    """/ask answers in place: the deferred response first, follow-ups for the overflow."""
+
+    limit = DISCORD_LIMIT
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self._original_id: int | None = None
+
+    async def send(self, content: str) -> int:
+        if self._original_id is None:
+            message = await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
+            self._original_id = message.id
+            return message.id
+        followup = await self.interaction.followup.send(content, wait=True, allowed_mentions=NO_MENTIONS)
+        return followup.id
+
+    async def edit(self, message_id: int, content: str) -> None:
+        if message_id == self._original_id:
+            await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
+        else:
+            await self.interaction.followup.edit_message(message_id, content=content, allowed_mentions=NO_MENTIONS)

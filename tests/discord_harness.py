@@ -1,0 +1,373 @@
+"""dpytest, extended with what it lacks: slash commands through the real command tree, threads, webhooks.
+
+Everything Discord would answer over HTTP is answered here in-process: dpytest's FakeHttp for channel
+messages, plus a recording webhook adapter for interaction responses, follow-ups and webhook messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import discord.ext.test as dpytest
+from discord.ext.test import backend as back
+from discord.ext.test import runner
+from discord.webhook import async_ as webhook_async
+
+from bot.config import AppConfig
+from bot.discord_bot import MoaiBot
+
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, send_messages_in_threads=True, create_public_threads=True,
+    manage_webhooks=True, embed_links=True, attach_files=True, read_message_history=True,
+)
+_ids = itertools.count(int(time.time() * 1000) << 22)
+
+
+def snowflake() -> int:
+    return next(_ids)
+
+
+@dataclass
+class SentMessage:
+    """A message the bot made through a webhook or an interaction, with every version of its content."""
+
+    id: int
+    channel_id: int
+    kind: str  # "webhook" | "response" | "followup"
+    content: str | None
+    username: str | None = None
+    avatar_url: str | None = None
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    history: list[str | None] = field(default_factory=list)
+    allowed_mentions: list[dict[str, Any] | None] = field(default_factory=list)
+
+    @property
+    def edits(self) -> int:
+        return len(self.history) - 1
+
+
+@dataclass
+class InteractionCall:
+    """What one slash command produced: its response (if any), follow-ups and errors."""
+
+    id: int
+    token: str
+    response_type: int | None = None
+    response: SentMessage | None = None
+    followups: list[SentMessage] = field(default_factory=list)
+
+    @property
+    def ephemeral_texts(self) -> list[str]:
+        messages = [m for m in [self.response, *self.followups] if m is not None and m.ephemeral]
+        return [m.content or "" for m in messages]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.content or "" for m in [self.response, *self.followups] if m is not None]
+
+
+class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
+    """Answers every webhook/interaction route discord.py calls, and keeps what was sent."""
+
+    def __init__(self, bot_user_id: int) -> None:
+        super().__init__()
+        self.bot_user_id = bot_user_id
+        self.messages: dict[int, SentMessage] = {}
+        self.calls: dict[str, InteractionCall] = {}
+        self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.fail_webhook_sends: int | None = None  # HTTP status to answer webhook sends with
+
+    def _message_dict(self, message: SentMessage) -> dict[str, Any]:
+        return {
+            "id": str(message.id), "channel_id": str(message.channel_id), "type": 0,
+            "content": message.content or "", "embeds": message.embeds, "attachments": [], "mentions": [],
+            "mention_roles": [], "pinned": False, "mention_everyone": False, "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(), "edited_timestamp": None,
+            "flags": 64 if message.ephemeral else 0,
+            "author": {"id": str(self.bot_user_id), "username": message.username or "FakeApp",
+                       "discriminator": "0000", "avatar": None, "bot": True},
+            "webhook_id": str(self.bot_user_id),
+        }
+
+    def _record(self, message: SentMessage, payload: dict[str, Any]) -> SentMessage:
+        if "content" in payload:
+            message.content = payload["content"]
+        if "embeds" in payload:
+            message.embeds = payload["embeds"] or []
+        message.history.append(message.content if message.content else _embed_text(message.embeds))
+        message.allowed_mentions.append(payload.get("allowed_mentions"))
+        self.messages[message.id] = message
+        return message
+
+    async def request(self, route: Any, session: Any = None, *, payload: dict[str, Any] | None = None,
+                      multipart: list[dict[str, Any]] | None = None, params: dict[str, Any] | None = None,
+                      **_: Any) -> Any:
+        if payload is None and multipart:
+            payload = _json_part(multipart)
+        payload = payload or {}
+        path = route.path
+        self.requests.append((route.method, path, payload))
+        hook_id, token = str(route.webhook_id), route.webhook_token
+        ephemeral = bool(payload.get("flags", 0) & 64)
+
+        if path.endswith("/callback"):
+            call = self.calls.setdefault(token, InteractionCall(int(hook_id), token))
+            call.response_type = payload["type"]
+            data = payload.get("data") or {}
+            if payload["type"] in (4, 5):  # message, or deferred "thinking"
+                message = SentMessage(snowflake(), self._channel_of(token), "response", None,
+                                      ephemeral=bool(data.get("flags", 0) & 64))
+                call.response = self._record(message, data)
+                return {"interaction": {"id": hook_id, "type": 2, "response_message_id": str(message.id),
+                                        "response_message_loading": payload["type"] == 5,
+                                        "response_message_ephemeral": message.ephemeral},
+                        "resource": {"type": payload["type"], "message": self._message_dict(message)}}
+            return {"interaction": {"id": hook_id, "type": 2}}
+
+        if route.method == "POST":  # webhook execute: our channel webhook or an interaction follow-up
+            if token in self.calls:
+                message = SentMessage(snowflake(), self._channel_of(token), "followup", None, ephemeral=ephemeral)
+                self.calls[token].followups.append(message)
+            else:
+                if self.fail_webhook_sends is not None:
+                    raise discord.HTTPException(_FakeResponse(self.fail_webhook_sends), "webhook send failed")
+                channel_id = int((params or {}).get("thread_id") or 0)
+                message = SentMessage(snowflake(), channel_id, "webhook", None, username=payload.get("username"),
+                                      avatar_url=payload.get("avatar_url"))
+            return self._message_dict(self._record(message, payload))
+
+        if route.method == "PATCH":
+            message_id = path.rsplit("/", 1)[-1]
+            if message_id == "{message_id}":
+                message_id = str(route.message_id) if hasattr(route, "message_id") else message_id
+            target = self._resolve(token, message_id, route)
+            return self._message_dict(self._record(target, payload))
+
+        if route.method == "GET":
+            return self._message_dict(self._resolve(token, "@original", route))
+        return None
+
+    def _resolve(self, token: str, message_id: str, route: Any) -> SentMessage:
+        url_id = route.url.rsplit("/", 1)[-1].split("?")[0]
+        if url_id == "@original":
+            response = self.calls[token].response
+            assert response is not None, "edit_original_response before any response"
+            return response
+        return self.messages[int(url_id)]
+
+    def _channel_of(self, token: str) -> int:
+        return self.channel_by_token.get(token, 0)
+
+    channel_by_token: dict[str, int] = {}
+
+
+class _FakeResponse:
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.reason = "fake"
+
+
+def _json_part(multipart: list[dict[str, Any]]) -> dict[str, Any]:
+    import json
+
+    for part in multipart:
+        if part.get("name") == "payload_json":
+            return json.loads(part["value"])
+    return {}
+
+
+def _embed_text(embeds: list[dict[str, Any]]) -> str | None:
+    return "\n".join(e.get("description", "") for e in embeds) if embeds else None
+
+
+class DiscordHarness:
+    """A configured MoaiBot inside dpytest with one guild, one text channel and one member."""
+
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+        self.adapter: RecordingWebhookAdapter
+        self.guild: discord.Guild
+        self.channel: discord.TextChannel
+        self.member: discord.Member
+        self.bot_role: discord.Role
+        self.threads: list[discord.Thread] = []
+        self.errors: list[BaseException] = []
+        self._token_reset: Any = None
+
+    # --- setup --------------------------------------------------------------------------
+    async def start(self) -> DiscordHarness:
+        await self.bot._async_setup_hook()
+        back.configure(self.bot)
+        state = back.get_state()
+        await self.bot.setup_hook()
+        state._command_tree = self.bot.tree
+        self._patch_http()
+        # Real gateways always cache the bot's own member (GUILD_CREATE); dpytest adds members one by one,
+        # which discord.py only caches with the privileged members intent that moai does not ask for.
+        state.member_cache_flags = discord.MemberCacheFlags.all()
+        self.guild = back.make_guild("Moai Test Guild")
+        self.channel = back.make_text_channel("roundtable", self.guild)
+        user = back.make_user("alice", "0001")
+        self.member = back.make_member(user, self.guild, nick="Alice")
+        self.bot_role = back.make_role("moai", self.guild, permissions=BOT_PERMISSIONS.value)
+        back.make_member(state.user, self.guild, nick="moai", roles=[self.bot_role])
+        runner._cur_config = runner.RunnerConfig(self.bot, [self.guild], [self.channel], [self.member])
+        self.adapter = RecordingWebhookAdapter(state.user.id)
+        self._token_reset = webhook_async.async_context.set(self.adapter)
+        self._wrap_error_handler()
+        return self
+
+    def set_bot_permissions(self, permissions: discord.Permissions) -> None:
+        back.update_role(self.bot_role, permissions=permissions.value)
+
+    def _wrap_error_handler(self) -> None:
+        original = self.bot.tree.on_error
+
+        async def record(interaction: discord.Interaction, error: discord.app_commands.AppCommandError) -> None:
+            self.errors.append(error)
+            await original(interaction, error)
+
+        self.bot.tree.on_error = record  # type: ignore[method-assign]
+
+    def _patch_http(self) -> None:
+        http = back.get_state().http
+        harness = self
+
+        async def start_thread_without_message(channel_id: int, *, name: str, auto_archive_duration: int = 1440,
+                                               type: int = 11, **_: Any) -> dict[str, Any]:
+            payload = {
+                "id": str(snowflake()), "guild_id": str(harness.guild.id), "parent_id": str(channel_id),
+                "owner_id": str(back.get_state().user.id), "name": name, "type": type, "member_count": 1,
+                "message_count": 0, "rate_limit_per_user": 0, "flags": 0,
+                "thread_metadata": {"archived": False, "auto_archive_duration": auto_archive_duration,
+                                    "archive_timestamp": datetime.now(UTC).isoformat(), "locked": False},
+            }
+            back.get_state().parse_thread_create(payload)
+            harness.threads.append(harness.guild.get_thread(int(payload["id"])))  # type: ignore[arg-type]
+            return payload
+
+        webhooks: dict[int, list[dict[str, Any]]] = {}
+
+        async def channel_webhooks(channel_id: int) -> list[dict[str, Any]]:
+            return list(webhooks.get(int(channel_id), []))
+
+        async def create_webhook(channel_id: int, *, name: str, avatar: Any = None, reason: Any = None) -> dict:
+            state = back.get_state()
+            payload = {"id": str(snowflake()), "type": 1, "guild_id": str(harness.guild.id),
+                       "channel_id": str(channel_id), "name": name, "avatar": None, "token": "webhook-token",
+                       "application_id": None,
+                       "user": {"id": str(state.user.id), "username": state.user.name, "discriminator": "0001",
+                                "avatar": None, "bot": True}}
+            webhooks.setdefault(int(channel_id), []).append(payload)
+            return payload
+
+        http.start_thread_without_message = start_thread_without_message  # type: ignore[method-assign]
+        http.channel_webhooks = channel_webhooks  # type: ignore[method-assign]
+        http.create_webhook = create_webhook  # type: ignore[method-assign]
+        self.webhooks = webhooks
+
+    async def close(self) -> None:
+        await self.bot.orchestrator.wait_idle()
+        for extension in list(self.bot.extensions):
+            await self.bot.unload_extension(extension)
+        if self.bot.http_session is not None:
+            await self.bot.http_session.close()
+        if self._token_reset is not None:
+            webhook_async.async_context.reset(self._token_reset)
+        await dpytest.empty_queue()
+
+    # --- driving ------------------------------------------------------------------------
+    def _interaction_payload(self, kind: int, name: str, options: list[dict[str, Any]],
+                             channel: discord.abc.GuildChannel | discord.Thread | None,
+                             member: discord.Member | None) -> dict[str, Any]:
+        channel = channel or self.channel
+        member = member or self.member
+        interaction_id = snowflake()
+        token = f"interaction-token-{interaction_id}"
+        RecordingWebhookAdapter.channel_by_token[token] = channel.id
+        command = self.bot.tree.get_command(name)
+        assert command is not None, f"no slash command /{name}"
+        channel_data: dict[str, Any] = {"id": str(channel.id), "type": channel.type.value,
+                                        "guild_id": str(self.guild.id), "name": channel.name}
+        if isinstance(channel, discord.Thread):
+            channel_data["parent_id"] = str(channel.parent_id)
+        return {
+            "id": str(interaction_id), "application_id": str(back.get_state().user.id), "type": kind,
+            "token": token, "version": 1, "guild_id": str(self.guild.id), "channel_id": str(channel.id),
+            "channel": channel_data, "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
+            "app_permissions": str(channel.permissions_for(self.guild.me).value),
+            "member": {"user": {"id": str(member.id), "username": member.name, "discriminator": "0001",
+                                "avatar": None, "global_name": member.name},
+                       "nick": member.nick, "roles": [], "joined_at": datetime.now(UTC).isoformat(),
+                       "deaf": False, "mute": False, "flags": 0,
+                       "permissions": str(member.guild_permissions.value)},
+            "data": {"id": str(snowflake()), "name": name, "type": 1, "options": options},
+        }
+
+    @staticmethod
+    def _options(values: dict[str, Any], focused: str | None = None) -> list[dict[str, Any]]:
+        options = []
+        for key, value in values.items():
+            if value is None:
+                continue
+            kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+            option: dict[str, Any] = {"name": key, "type": kind, "value": value}
+            if key == focused:
+                option["focused"] = True
+            options.append(option)
+        return options
+
+    async def _dispatch(self, payload: dict[str, Any]) -> None:
+        before = asyncio.all_tasks()
+        back.get_state().parse_interaction_create(payload)  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        spawned = [t for t in asyncio.all_tasks() - before if t.get_name() == "CommandTree-invoker"]
+        await asyncio.gather(*spawned)
+
+    async def slash(self, name: str, *, channel: discord.abc.GuildChannel | discord.Thread | None = None,
+                    member: discord.Member | None = None, wait: bool = True, **options: Any) -> InteractionCall:
+        """Invoke /name through the real command tree; with `wait`, also wait for background rounds."""
+        payload = self._interaction_payload(2, name, self._options(options), channel, member)
+        await self._dispatch(payload)
+        if wait:
+            await self.bot.orchestrator.wait_idle()
+        return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
+
+    async def autocomplete(self, name: str, focused: str, **options: Any) -> list[dict[str, Any]]:
+        payload = self._interaction_payload(4, name, self._options(options, focused), None, None)
+        await self._dispatch(payload)
+        requests = [p for m, path, p in self.adapter.requests if path.endswith("/callback") and p and p["type"] == 8]
+        return requests[-1]["data"]["choices"]
+
+    # --- reading ------------------------------------------------------------------------
+    def webhook_messages(self, channel_id: int) -> list[SentMessage]:
+        return [m for m in self.adapter.messages.values() if m.kind == "webhook" and m.channel_id == channel_id]
+
+    def bot_messages(self, channel: discord.abc.Snowflake) -> list[discord.Message]:
+        return [m for m in self.bot.cached_messages if m.channel.id == channel.id and m.author == self.guild.me]
+
+    def answers_by_model(self, channel_id: int) -> dict[str, str]:
+        """Each model's full answer in a thread, its split messages joined in order."""
+        result: dict[str, str] = {}
+        for message in sorted(self.webhook_messages(channel_id), key=lambda m: m.id):
+            result[message.username or ""] = result.get(message.username or "", "") + (message.content or "")
+        return result
+
+
+def iter_contents(messages: list[SentMessage]) -> Iterator[str]:
+    for message in messages:
+        yield message.content or ""
+
+
+async def make_harness(config: AppConfig, environ: dict[str, str]) -> DiscordHarness:
+    bot = MoaiBot(config, environ=environ, manage_database=False)
+    return await DiscordHarness(bot).start()

@@ -1,0 +1,251 @@
+"""A loopback LLM server speaking the OpenAI and Anthropic wire formats, scriptable per model.
+
+Started per test on 127.0.0.1 port 0. Each model name maps to a queue of Scripts (one consumed per
+request, the last one repeating), so "429 then success" or "stall, then answer" are one line in a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Script:
+    text: str | None = None  # None: "<model> answers: <last user message>"
+    reply: Callable[[dict[str, Any]], str] | None = None  # computes the text from the request body
+    chunk_chars: int = 8
+    latency: float = 0.0  # before the response headers
+    ttft: float = 0.0  # after the headers, before the first token
+    token_interval: float = 0.0  # between chunks
+    status: int = 200
+    error_message: str = "simulated failure"
+    retry_after: str | None = None
+    error_after_chunks: int | None = None  # in-stream error event after N chunks (HTTP status stays 200)
+    stall_after_chunks: int | None = None  # stop sending, keep the connection open
+    malformed_after_chunks: int | None = None  # a data line that is not JSON
+    reset_after_chunks: int | None = None  # drop the TCP connection
+    truncate_after_chunks: int | None = None  # end the body cleanly but without the final events
+    echo_request_in_error: bool = False  # error body repeats request headers (secret-leak tests)
+    input_tokens: int = 11
+    output_tokens: int | None = None  # default: number of chunks
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeLLM:
+    scripts: dict[str, list[Script]] = field(default_factory=dict)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    default: Script = field(default_factory=Script)
+    base: str = ""
+    _runner: web.AppRunner | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
+    listed_models: list[str] = field(default_factory=lambda: ["gpt-test", "claude-test", "llama-test"])
+    models_status: int = 200
+    active_streams: int = 0
+    peak_streams: int = 0
+
+    # --- control ------------------------------------------------------------------------
+    def script(self, model: str, *scripts: Script) -> None:
+        self.scripts[model] = list(scripts)
+
+    def requests_for(self, model: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.body.get("model") == model]
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.base}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.base
+
+    async def start(self) -> FakeLLM:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._openai)
+        app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- request handling ---------------------------------------------------------------
+    def _next_script(self, model: str) -> Script:
+        queue = self.scripts.get(model)
+        if not queue:
+            return self.default
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    async def _prepare(self, request: web.Request) -> tuple[dict[str, Any], Script]:
+        body = await request.json()
+        self.requests.append(RecordedRequest(request.path, dict(request.headers), body, time.monotonic()))
+        script = self._next_script(body.get("model", ""))
+        if script.latency:
+            await self._sleep(script.latency)
+        return body, script
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    @staticmethod
+    def _text(body: dict[str, Any], script: Script) -> str:
+        if script.reply is not None:
+            return script.reply(body)
+        if script.text is not None:
+            return script.text
+        last_user = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        return f"{body.get('model')} answers: {last_user}"
+
+    @staticmethod
+    def _chunks(text: str, size: int) -> list[str]:
+        return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+    def _error_response(self, request: web.Request, script: Script, anthropic: bool) -> web.Response:
+        message = script.error_message
+        if script.echo_request_in_error:
+            message += " | echo: " + json.dumps(dict(request.headers))
+        if anthropic:
+            payload: dict[str, Any] = {"type": "error", "error": {"type": "api_error", "message": message}}
+        else:
+            payload = {"error": {"message": message, "type": "server_error", "code": script.status}}
+        headers = {"Retry-After": script.retry_after} if script.retry_after is not None else {}
+        return web.json_response(payload, status=script.status, headers=headers)
+
+    async def _stream(self, request: web.Request, script: Script, chunks: list[str],
+                      encode: Callable[[str], bytes], error_event: bytes, close: bytes) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        self.active_streams += 1
+        self.peak_streams = max(self.peak_streams, self.active_streams)
+        try:
+            if script.ttft:
+                await self._sleep(script.ttft)
+            for index, chunk in enumerate(chunks):
+                if index == script.error_after_chunks:
+                    await response.write(error_event)
+                    return response
+                if index == script.stall_after_chunks:
+                    await self._sleep(3600)
+                    return response
+                if index == script.malformed_after_chunks:
+                    await response.write(b"data: {this is not json\n\n")
+                    return response
+                if index == script.reset_after_chunks:
+                    assert request.transport is not None
+                    request.transport.abort()
+                    return response
+                if index == script.truncate_after_chunks:
+                    await response.write_eof()
+                    return response
+                if index and script.token_interval:
+                    await self._sleep(script.token_interval)
+                await response.write(encode(chunk))
+            await response.write(close)
+            await response.write_eof()
+            return response
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+        finally:
+            self.active_streams -= 1
+
+    async def _models(self, request: web.Request) -> web.Response:
+        self.requests.append(RecordedRequest(request.path, dict(request.headers), {}, time.monotonic()))
+        if self.models_status != 200:
+            return web.json_response({"error": {"message": "invalid api key"}}, status=self.models_status)
+        return web.json_response({"object": "list", "data": [{"id": m} for m in self.listed_models]})
+
+    async def _openai(self, request: web.Request) -> web.StreamResponse:
+        body, script = await self._prepare(request)
+        if script.status != 200:
+            return self._error_response(request, script, anthropic=False)
+        text = self._text(body, script)
+        chunks = self._chunks(text, script.chunk_chars)
+        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks)
+        usage = {"prompt_tokens": script.input_tokens, "completion_tokens": output_tokens,
+                 "total_tokens": script.input_tokens + output_tokens}
+        if not body.get("stream"):
+            return web.json_response({
+                "id": "chatcmpl-fake", "object": "chat.completion", "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": "stop"}],
+                "usage": usage,
+            })
+
+        def encode(chunk: str) -> bytes:
+            event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": body["model"],
+                     "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
+            return b": OPENROUTER PROCESSING\n\ndata: " + json.dumps(event).encode() + b"\n\n"
+
+        final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        usage_event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage}
+        close = (b"data: " + json.dumps(final).encode() + b"\n\ndata: " + json.dumps(usage_event).encode()
+                 + b"\n\ndata: [DONE]\n\n")
+        error = b"data: " + json.dumps({"error": {"message": script.error_message, "code": 502}}).encode() + b"\n\n"
+        return await self._stream(request, script, chunks, encode, error, close)
+
+    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
+        body, script = await self._prepare(request)
+        if script.status != 200:
+            return self._error_response(request, script, anthropic=True)
+        text = self._text(body, script)
+        chunks = self._chunks(text, script.chunk_chars)
+        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks)
+        message_id = f"msg_{uuid.uuid4().hex[:12]}"
+        if not body.get("stream"):
+            return web.json_response({
+                "id": message_id, "type": "message", "role": "assistant", "model": body["model"],
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": script.input_tokens, "output_tokens": output_tokens},
+            })
+
+        def sse(event: str, data: dict[str, Any]) -> bytes:
+            return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+        opening = sse("message_start", {"type": "message_start", "message": {
+            "id": message_id, "type": "message", "role": "assistant", "model": body["model"], "content": [],
+            "usage": {"input_tokens": script.input_tokens, "output_tokens": 1}}})
+        opening += sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                               "content_block": {"type": "text", "text": ""}})
+        opening += sse("ping", {"type": "ping"})
+        first = [True]
+
+        def encode(chunk: str) -> bytes:
+            prefix = opening if first[0] else b""
+            first[0] = False
+            return prefix + sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                        "delta": {"type": "text_delta", "text": chunk}})
+
+        close = (sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+                 + sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                                         "usage": {"output_tokens": output_tokens}})
+                 + sse("message_stop", {"type": "message_stop"}))
+        error = sse("error", {"type": "error", "error": {"type": "overloaded_error",
+                                                         "message": script.error_message}})
+        return await self._stream(request, script, chunks, encode, error, close)
