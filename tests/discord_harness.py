@@ -225,7 +225,9 @@ class DiscordHarness:
         self._wrap_error_handler()
         return self
 
-    def set_bot_permissions(self, permissions: discord.Permissions) -> None:
+    def revoke_bot_permissions(self, *names: str) -> None:
+        permissions = discord.Permissions(self.bot_role.permissions.value)
+        permissions.update(**dict.fromkeys(names, False))
         back.update_role(self.bot_role, permissions=permissions.value)
 
     def _wrap_error_handler(self) -> None:

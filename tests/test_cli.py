@@ -1,0 +1,126 @@
+"""`moai` as a user runs it: one clear line and the right exit code for each startup problem."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.secrets import RedactingFilter, Redactor
+from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
+from tests.fake_llm import FakeLLM
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(path: Path, fake: FakeLLM, db_url: str = "sqlite://:memory:") -> Path:
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+[providers.fakeopenai]
+kind = "openai"
+base_url = "{fake.openai_url}"
+api_key_env = "FAKE_OPENAI_KEY"
+[providers.fakeanthropic]
+kind = "anthropic"
+base_url = "{fake.anthropic_url}"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+[models.gpt]
+provider = "fakeopenai"
+model = "gpt-test"
+[models.claude]
+provider = "fakeanthropic"
+model = "claude-test"
+[models.ghost]
+provider = "fakeopenai"
+model = "not-listed"
+""")
+    return path
+
+
+async def moai(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=ROOT, env={**base, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_run_without_token_exits_2(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    code, out, err = await moai("--config", str(config), "run", env={})
+    assert code == 2
+    assert err.startswith("moai: DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token>")
+    assert err.count("\n") == 1
+
+
+async def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[models.x]\nprovider = "nope"\nmodel = "x"\n')
+    code, _, err = await moai("--config", str(path), "run", env=TEST_ENV)
+    assert (code, err) == (2, f"moai: {path}: models.x.provider: unknown provider 'nope'\n")
+
+
+async def test_check_reports_every_part(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'check.sqlite3'}")
+    code, out, _ = await moai("--config", str(config), "check", env=TEST_ENV)
+    assert code == 0, out
+    assert "ok    database:" in out
+    assert f"ok    provider fakeopenai: reachable at {fake_llm.openai_url} (3 models listed)" in out
+    assert "ok    provider fakeanthropic" in out
+    assert "warn  model ghost: 'not-listed' is not in fakeopenai's model list" in out
+    assert {r.path for r in fake_llm.requests} == {"/v1/models"}
+    assert fake_llm.requests[0].headers.get("Authorization") or fake_llm.requests[0].headers.get("x-api-key")
+
+
+async def test_check_fails_on_missing_key_and_rejected_key(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    fake_llm.models_status = 401
+    code, out, err = await moai("--config", str(config), "check", env={"FAKE_ANTHROPIC_KEY": ANTHROPIC_KEY})
+    assert code == 1
+    assert ("FAIL  provider fakeopenai: API key for fakeopenai is not set "
+            "(environment variable FAKE_OPENAI_KEY)") in out
+    assert "FAIL  provider fakeanthropic: authentication failed (HTTP 401) from fakeanthropic" in out
+    assert ANTHROPIC_KEY not in out + err
+
+
+async def test_check_provider_down(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    await fake_llm.stop()
+    code, out, _ = await moai("--config", str(config), "check", env=TEST_ENV)
+    assert code == 1 and "FAIL  provider fakeopenai: cannot reach fakeopenai" in out
+
+
+async def test_migrate_creates_the_sqlite_schema(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    db_file = tmp_path / "moai.sqlite3"
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    code, out, _ = await moai("--config", str(config), "migrate", env=TEST_ENV)
+    assert code == 0 and "migrations applied" in out
+    tables = {row[0] for row in sqlite3.connect(db_file).execute("select name from sqlite_master")}
+    assert {"guild", "project", "discussion", "round", "message"} <= tables
+
+
+def test_log_records_are_redacted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter(Redactor([OPENAI_KEY])))
+    logger = logging.getLogger("moai.test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("request with key %s failed", OPENAI_KEY)
+        try:
+            raise RuntimeError(f"Authorization: Bearer {OPENAI_KEY}")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert OPENAI_KEY not in output
+    assert output.count("[redacted]") == 2 and "RuntimeError" in output

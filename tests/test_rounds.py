@@ -1,0 +1,84 @@
+"""The round engine without Discord: concurrency, isolation, checkpoints instead of per-token writes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.config import AppConfig
+from bot.db.models import Discussion, DiscussionMode, Message, MessageStatus, RoundKind
+from bot.llm.registry import ModelClients
+from bot.llm.types import ChatMessage
+from bot.rounds import ModelDelta, ModelFailed, ModelFinished, ModelStarted, RoundEvent, RoundRunner
+from tests.fake_llm import FakeLLM, Script
+
+
+def ask(question: str):
+    return lambda model: [ChatMessage("user", question)]
+
+
+async def test_events_and_rows(database: str, config: AppConfig, clients: ModelClients, fake_llm: FakeLLM) -> None:
+    fake_llm.script("llama-test", Script(status=400, error_message="bad model"))
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    events: list[RoundEvent] = []
+    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"),
+                                            events.append)
+    assert {type(e) for e in events} == {ModelStarted, ModelDelta, ModelFinished, ModelFailed}
+    finished = {e.alias for e in events if isinstance(e, ModelFinished)}
+    assert finished == {"gpt", "claude"}
+    [failed] = [e for e in events if isinstance(e, ModelFailed)]
+    assert failed.alias == "llama" and failed.reason == "request rejected (HTTP 400) from fakeopenai: bad model"
+    assert [a.status for a in result.answers] == [MessageStatus.COMPLETE, MessageStatus.COMPLETE,
+                                                  MessageStatus.FAILED]
+    assert result.round.number == 1
+    second = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models()[:1], ask("q2"))
+    assert second.round.number == 2
+
+
+async def test_no_db_write_per_token_but_checkpoints(database: str, config: AppConfig, clients: ModelClients,
+                                                     fake_llm: FakeLLM) -> None:
+    """200 tokens over ~1 s: a handful of checkpoints, and the text is in the DB while still streaming."""
+    fake_llm.script("gpt-test", Script(text="t" * 200, chunk_chars=1, token_interval=0.005))
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    runner = RoundRunner(clients, checkpoint_interval=0.2)
+    task = asyncio.create_task(runner.run(discussion, RoundKind.OPEN, [config.models["gpt"]], ask("q")))
+    await asyncio.sleep(0.5)
+    mid_stream = await Message.get(discussion=discussion, model_alias="gpt")
+    assert mid_stream.status == MessageStatus.STREAMING
+    assert 0 < len(mid_stream.content) < 200  # a crash now would keep this much
+    await task
+    assert runner.stats.deltas == 200
+    assert runner.stats.db_writes <= 2 + 1 + 10 + 1  # round + row + checkpoints + final save
+    final = await Message.get(discussion=discussion, model_alias="gpt")
+    assert final.content == "t" * 200 and final.status == MessageStatus.COMPLETE
+    assert final.first_token_ms is not None and final.latency_ms is not None
+    assert final.first_token_ms <= final.latency_ms
+
+
+async def test_slow_model_does_not_delay_fast_ones(database: str, config: AppConfig, clients: ModelClients,
+                                                   fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="s" * 10, chunk_chars=1, token_interval=0.1))  # ~0.9 s
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    finished_at: dict[str, float] = {}
+    started = time.monotonic()
+
+    def listen(event: RoundEvent) -> None:
+        if isinstance(event, ModelFinished):
+            finished_at[event.alias] = time.monotonic() - started
+
+    await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"), listen)
+    assert finished_at["gpt"] >= 0.85
+    assert max(finished_at["claude"], finished_at["llama"]) < finished_at["gpt"] / 2
+
+
+async def test_crashing_listener_is_isolated(database: str, config: AppConfig, clients: ModelClients) -> None:
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+
+    def listen(event: RoundEvent) -> None:
+        if isinstance(event, ModelDelta) and event.alias == "claude":
+            raise RuntimeError("display bug")
+
+    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"), listen)
+    statuses = {a.model.alias: (a.status, a.error) for a in result.answers}
+    assert statuses["claude"] == (MessageStatus.FAILED, "internal error (RuntimeError)")
+    assert statuses["gpt"][0] == statuses["llama"][0] == MessageStatus.COMPLETE
