@@ -11,8 +11,8 @@ from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
 
 
-async def eventually(condition: Callable[[], object], timeout: float = 3.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(condition: Callable[[], object], within: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)

@@ -55,7 +55,7 @@ async def moai(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 async def test_run_without_token_exits_2(tmp_path: Path, fake_llm: FakeLLM) -> None:
     config = write_config(tmp_path / "c.toml", fake_llm)
-    code, out, err = await moai("--config", str(config), "run", env={})
+    code, _, err = await moai("--config", str(config), "run", env={})
     assert code == 2
     assert err.startswith("moai: DISCORD_TOKEN is not set: export DISCORD_TOKEN=<your bot token>")
     assert err.count("\n") == 1

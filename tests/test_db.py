@@ -16,7 +16,7 @@ SNOWFLAKE = 1_301_234_567_890_123_456  # Discord ids need 64 bits
 async def test_migrations_match_models(database: str) -> None:
     apps = tortoise_config(database)["apps"]
     writers = await MigrationAutodetector(require_context().apps, apps).changes()
-    assert writers == [], "models changed without a migration: run `tortoise -c bot.db.setup.TORTOISE_ORM makemigrations`"
+    assert writers == [], "models changed without a migration: tortoise -c bot.db.setup.TORTOISE_ORM makemigrations"
 
 
 async def test_migrations_are_idempotent(database: str) -> None:
