@@ -94,7 +94,7 @@ class DiscordConfig(_Strict):
     token_env: str = "DISCORD_TOKEN"
     sync_commands: bool = True
     dev_guild_ids: tuple[int, ...] = ()
-    edit_interval: float = Field(default=1.0, ge=0.0, le=30.0)
+    edit_interval: float = Field(default=0.5, ge=0.0, le=30.0)
     message_content_intent: bool = False
     webhook_name: str = "moai"
 

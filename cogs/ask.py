@@ -46,7 +46,7 @@ class Ask(commands.Cog):
         status = DiscussionStatus.CANCELLED
         try:
             result = await orchestrator.run_round(discussion, panel.models, RoundKind.OPEN, messages_for,
-                                                  {chosen.alias: poster}, interaction.channel_id or 0,
+                                                  {chosen.alias: poster}, interaction.id,
                                                   headers={chosen.alias: f"**{chosen.name}**\n"})
             status = DiscussionStatus.COMPLETED
         finally:

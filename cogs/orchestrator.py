@@ -81,18 +81,23 @@ class Orchestrator(commands.Cog):
         return lambda model: build_messages(model, panel.models, turns, topic=topic, project_prompt=project_prompt)
 
     # --- display ------------------------------------------------------------------------
-    def scheduler_for(self, channel_id: int) -> EditScheduler:
-        if channel_id not in self.schedulers:
-            self.schedulers[channel_id] = EditScheduler(self.bot.config.discord.edit_interval)
-        return self.schedulers[channel_id]
+    def scheduler_for(self, bucket: int) -> EditScheduler:
+        if bucket not in self.schedulers:
+            self.schedulers[bucket] = EditScheduler(self.bot.config.discord.edit_interval)
+        return self.schedulers[bucket]
 
     async def thread_posters(self, thread: discord.Thread,
-                             panel: Sequence[ModelConfig]) -> dict[str, Poster]:
+                             panel: Sequence[ModelConfig]) -> tuple[dict[str, Poster], int]:
+        """Posters for each model, and the id of the rate-limit bucket they share.
+
+        Discord limits webhook calls per webhook, and there is one webhook per parent channel, so all
+        threads of a channel share one scheduler; the embed fallback is limited per thread.
+        """
         parent = thread.parent
         webhook = await self.webhooks.for_channel(parent) if isinstance(parent, discord.TextChannel) else None
-        if webhook is None:
-            return {m.alias: EmbedPoster(thread, m.name, m.avatar_url) for m in panel}
-        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url) for m in panel}
+        if webhook is None or parent is None:
+            return {m.alias: EmbedPoster(thread, m.name, m.avatar_url) for m in panel}, thread.id
+        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url) for m in panel}, parent.id
 
     async def send_text(self, channel: discord.abc.Messageable, text: str) -> None:
         for chunk in split_message(text):
@@ -100,21 +105,23 @@ class Orchestrator(commands.Cog):
 
     # --- rounds -------------------------------------------------------------------------
     async def run_round(self, discussion: Discussion, panel: Sequence[ModelConfig], kind: RoundKind,
-                        messages_for: MessagesFor, posters: Mapping[str, Poster], channel_id: int,
+                        messages_for: MessagesFor, posters: Mapping[str, Poster], bucket: int,
                         headers: Mapping[str, str] | None = None) -> RoundResult:
         """Run the models and stream each answer into its poster; Discord ids are stored at the end."""
-        scheduler = self.scheduler_for(channel_id)
+        scheduler = self.scheduler_for(bucket)
         lives = {m.alias: LiveMessage(posters[m.alias], scheduler, (headers or {}).get(m.alias, ""))
                  for m in panel}
 
         def show(event: RoundEvent) -> None:
             live = lives[event.alias]
-            if isinstance(event, ModelDelta | ModelFinished):
+            if isinstance(event, ModelDelta):
                 live.update(event.text)
+            elif isinstance(event, ModelFinished):
+                live.update(event.text, final=True)
             elif isinstance(event, ModelFailed) and event.text:
-                live.update(f"{event.text}\n\n-# ⚠️ cut off: {event.reason}")
+                live.update(f"{event.text}\n\n-# ⚠️ cut off: {event.reason}", final=True)
             elif isinstance(event, ModelStopped) and event.text:
-                live.update(f"{event.text}\n\n-# ⏹️ stopped")
+                live.update(f"{event.text}\n\n-# ⏹️ stopped", final=True)
 
         round_, answers = await self.runner.start_round(discussion, kind, panel)
         try:
@@ -133,8 +140,8 @@ class Orchestrator(commands.Cog):
 
     async def run_in_thread(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],
                             kind: RoundKind, messages_for: MessagesFor) -> RoundResult:
-        posters = await self.thread_posters(thread, panel)
-        result = await self.run_round(discussion, panel, kind, messages_for, posters, thread.id)
+        posters, bucket = await self.thread_posters(thread, panel)
+        result = await self.run_round(discussion, panel, kind, messages_for, posters, bucket)
         await self.send_text(thread, round_summary(result))
         return result
 

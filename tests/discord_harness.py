@@ -48,6 +48,7 @@ class SentMessage:
     ephemeral: bool = False
     history: list[str | None] = field(default_factory=list)
     allowed_mentions: list[dict[str, Any] | None] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() of each version
 
     @property
     def edits(self) -> int:
@@ -104,6 +105,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
             message.embeds = payload["embeds"] or []
         message.history.append(message.content if message.content else _embed_text(message.embeds))
         message.allowed_mentions.append(payload.get("allowed_mentions"))
+        message.times.append(time.monotonic())
         self.messages[message.id] = message
         return message
 

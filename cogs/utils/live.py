@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,23 +34,30 @@ class SchedulerStats:
 
 
 class EditScheduler:
-    """One worker per channel applies pending updates round-robin, one Discord call per `interval`.
+    """One worker per channel applies pending updates round-robin under a token bucket.
 
     Updates coalesce: however many tokens arrive, a message is edited at most once per turn, so the
-    number of Discord calls depends on time, not on tokens, and a busy thread stays under rate limits.
+    number of Discord calls depends on time, not on tokens. The bucket allows a burst of `burst` calls
+    (Discord's buckets do too), then one call per `interval`, which keeps a busy thread under its limits.
     """
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, burst: int = 5) -> None:
         self.interval = interval
+        self.burst = burst
         self.stats = SchedulerStats()
+        self._tokens = float(burst)
+        self._refilled_at = time.monotonic()
         self._pending: OrderedDict[int, LiveMessage] = OrderedDict()
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
 
-    def request(self, live: LiveMessage) -> None:
+    def request(self, live: LiveMessage, *, first: bool = False) -> None:
+        """Queue an update; `first` puts it ahead (a finished answer's final text beats progress edits)."""
         self._pending.setdefault(id(live), live)
+        if first:
+            self._pending.move_to_end(id(live), last=False)
         self._idle.clear()
         self._wakeup.set()
         if self._worker is None or self._worker.done():
@@ -58,6 +66,18 @@ class EditScheduler:
     async def drain(self) -> None:
         """Wait until every requested update has reached Discord."""
         await self._idle.wait()
+
+    async def acquire(self) -> None:
+        """Wait for permission to make one Discord call."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._refilled_at) / self.interval)
+        self._refilled_at = now
+        if self._tokens < 1:
+            await asyncio.sleep((1 - self._tokens) * self.interval)
+            self._tokens, self._refilled_at = 1.0, time.monotonic()
+        self._tokens -= 1
 
     async def _run(self) -> None:
         while True:
@@ -70,9 +90,7 @@ class EditScheduler:
                     return
                 continue
             _, live = self._pending.popitem(last=False)
-            calls = await live.flush(self.stats)
-            if calls and self.interval:
-                await asyncio.sleep(self.interval * calls)
+            await live.flush(self)
 
     def close(self) -> None:
         if self._worker is not None:
@@ -91,35 +109,33 @@ class LiveMessage:
         self._shown: list[str] = []
         self.failed_to_show = False
 
-    def update(self, text: str) -> None:
+    def update(self, text: str, *, final: bool = False) -> None:
         self.text = text
-        self.scheduler.request(self)
+        self.scheduler.request(self, first=final)
 
     def chunks(self) -> list[str]:
         if not self.text:
             return []
         return split_message(self.header + self.text, limit=self.poster.limit)
 
-    async def flush(self, stats: SchedulerStats) -> int:
-        """Bring Discord up to date; returns the number of calls made."""
-        calls = 0
+    async def flush(self, scheduler: EditScheduler) -> None:
+        """Bring Discord up to date with the latest text, one paced call per changed chunk."""
         try:
             for index, chunk in enumerate(self.chunks()):
                 if index == len(self._shown):
+                    await scheduler.acquire()
                     self.message_ids.append(await self.poster.send(chunk))
                     self._shown.append(chunk)
-                    stats.creates += 1
-                    calls += 1
+                    scheduler.stats.creates += 1
                 elif self._shown[index] != chunk:
+                    await scheduler.acquire()
                     await self.poster.edit(self.message_ids[index], chunk)
                     self._shown[index] = chunk
-                    stats.edits += 1
-                    calls += 1
+                    scheduler.stats.edits += 1
         except discord.HTTPException as error:
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
             self.failed_to_show = True
             log.warning("could not update a message: %s %s", error.status, error.code)
-        return calls
 
 
 class WebhookPoster:
