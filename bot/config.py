@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_CONFIG_PATH = Path("config.toml")
 CONFIG_ENV = "MOAI_CONFIG"
 ALIAS_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+MIN_PROMPT_TOKENS = 256  # context left for the discussion after reserving max_tokens for the answer
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=3600)]
 
@@ -64,6 +65,12 @@ class ModelConfig(_Strict):
     @property
     def name(self) -> str:
         return self.display_name or self.alias
+
+    @model_validator(mode="after")
+    def _room_for_context(self) -> ModelConfig:
+        if self.context_tokens - self.max_tokens < MIN_PROMPT_TOKENS:
+            raise ValueError(f"context_tokens must exceed max_tokens by at least {MIN_PROMPT_TOKENS}")
+        return self
 
 
 class TimeoutsConfig(_Strict):

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.orchestrator", "cogs.ask", "cogs.open", "cogs.stop", "cogs.errors")
+EXTENSIONS = (
+    "cogs.orchestrator", "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.errors",
+)
 
 
 def make_intents(config: AppConfig) -> discord.Intents:

@@ -15,6 +15,37 @@ Each participant answers in its own Discord message under its own name. Answer i
 direct, concrete and concise, with Markdown where it helps. Do not speak for other participants and \
 do not start your answer with your own name.{topic}{project}"""
 
+AGREE_MARKER = "[AGREE]"
+
+FIRST_ROUND_NOTE = """
+
+This is a roundtable debate of {total} rounds. Round 1: give your own answer; the others will read it."""
+
+LATER_ROUND_NOTE = """
+
+This is round {number} of {total}. Read the earlier rounds, respond to the other participants by name where \
+you agree or disagree, and refine your answer. If you fully agree with the others and have nothing to add, \
+end your answer with a line containing only """ + AGREE_MARKER + "."
+
+MENTION_NOTE = """
+
+{user} addressed you directly in the discussion thread: answer their latest message, with the discussion \
+so far as context."""
+
+
+def discuss_note(number: int, total: int) -> str:
+    template = FIRST_ROUND_NOTE if number == 1 else LATER_ROUND_NOTE
+    return template.format(number=number, total=total)
+
+
+def mention_note(user: str) -> str:
+    return MENTION_NOTE.format(user=user)
+
+
+def converged(answers: Sequence[str]) -> bool:
+    """Early stop rule: every model of a round after the first ended its answer with [AGREE]."""
+    return bool(answers) and all(a.rstrip().endswith(AGREE_MARKER) for a in answers)
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
@@ -35,13 +66,8 @@ def system_prompt(model: ModelConfig, panel: Sequence[ModelConfig], *, topic: st
     )
 
 
-def build_messages(model: ModelConfig, panel: Sequence[ModelConfig], turns: Sequence[Turn], *,
-                   topic: str = "", project_prompt: str = "") -> list[ChatMessage]:
+def turn_message(model: ModelConfig, turn: Turn) -> ChatMessage:
     """The model's own earlier answers are assistant turns; everyone else speaks as a labelled user turn."""
-    messages = [ChatMessage("system", system_prompt(model, panel, topic=topic, project_prompt=project_prompt))]
-    for turn in turns:
-        if turn.model_alias == model.alias:
-            messages.append(ChatMessage("assistant", turn.content))
-        else:
-            messages.append(ChatMessage("user", f"[{turn.author_name}]: {turn.content}"))
-    return messages
+    if turn.model_alias == model.alias:
+        return ChatMessage("assistant", turn.content)
+    return ChatMessage("user", f"[{turn.author_name}]: {turn.content}")

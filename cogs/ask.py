@@ -41,7 +41,7 @@ class Ask(commands.Cog):
             mode=DiscussionMode.ASK, question=question, panel=panel, author=interaction.user,
             guild=interaction.guild, channel_id=interaction.channel_id,
         )
-        messages_for = orchestrator.opening_messages(question, interaction.user.display_name, panel)
+        messages_for, _ = await orchestrator.round_context(discussion, panel.models)
         poster = InteractionPoster(interaction)
         status = DiscussionStatus.CANCELLED
         try:

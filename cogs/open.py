@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db.models import DiscussionMode, DiscussionStatus, RoundKind
+from bot.db.models import DiscussionMode
 from bot.errors import UserError
 from bot.panel import clean_question, resolve_panel, thread_title
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
@@ -72,17 +72,8 @@ class Open(commands.Cog):
         await interaction.followup.send(f"🧵 {len(panel.models)} models are answering in {thread.mention}",
                                         allowed_mentions=NO_MENTIONS)
 
-        messages_for = orchestrator.opening_messages(question, interaction.user.display_name, panel)
-
-        async def discussion_work() -> None:
-            status = DiscussionStatus.CANCELLED
-            try:
-                await orchestrator.run_in_thread(discussion, thread, panel.models, RoundKind.OPEN, messages_for)
-                status = DiscussionStatus.COMPLETED
-            finally:
-                await orchestrator.set_status(discussion, status)
-
-        orchestrator.start(thread.id, discussion_work, report_to=thread)
+        orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, 1),
+                           report_to=thread)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
+from tortoise.timezone import now
 
 from bot.config import ModelConfig
-from bot.db.models import AuthorKind, Discussion, DiscussionMode, DiscussionStatus, Guild, Message, RoundKind
+from bot.context import fit_context
+from bot.db.models import (
+    AuthorKind,
+    Discussion,
+    DiscussionMode,
+    DiscussionStatus,
+    Guild,
+    Message,
+    MessageStatus,
+    Project,
+    Round,
+    RoundKind,
+    RoundStatus,
+)
 from bot.panel import Panel
-from bot.prompts import Turn, build_messages
+from bot.prompts import converged, discuss_note, mention_note, system_prompt
 from bot.report import round_summary
 from bot.rounds import (
     MessagesFor,
@@ -26,6 +41,7 @@ from bot.rounds import (
     RoundRunner,
 )
 from bot.text import split_message
+from bot.transcript import load_turns
 from cogs.utils.live import NO_MENTIONS, EditScheduler, EmbedPoster, LiveMessage, Poster, WebhookPoster
 from cogs.utils.webhooks import WebhookCache
 
@@ -73,12 +89,25 @@ class Orchestrator(commands.Cog):
         discussion.status = status
         await discussion.save(update_fields=["status", "updated_at"])
 
-    def opening_messages(self, question: str, author_name: str, panel: Panel) -> MessagesFor:
-        """Prompt for round one: the roundtable context and the user's question."""
-        topic = panel.project.topic if panel.project else ""
-        project_prompt = panel.project.system_prompt if panel.project else ""
-        turns = [Turn(author_name, question)]
-        return lambda model: build_messages(model, panel.models, turns, topic=topic, project_prompt=project_prompt)
+    async def round_context(self, discussion: Discussion, panel: Sequence[ModelConfig],
+                            note: str = "") -> tuple[MessagesFor, dict[str, int]]:
+        """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
+
+        Returns the prompt builder and, per model, how many old turns had to be left out.
+        """
+        project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
+        topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
+        turns = await load_turns(discussion)
+        fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note,
+                                       turns) for m in panel}
+        dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
+        return (lambda model: fitted[model.alias].messages), dropped
+
+    async def add_user_turn(self, discussion: Discussion, author: discord.abc.User, content: str,
+                            discord_message_id: int | None = None) -> Message:
+        return await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
+                                    author_name=author.display_name[:100], content=content,
+                                    discord_message_ids=[discord_message_id] if discord_message_id else [])
 
     # --- display ------------------------------------------------------------------------
     def scheduler_for(self, bucket: int) -> EditScheduler:
@@ -145,14 +174,76 @@ class Orchestrator(commands.Cog):
         await self.send_text(thread, round_summary(result))
         return result
 
+    async def run_discussion(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],
+                             rounds: int) -> None:
+        """Debate rounds one after another; each model sees every earlier round. Stops early on consensus."""
+        done = await self.completed_rounds(discussion)
+        total = done + rounds
+        async with self.active(discussion):
+            for number in range(done + 1, total + 1):
+                single_open = discussion.mode is DiscussionMode.OPEN and total == 1
+                note = "" if single_open else discuss_note(number, total)
+                kind = RoundKind.OPEN if single_open else RoundKind.DISCUSS
+                messages_for, dropped = await self.round_context(discussion, panel, note)
+                if dropped:
+                    await self.send_text(thread, trimmed_notice(self.bot.config.models, dropped))
+                result = await self.run_in_thread(discussion, thread, panel, kind, messages_for)
+                answered = [a.text for a in result.answers if a.status is MessageStatus.COMPLETE]
+                if number > 1 and number < total and len(answered) == len(panel) and converged(answered):
+                    await self.send_text(thread, f"-# 🤝 Every model agreed in round {number}: stopping early "
+                                                 f"({total - number} round(s) left unused).")
+                    break
+
+    async def run_mention(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],
+                          user_name: str) -> None:
+        """Models addressed in the thread answer, with the whole thread as context, as a round of its own."""
+        async with self.active(discussion):
+            messages_for, dropped = await self.round_context(discussion, panel, mention_note(user_name))
+            if dropped:
+                await self.send_text(thread, trimmed_notice(self.bot.config.models, dropped))
+            await self.run_in_thread(discussion, thread, panel, RoundKind.MENTION, messages_for)
+
+    @asynccontextmanager
+    async def active(self, discussion: Discussion) -> AsyncIterator[None]:
+        """Running while models answer (a crash leaves it so, for recovery); completed or cancelled after."""
+        await self.set_status(discussion, DiscussionStatus.RUNNING)
+        status = DiscussionStatus.CANCELLED
+        try:
+            yield
+            status = DiscussionStatus.COMPLETED
+        finally:
+            await self.set_status(discussion, status)
+
+    async def completed_rounds(self, discussion: Discussion) -> int:
+        return await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,
+                                  kind__in=[RoundKind.OPEN, RoundKind.DISCUSS]).count()
+
+    # --- restart recovery ---------------------------------------------------------------
+    async def mark_interrupted(self, guild_ids: Sequence[int]) -> list[Discussion]:
+        """Discussions this process's guilds left running when it stopped become interrupted; text is kept."""
+        stale = await Discussion.filter(status=DiscussionStatus.RUNNING, guild__discord_id__in=list(guild_ids))
+        stale = [d for d in stale if not (d.thread_id and self.is_running(d.thread_id))]
+        for discussion in stale:
+            await Round.filter(discussion=discussion, status=RoundStatus.RUNNING).update(
+                status=RoundStatus.INTERRUPTED, finished_at=now())
+            await Message.filter(discussion=discussion, status=MessageStatus.STREAMING).update(
+                status=MessageStatus.INTERRUPTED, error="interrupted by a restart")
+            await self.set_status(discussion, DiscussionStatus.INTERRUPTED)
+        return stale
+
     # --- background work and /stop ------------------------------------------------------
     def start(self, key: int, work: Callable[[], Awaitable[None]], *, report_to: discord.abc.Messageable) -> None:
-        """Run a discussion in the background, one at a time per thread, stoppable with /stop."""
+        """Run discussion work in the background, stoppable with /stop; work for one thread runs in turn."""
+        previous = self.running.get(key)
 
         async def guarded() -> None:
             try:
+                if previous is not None:
+                    await asyncio.shield(asyncio.gather(previous, return_exceptions=True))
                 await work()
             except asyncio.CancelledError:
+                if previous is not None:
+                    previous.cancel()
                 raise
             except Exception as error:
                 log.exception("discussion %s failed", key)
@@ -163,9 +254,11 @@ class Orchestrator(commands.Cog):
                 except discord.HTTPException:
                     pass
             finally:
-                self.running.pop(key, None)
+                if self.running.get(key) is task:
+                    del self.running[key]
 
-        self.running[key] = asyncio.create_task(guarded(), name=f"moai-discussion-{key}")
+        task = asyncio.create_task(guarded(), name=f"moai-discussion-{key}")
+        self.running[key] = task
 
     def is_running(self, key: int) -> bool:
         task = self.running.get(key)
@@ -183,6 +276,11 @@ class Orchestrator(commands.Cog):
         """Wait for every background discussion (tests, shutdown)."""
         while self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+
+def trimmed_notice(models: Mapping[str, ModelConfig], dropped: Mapping[str, int]) -> str:
+    parts = [f"{models[alias].name}: {count} oldest message(s) left out" for alias, count in dropped.items()]
+    return "-# ℹ️ Context trimmed to fit the models' budgets — " + "; ".join(parts) + "."
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -273,6 +273,22 @@ class DiscordHarness:
             webhooks.setdefault(int(channel_id), []).append(payload)
             return payload
 
+        original_send = http.send_message
+
+        async def send_message(channel_id: int, *, params: Any) -> dict[str, Any]:
+            """dpytest drops components (buttons); keep them so tests can press them."""
+            # dpytest reads `channel` from its caller's locals (frame inspection): provide it.
+            channel = harness.guild.get_channel_or_thread(int(channel_id))  # noqa: F841
+            data = await original_send(channel_id, params=params)
+            components = (params.payload or {}).get("components")
+            if components:
+                message = back.get_state()._get_message(int(data["id"]))
+                assert message is not None
+                message._handle_components(components)
+                data["components"] = components
+            return data
+
+        http.send_message = send_message  # type: ignore[method-assign]
         http.start_thread_without_message = start_thread_without_message  # type: ignore[method-assign]
         http.channel_webhooks = channel_webhooks  # type: ignore[method-assign]
         http.create_webhook = create_webhook  # type: ignore[method-assign]
@@ -297,8 +313,7 @@ class DiscordHarness:
         interaction_id = snowflake()
         token = f"interaction-token-{interaction_id}"
         RecordingWebhookAdapter.channel_by_token[token] = channel.id
-        command = self.bot.tree.get_command(name)
-        assert command is not None, f"no slash command /{name}"
+        assert kind == 3 or self.bot.tree.get_command(name) is not None, f"no slash command /{name}"
         channel_data: dict[str, Any] = {"id": str(channel.id), "type": channel.type.value,
                                         "guild_id": str(self.guild.id), "name": channel.name}
         if isinstance(channel, discord.Thread):
@@ -330,11 +345,14 @@ class DiscordHarness:
             options.append(option)
         return options
 
-    async def _dispatch(self, payload: dict[str, Any]) -> None:
+    async def _dispatch(self, payload: dict[str, Any], invoker: str = "CommandTree-invoker") -> None:
+        """Feed the interaction to discord.py and wait for the handler tasks it spawned."""
         before = asyncio.all_tasks()
         back.get_state().parse_interaction_create(payload)  # type: ignore[arg-type]
-        await asyncio.sleep(0)
-        spawned = [t for t in asyncio.all_tasks() - before if t.get_name() == "CommandTree-invoker"]
+        for _ in range(3):  # component dispatch goes through one more task hop than commands
+            await asyncio.sleep(0)
+        spawned = [t for t in asyncio.all_tasks() - before if invoker in t.get_name() and not
+                   t.get_name().startswith("moai-")]
         await asyncio.gather(*spawned)
 
     async def slash(self, name: str, *, channel: discord.abc.GuildChannel | discord.Thread | None = None,
@@ -342,6 +360,44 @@ class DiscordHarness:
         """Invoke /name through the real command tree; with `wait`, also wait for background rounds."""
         payload = self._interaction_payload(2, name, self._options(options), channel, member)
         await self._dispatch(payload)
+        if wait:
+            await self.bot.orchestrator.wait_idle()
+        return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
+
+    async def say(self, content: str, *, channel: discord.abc.Messageable | None = None,
+                  member: discord.Member | None = None, reply_to: int | None = None,
+                  wait: bool = True) -> discord.Message:
+        """A user posts in a channel or thread (optionally replying to a message), as the gateway would deliver it."""
+        from discord.ext.test import factories as facts
+
+        target = channel or self.channel
+        author = member or self.member
+        data = facts.make_message_dict(target, author, content=content, guild_id=self.guild.id)
+        if reply_to is not None:
+            data["message_reference"] = {"message_id": str(reply_to), "channel_id": str(target.id),
+                                         "guild_id": str(self.guild.id)}
+            data["type"] = 19
+        before = asyncio.all_tasks()
+        back.get_state().parse_message_create(data)
+        await asyncio.sleep(0)
+        await asyncio.gather(*(t for t in asyncio.all_tasks() - before if "on_message" in t.get_name()))
+        if wait:
+            await self.bot.orchestrator.wait_idle()
+        message = back.get_state()._get_message(int(data["id"]))
+        assert message is not None
+        return message
+
+    async def click(self, message: discord.Message, custom_id: str, *, member: discord.Member | None = None,
+                    wait: bool = True) -> InteractionCall:
+        """Press a button on a bot message; persistent (dynamic) buttons are dispatched like on Discord."""
+        from discord.ext.test import factories as facts
+
+        member = member or self.member
+        payload = self._interaction_payload(3, "", [], message.channel, member)  # type: ignore[arg-type]
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        payload["message"] = facts.dict_from_message(message)
+        payload["message"]["components"] = [c.to_dict() for c in message.components]
+        await self._dispatch(payload, invoker="")
         if wait:
             await self.bot.orchestrator.wait_idle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])

@@ -48,6 +48,8 @@ def test_defaults_and_alias_fill(tmp_path: Path) -> None:
      "config.toml: models.y.aliases: 'm' is already used by 'm'"),
     ('[providers.q]\nkind = "openai"\nbase_url = "http://x"\napi_key_env = "sk-live-abc"\n',
      "config.toml: providers.q.api_key_env: must be the NAME of an environment variable, not the key itself"),
+    ('[models.z]\nprovider = "p"\nmodel = "z"\nmax_tokens = 4000\ncontext_tokens = 4100\n',
+     "config.toml: models.z: context_tokens must exceed max_tokens by at least 256"),
     ('[providers.r]\nkind = "cohere"\nbase_url = "http://x"\n',
      "config.toml: providers.r.kind: Input should be 'openai' or 'anthropic'"),
 ])

@@ -1,0 +1,173 @@
+"""/discuss (debate rounds), /continue, and the Resume button left after a restart."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import ModelConfig
+from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
+from bot.errors import UserError
+from bot.panel import clean_question, parse_models, resolve_panel, thread_title
+from cogs.errors import reply_ephemeral
+from cogs.open import THREAD_ARCHIVE_MINUTES, require_thread_permissions
+from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
+from cogs.utils.live import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+log = logging.getLogger(__name__)
+MIN_ROUNDS, MAX_ROUNDS = 1, 10
+
+
+def check_rounds(rounds: int) -> int:
+    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
+        raise UserError(f"Rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {rounds}).")
+    return rounds
+
+
+class ResumeButton(discord.ui.DynamicItem[discord.ui.Button], template=r"moai:resume:(?P<id>[0-9]+)"):
+    """Persistent across restarts: the discussion id lives in the custom id."""
+
+    def __init__(self, discussion_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Resume", emoji="▶️", style=discord.ButtonStyle.primary,
+                                           custom_id=f"moai:resume:{discussion_id}"))
+        self.discussion_id = discussion_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> ResumeButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Discuss")  # type: ignore[union-attr]
+        assert isinstance(cog, Discuss)
+        try:
+            await cog.resume(interaction, self.discussion_id, rounds=None)
+        except UserError as error:
+            await reply_ephemeral(interaction, str(error))
+
+
+def resume_view(discussion_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ResumeButton(discussion_id))
+    return view
+
+
+class Discuss(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+        self._recovered = False
+
+    @app_commands.command(name="discuss", description="A roundtable debate: models answer, then respond to each other")
+    @app_commands.describe(topic="What the models should discuss", rounds="How many rounds (1-10)",
+                           models="Models to seat, comma-separated (default: the configured panel)",
+                           project="Run under a project's panel, topic and system prompt")
+    @app_commands.autocomplete(models=models_autocomplete, project=project_autocomplete)
+    @app_commands.guild_only()
+    async def discuss(self, interaction: discord.Interaction, topic: str, rounds: int | None = None,
+                      models: str | None = None, project: str | None = None) -> None:
+        config = self.bot.config
+        topic = clean_question(topic, config)
+        panel = await resolve_panel(config, interaction.guild_id, models, project)
+        default_rounds = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
+        rounds = check_rounds(rounds if rounds is not None else default_rounds)
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread):
+            raise UserError("Use /discuss in a text channel: it starts its own thread. "
+                            "Inside a discussion thread, use /continue or mention the models.")
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError("/discuss works in server text channels.")
+        require_thread_permissions(channel)
+        await interaction.response.defer(thinking=True)
+        try:
+            thread = await channel.create_thread(name=thread_title(topic), type=discord.ChannelType.public_thread,
+                                                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                                                 reason=f"moai /discuss by {interaction.user.id}")
+        except discord.Forbidden:
+            raise UserError("Discord refused to let me create a thread here (missing permission).") from None
+
+        orchestrator = self.bot.orchestrator
+        discussion = await orchestrator.create_discussion(
+            mode=DiscussionMode.DISCUSS, question=topic, panel=panel, author=interaction.user,
+            guild=interaction.guild, channel_id=channel.id, thread_id=thread.id, rounds_planned=rounds,
+        )
+        names = ", ".join(m.name for m in panel.models)
+        await orchestrator.send_text(thread, f"**{interaction.user.display_name}** opened a {rounds}-round "
+                                             f"roundtable with {names}:\n>>> {topic}")
+        await interaction.followup.send(f"🧵 {len(panel.models)} models are discussing in {thread.mention} "
+                                        f"({rounds} rounds)", allowed_mentions=NO_MENTIONS)
+        orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, rounds),
+                           report_to=thread)
+
+    @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
+    @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")
+    @app_commands.guild_only()
+    async def continue_(self, interaction: discord.Interaction, rounds: int | None = None) -> None:
+        discussion = await Discussion.get_or_none(thread_id=interaction.channel_id or 0)
+        if discussion is None:
+            raise UserError("Use /continue inside a discussion thread started with /open or /discuss.")
+        await self.resume(interaction, discussion.id, rounds=rounds)
+
+    async def resume(self, interaction: discord.Interaction, discussion_id: int, *, rounds: int | None) -> None:
+        discussion = await Discussion.get_or_none(id=discussion_id)
+        thread = interaction.channel
+        if discussion is None or not isinstance(thread, discord.Thread) or discussion.thread_id != thread.id:
+            raise UserError("This discussion no longer exists.")
+        orchestrator = self.bot.orchestrator
+        if orchestrator.is_running(thread.id):
+            raise UserError("The models are still answering here. Wait for them, or /stop first.")
+        panel = self.panel_of(discussion)
+        if rounds is None:
+            done = await orchestrator.completed_rounds(discussion)
+            left = discussion.rounds_planned - done
+            rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
+        rounds = check_rounds(rounds)
+        discussion.rounds_planned = await orchestrator.completed_rounds(discussion) + rounds
+        await discussion.save(update_fields=["rounds_planned", "updated_at"])
+        await interaction.response.send_message(
+            f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
+            allowed_mentions=NO_MENTIONS)
+        orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel, rounds),
+                           report_to=thread)
+
+    def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
+        known = [alias for alias in discussion.models if alias in self.bot.config.models]
+        if not known:
+            raise UserError("None of this discussion's models are configured any more.")
+        return parse_models(self.bot.config, " ".join(known))
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once per process: discussions cut off by a restart get a notice and a Resume button."""
+        if self._recovered:
+            return
+        self._recovered = True
+        await self.recover([g.id for g in self.bot.guilds])
+
+    async def recover(self, guild_ids: list[int]) -> list[Discussion]:
+        stale = await self.bot.orchestrator.mark_interrupted(guild_ids)
+        for discussion in stale:
+            if discussion.thread_id is None:
+                continue
+            thread = self.bot.get_channel(discussion.thread_id)
+            if not isinstance(thread, discord.Thread):
+                continue
+            try:
+                await thread.send("⚠️ moai restarted while the models were answering. Everything they had "
+                                  "written is kept. Press **Resume** (or use /continue) to carry on from the last "
+                                  "complete round.", view=resume_view(discussion.id), allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as error:
+                log.warning("could not post the resume notice in thread %s: %s", thread.id, error.status)
+        return stale
+
+
+async def setup(bot: MoaiBot) -> None:
+    bot.add_dynamic_items(ResumeButton)
+    await bot.add_cog(Discuss(bot))
