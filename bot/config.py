@@ -61,6 +61,8 @@ class ModelConfig(_Strict):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     aliases: tuple[str, ...] = ()
     context_tokens: int = Field(default=16_000, ge=256, le=2_000_000)
+    input_price: float = Field(default=0.0, ge=0)  # USD per million input tokens
+    output_price: float = Field(default=0.0, ge=0)  # USD per million output tokens
 
     @property
     def name(self) -> str:
@@ -83,6 +85,9 @@ class DefaultsConfig(_Strict):
     models: tuple[str, ...] = ()
     rounds: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=4000, ge=1, le=6000)
+    monthly_budget_usd: float = Field(default=0.0, ge=0)  # per guild; 0 = no limit
+    user_cooldown_seconds: float = Field(default=0.0, ge=0, le=86_400)
+    moderators: tuple[str, ...] = ()  # /consensus: the first that answers writes the synthesis
     timeouts: TimeoutsConfig = TimeoutsConfig()
 
 
@@ -137,9 +142,10 @@ class AppConfig(_Strict):
                 if name in seen and seen[name] != key:
                     raise _KeyError(f"models.{key}.aliases", f"'{name}' is already used by '{seen[name]}'")
                 seen[name] = key
-        for alias in self.defaults.models:
-            if alias not in self.models:
-                raise _KeyError("defaults.models", f"unknown model '{alias}'")
+        for key in ("models", "moderators"):
+            for alias in getattr(self.defaults, key):
+                if alias not in self.models:
+                    raise _KeyError(f"defaults.{key}", f"unknown model '{alias}'")
         return self
 
     def resolve_model(self, name: str) -> ModelConfig | None:
@@ -149,6 +155,10 @@ class AppConfig(_Strict):
             if wanted == model.alias or wanted in (a.lower() for a in model.aliases):
                 return model
         return None
+
+    def moderators(self) -> list[ModelConfig]:
+        aliases = self.defaults.moderators or self.defaults.models or tuple(self.models)
+        return [self.models[a] for a in aliases]
 
     def default_models(self) -> list[ModelConfig]:
         aliases = self.defaults.models or tuple(self.models)

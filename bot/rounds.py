@@ -29,6 +29,7 @@ from bot.db.models import (
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd, TextDelta, Usage
+from bot.usage import message_cost
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +205,9 @@ class RoundRunner:
         row.output_tokens = answer.usage.output_tokens
         row.latency_ms = answer.latency_ms
         row.first_token_ms = answer.first_token_ms
+        row.cost_usd = message_cost(answer.model, answer.usage)
         await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
-                                      "latency_ms", "first_token_ms", "updated_at"])
+                                      "latency_ms", "first_token_ms", "cost_usd", "updated_at"])
         self.stats.db_writes += 1
 
 

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.db.models import DiscussionMode, DiscussionStatus, RoundKind
+from bot.discussion import round_context, set_status
 from bot.errors import UserError
 from bot.panel import Panel, available, clean_question, require_models
 from bot.report import answer_line
@@ -41,7 +42,7 @@ class Ask(commands.Cog):
             mode=DiscussionMode.ASK, question=question, panel=panel, author=interaction.user,
             guild=interaction.guild, channel_id=interaction.channel_id,
         )
-        messages_for, _ = await orchestrator.round_context(discussion, panel.models)
+        messages_for, _ = await round_context(discussion, panel.models)
         poster = InteractionPoster(interaction)
         status = DiscussionStatus.CANCELLED
         try:
@@ -50,7 +51,7 @@ class Ask(commands.Cog):
                                                   headers={chosen.alias: f"**{chosen.name}**\n"})
             status = DiscussionStatus.COMPLETED
         finally:
-            await orchestrator.set_status(discussion, status)
+            await set_status(discussion, status)
         [answer] = result.answers
         footer = f"-# {answer_line(answer)}"
         if answer.text:

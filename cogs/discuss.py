@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.config import ModelConfig
 from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
+from bot.discussion import completed_rounds
 from bot.errors import UserError
 from bot.panel import clean_question, parse_models, resolve_panel, thread_title
 from cogs.errors import reply_ephemeral
@@ -125,11 +126,11 @@ class Discuss(commands.Cog):
             raise UserError("The models are still answering here. Wait for them, or /stop first.")
         panel = self.panel_of(discussion)
         if rounds is None:
-            done = await orchestrator.completed_rounds(discussion)
+            done = await completed_rounds(discussion)
             left = discussion.rounds_planned - done
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
-        discussion.rounds_planned = await orchestrator.completed_rounds(discussion) + rounds
+        discussion.rounds_planned = await completed_rounds(discussion) + rounds
         await discussion.save(update_fields=["rounds_planned", "updated_at"])
         await interaction.response.send_message(
             f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,7 +12,6 @@ from discord.ext import commands
 from tortoise.timezone import now
 
 from bot.config import ModelConfig
-from bot.context import fit_context
 from bot.db.models import (
     AuthorKind,
     Discussion,
@@ -22,13 +20,13 @@ from bot.db.models import (
     Guild,
     Message,
     MessageStatus,
-    Project,
     Round,
     RoundKind,
     RoundStatus,
 )
+from bot.discussion import active, round_context, run_rounds, set_status, trimmed_notice
 from bot.panel import Panel
-from bot.prompts import converged, discuss_note, mention_note, system_prompt
+from bot.prompts import mention_note
 from bot.report import round_summary
 from bot.rounds import (
     MessagesFor,
@@ -41,7 +39,6 @@ from bot.rounds import (
     RoundRunner,
 )
 from bot.text import split_message
-from bot.transcript import load_turns
 from cogs.utils.live import NO_MENTIONS, EditScheduler, EmbedPoster, LiveMessage, Poster, WebhookPoster
 from cogs.utils.webhooks import WebhookCache
 
@@ -84,24 +81,6 @@ class Orchestrator(commands.Cog):
         await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
                              author_name=author.display_name[:100], content=question)
         return discussion
-
-    async def set_status(self, discussion: Discussion, status: DiscussionStatus) -> None:
-        discussion.status = status
-        await discussion.save(update_fields=["status", "updated_at"])
-
-    async def round_context(self, discussion: Discussion, panel: Sequence[ModelConfig],
-                            note: str = "") -> tuple[MessagesFor, dict[str, int]]:
-        """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
-
-        Returns the prompt builder and, per model, how many old turns had to be left out.
-        """
-        project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
-        topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
-        turns = await load_turns(discussion)
-        fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note,
-                                       turns) for m in panel}
-        dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
-        return (lambda model: fitted[model.alias].messages), dropped
 
     async def add_user_turn(self, discussion: Discussion, author: discord.abc.User, content: str,
                             discord_message_id: int | None = None) -> Message:
@@ -176,47 +155,19 @@ class Orchestrator(commands.Cog):
 
     async def run_discussion(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],
                              rounds: int) -> None:
-        """Debate rounds one after another; each model sees every earlier round. Stops early on consensus."""
-        done = await self.completed_rounds(discussion)
-        total = done + rounds
-        async with self.active(discussion):
-            for number in range(done + 1, total + 1):
-                single_open = discussion.mode is DiscussionMode.OPEN and total == 1
-                note = "" if single_open else discuss_note(number, total)
-                kind = RoundKind.OPEN if single_open else RoundKind.DISCUSS
-                messages_for, dropped = await self.round_context(discussion, panel, note)
-                if dropped:
-                    await self.send_text(thread, trimmed_notice(self.bot.config.models, dropped))
-                result = await self.run_in_thread(discussion, thread, panel, kind, messages_for)
-                answered = [a.text for a in result.answers if a.status is MessageStatus.COMPLETE]
-                if number > 1 and number < total and len(answered) == len(panel) and converged(answered):
-                    await self.send_text(thread, f"-# 🤝 Every model agreed in round {number}: stopping early "
-                                                 f"({total - number} round(s) left unused).")
-                    break
+        async def play(kind: RoundKind, messages_for: MessagesFor) -> RoundResult:
+            return await self.run_in_thread(discussion, thread, panel, kind, messages_for)
+
+        await run_rounds(discussion, panel, rounds, play, lambda text: self.send_text(thread, text))
 
     async def run_mention(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],
                           user_name: str) -> None:
         """Models addressed in the thread answer, with the whole thread as context, as a round of its own."""
-        async with self.active(discussion):
-            messages_for, dropped = await self.round_context(discussion, panel, mention_note(user_name))
+        async with active(discussion):
+            messages_for, dropped = await round_context(discussion, panel, mention_note(user_name))
             if dropped:
-                await self.send_text(thread, trimmed_notice(self.bot.config.models, dropped))
+                await self.send_text(thread, trimmed_notice(panel, dropped))
             await self.run_in_thread(discussion, thread, panel, RoundKind.MENTION, messages_for)
-
-    @asynccontextmanager
-    async def active(self, discussion: Discussion) -> AsyncIterator[None]:
-        """Running while models answer (a crash leaves it so, for recovery); completed or cancelled after."""
-        await self.set_status(discussion, DiscussionStatus.RUNNING)
-        status = DiscussionStatus.CANCELLED
-        try:
-            yield
-            status = DiscussionStatus.COMPLETED
-        finally:
-            await self.set_status(discussion, status)
-
-    async def completed_rounds(self, discussion: Discussion) -> int:
-        return await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,
-                                  kind__in=[RoundKind.OPEN, RoundKind.DISCUSS]).count()
 
     # --- restart recovery ---------------------------------------------------------------
     async def mark_interrupted(self, guild_ids: Sequence[int]) -> list[Discussion]:
@@ -228,7 +179,7 @@ class Orchestrator(commands.Cog):
                 status=RoundStatus.INTERRUPTED, finished_at=now())
             await Message.filter(discussion=discussion, status=MessageStatus.STREAMING).update(
                 status=MessageStatus.INTERRUPTED, error="interrupted by a restart")
-            await self.set_status(discussion, DiscussionStatus.INTERRUPTED)
+            await set_status(discussion, DiscussionStatus.INTERRUPTED)
         return stale
 
     # --- background work and /stop ------------------------------------------------------
@@ -276,11 +227,6 @@ class Orchestrator(commands.Cog):
         """Wait for every background discussion (tests, shutdown)."""
         while self.running:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
-
-
-def trimmed_notice(models: Mapping[str, ModelConfig], dropped: Mapping[str, int]) -> str:
-    parts = [f"{models[alias].name}: {count} oldest message(s) left out" for alias, count in dropped.items()]
-    return "-# ℹ️ Context trimmed to fit the models' budgets — " + "; ".join(parts) + "."
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -53,6 +53,7 @@ class Guild(Model):
     id = fields.IntField(primary_key=True)
     discord_id = fields.BigIntField(unique=True)
     name = fields.CharField(max_length=100, default="")
+    monthly_budget_usd = fields.FloatField(null=True)  # None: the config default applies
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -137,8 +138,57 @@ class Message(Model):
     latency_ms = fields.IntField(null=True)
     first_token_ms = fields.IntField(null=True)
     discord_message_ids = fields.JSONField(default=list)
+    cost_usd = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "message"
+
+
+class ChannelDefault(Model):
+    """The project a channel's discussions use when none is named."""
+
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="channel_defaults", on_delete=fields.CASCADE
+    )
+    channel_id = fields.BigIntField(unique=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "moai.Project", related_name="channel_defaults", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "channel_default"
+
+
+class Cooldown(Model):
+    """When a user last started model work in a guild. Updated atomically, so it holds across processes.
+
+    No semicolons in model docstrings: they become table comments, and Tortoise splits migration SQL on them.
+    """
+
+    id = fields.IntField(primary_key=True)
+    guild_id = fields.BigIntField()
+    user_id = fields.BigIntField()
+    last_at = fields.DatetimeField()
+
+    class Meta:
+        table = "cooldown"
+        unique_together = (("guild_id", "user_id"),)
+
+
+class PeerRanking(Model):
+    """One model's ranking of the other answers in a peer review (anonymised, shuffled per reviewer)."""
+
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "moai.Round", related_name="rankings", on_delete=fields.CASCADE
+    )
+    reviewer = fields.CharField(max_length=32)
+    ranking = fields.JSONField(default=list)  # model aliases, best first; never the reviewer itself
+    shown_order = fields.JSONField(default=list)  # the order the answers were shown in
+    error = fields.CharField(max_length=300, null=True)
+
+    class Meta:
+        table = "peer_ranking"

@@ -1,0 +1,122 @@
+"""Tokens and money: cost per message, monthly guild budgets and per-user cooldowns, all in the DB so they
+hold across processes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.functions import Sum
+from tortoise.timezone import now
+
+from bot.config import AppConfig, ModelConfig
+from bot.context import estimate_tokens
+from bot.db.models import AuthorKind, Cooldown, Guild, Message
+from bot.errors import UserError
+from bot.llm.types import Usage
+
+
+def message_cost(model: ModelConfig, usage: Usage) -> float | None:
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return None
+    return ((usage.input_tokens or 0) * model.input_price + (usage.output_tokens or 0) * model.output_price) / 1e6
+
+
+def estimate_cost(models: Sequence[ModelConfig], prompt_chars: int) -> float:
+    """Worst case for a round: the whole prompt in, max_tokens out, for every model."""
+    prompt_tokens = estimate_tokens("x" * prompt_chars)
+    return sum((min(prompt_tokens, m.context_tokens) * m.input_price + m.max_tokens * m.output_price) / 1e6
+               for m in models)
+
+
+def month_start(at: datetime) -> datetime:
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def month_spend(guild_id: int, at: datetime | None = None) -> float:
+    rows = await Message.filter(discussion__guild__discord_id=guild_id,
+                                created_at__gte=month_start(at or now())).annotate(
+        total=Sum("cost_usd")).values("total")
+    return float(rows[0]["total"] or 0.0) if rows else 0.0
+
+
+async def guild_budget(config: AppConfig, guild_id: int) -> float:
+    guild = await Guild.get_or_none(discord_id=guild_id)
+    if guild is not None and guild.monthly_budget_usd is not None:
+        return guild.monthly_budget_usd
+    return config.defaults.monthly_budget_usd
+
+
+async def check_budget(config: AppConfig, guild_id: int, models: Sequence[ModelConfig], prompt_chars: int) -> None:
+    budget = await guild_budget(config, guild_id)
+    if not budget:
+        return
+    spent = await month_spend(guild_id)
+    estimate = estimate_cost(models, prompt_chars)
+    if spent + estimate > budget:
+        raise UserError(f"This server's monthly budget is ${budget:.2f}; ${spent:.2f} is spent and this run could "
+                        f"cost up to ${estimate:.2f}. Try fewer models, or ask an admin to raise it with /budget.")
+
+
+async def take_cooldown(config: AppConfig, guild_id: int, user_id: int) -> None:
+    """Atomic in the database: of two processes racing for the same user, exactly one gets through."""
+    seconds = config.defaults.user_cooldown_seconds
+    if not seconds:
+        return
+    current = now()
+    claimed = await Cooldown.filter(guild_id=guild_id, user_id=user_id,
+                                    last_at__lte=current - timedelta(seconds=seconds)).update(last_at=current)
+    if claimed:
+        return
+    try:
+        await Cooldown.create(guild_id=guild_id, user_id=user_id, last_at=current)
+        return
+    except IntegrityError:
+        pass
+    row = await Cooldown.get(guild_id=guild_id, user_id=user_id)
+    wait = seconds - (current - row.last_at).total_seconds()
+    raise UserError(f"Slow down: you can start another run in {max(wait, 1):.0f} s.")
+
+
+@dataclass
+class UsageLine:
+    name: str
+    messages: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass
+class UsageReport:
+    since: datetime
+    lines: dict[str, UsageLine] = field(default_factory=dict)
+
+    @property
+    def total(self) -> UsageLine:
+        total = UsageLine("Total")
+        for line in self.lines.values():
+            total.messages += line.messages
+            total.input_tokens += line.input_tokens
+            total.output_tokens += line.output_tokens
+            total.cost += line.cost
+        return total
+
+
+async def usage_report(guild_id: int, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
+    """This month's model usage in a guild, per model; for one user, only runs they started."""
+    since = month_start(at or now())
+    query = Message.filter(discussion__guild__discord_id=guild_id, author_kind=AuthorKind.MODEL, created_at__gte=since)
+    if user_id is not None:
+        query = query.filter(discussion__created_by=user_id)
+    report = UsageReport(since)
+    rows = await query.values("model_alias", "author_name", "input_tokens", "output_tokens", "cost_usd")
+    for row in rows:
+        line = report.lines.setdefault(row["model_alias"] or "?", UsageLine(row["author_name"] or "?"))
+        line.messages += 1
+        line.input_tokens += row["input_tokens"] or 0
+        line.output_tokens += row["output_tokens"] or 0
+        line.cost += row["cost_usd"] or 0.0
+    return report
