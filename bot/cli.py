@@ -14,6 +14,7 @@ import aiohttp
 
 from bot.config import AppConfig, ConfigError, load_config
 from bot.db.setup import close_database, open_database
+from bot.errors import UserError
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.secrets import Redactor, install_log_redaction
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard-ids", type=parse_shards, help="shards this process runs, e.g. 0,1")
     run.add_argument("--shard-count", type=int, help="total shards across all processes")
     run.add_argument("--log-level", default=os.environ.get("MOAI_LOG_LEVEL", "INFO"))
+    console = commands.add_parser("console", help="run a discussion in the terminal")
+    console.add_argument("question")
+    console.add_argument("--mode", choices=["open", "discuss"], default="open")
+    console.add_argument("--rounds", type=int, help="rounds for discuss mode (1-10, default from config)")
+    console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
     commands.add_parser("check", help="validate config, database and reach every provider")
     commands.add_parser("migrate", help="apply database migrations and exit")
     return parser
@@ -67,7 +73,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bot(config, args, os.environ)
     if args.command == "check":
         return asyncio.run(check(config, os.environ))
+    if args.command == "console":
+        return console_command(config, args, os.environ)
     return asyncio.run(migrate(config))
+
+
+def console_command(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from rich.console import Console
+
+    from bot.console import run_console
+
+    rounds = 1 if args.mode == "open" else (args.rounds or config.defaults.rounds)
+    if not 1 <= rounds <= 10:
+        return fail(f"--rounds must be between 1 and 10 (got {rounds})")
+    try:
+        return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console()))
+    except UserError as error:
+        return fail(str(error))
 
 
 async def migrate(config: AppConfig) -> int:

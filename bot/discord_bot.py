@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "cogs.orchestrator", "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.errors",
+    "cogs.orchestrator", "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
+    "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.errors",
 )
 
 

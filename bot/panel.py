@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.config import AppConfig, ModelConfig
-from bot.db.models import Project
+from bot.db.models import ChannelDefault, Project
 from bot.errors import UserError
 
 MODEL_SEPARATORS = re.compile(r"[,\s]+")
@@ -55,14 +55,16 @@ def require_models(config: AppConfig) -> None:
 
 
 async def resolve_panel(config: AppConfig, guild_id: int | None, models_text: str | None,
-                        project_name: str | None) -> Panel:
-    """Explicit models win, then the project's panel, then the configured defaults."""
+                        project_name: str | None, channel_id: int | None = None) -> Panel:
+    """Explicit models win, then the named project's panel, then the channel's default project, then the
+    configured defaults."""
     require_models(config)
     project = None
     if project_name:
-        project = await Project.get_or_none(guild__discord_id=guild_id, name=project_name.strip())
-        if project is None:
-            raise UserError(f"No project named `{project_name[:64]}` in this server.")
+        project = await find_project(guild_id, project_name)
+    elif channel_id is not None:
+        default = await ChannelDefault.get_or_none(channel_id=channel_id).prefetch_related("project")
+        project = default.project if default is not None else None
     if models_text and models_text.strip():
         models = parse_models(config, models_text)
     elif project is not None and project.models:
@@ -72,6 +74,13 @@ async def resolve_panel(config: AppConfig, guild_id: int | None, models_text: st
     if not models:
         raise UserError(f"Name at least one model. Available: {available(config)}.")
     return Panel(models, project)
+
+
+async def find_project(guild_id: int | None, name: str) -> Project:
+    project = await Project.get_or_none(guild__discord_id=guild_id, name=name.strip())
+    if project is None:
+        raise UserError(f"No project named `{name[:64]}` in this server. See /project list.")
+    return project
 
 
 def thread_title(question: str, limit: int = 90) -> str:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Sum
 from tortoise.timezone import now
 
 from bot.config import AppConfig, ModelConfig
@@ -36,10 +35,10 @@ def month_start(at: datetime) -> datetime:
 
 
 async def month_spend(guild_id: int, at: datetime | None = None) -> float:
-    rows = await Message.filter(discussion__guild__discord_id=guild_id,
-                                created_at__gte=month_start(at or now())).annotate(
-        total=Sum("cost_usd")).values("total")
-    return float(rows[0]["total"] or 0.0) if rows else 0.0
+    # Tortoise's Sum() here groups by every column (one row per message), so add up the costs ourselves.
+    costs = await Message.filter(discussion__guild__discord_id=guild_id, created_at__gte=month_start(at or now()),
+                                 cost_usd__isnull=False).values_list("cost_usd", flat=True)
+    return float(sum(costs))
 
 
 async def guild_budget(config: AppConfig, guild_id: int) -> float:

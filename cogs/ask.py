@@ -27,6 +27,7 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask", description="Ask one model; the answer streams in right here")
     @app_commands.describe(model="Which model", question="What to ask")
     @app_commands.autocomplete(model=model_autocomplete)
+    @app_commands.guild_only()
     async def ask(self, interaction: discord.Interaction, model: str, question: str) -> None:
         config = self.bot.config
         require_models(config)
@@ -34,6 +35,7 @@ class Ask(commands.Cog):
         if chosen is None:
             raise UserError(f"Unknown model `{model[:40]}`. Available: {available(config)}.")
         question = clean_question(question, config)
+        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, [chosen], len(question))
         await interaction.response.defer(thinking=True)
 
         orchestrator = self.bot.orchestrator

@@ -15,6 +15,7 @@ from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
 from bot.discussion import completed_rounds
 from bot.errors import UserError
 from bot.panel import clean_question, parse_models, resolve_panel, thread_title
+from bot.transcript import load_turns
 from cogs.errors import reply_ephemeral
 from cogs.open import THREAD_ARCHIVE_MINUTES, require_thread_permissions
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
@@ -76,7 +77,7 @@ class Discuss(commands.Cog):
                       models: str | None = None, project: str | None = None) -> None:
         config = self.bot.config
         topic = clean_question(topic, config)
-        panel = await resolve_panel(config, interaction.guild_id, models, project)
+        panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         default_rounds = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
         channel = interaction.channel
@@ -86,6 +87,10 @@ class Discuss(commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             raise UserError("/discuss works in server text channels.")
         require_thread_permissions(channel)
+        # Later rounds carry the transcript: estimate each as the topic plus every answer's max_tokens in chars.
+        transcript_chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
+        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
+                                          transcript_chars, rounds)
         await interaction.response.defer(thinking=True)
         try:
             thread = await channel.create_thread(name=thread_title(topic), type=discord.ChannelType.public_thread,
@@ -130,6 +135,8 @@ class Discuss(commands.Cog):
             left = discussion.rounds_planned - done
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
+        transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
+        await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, transcript_chars, rounds)
         discussion.rounds_planned = await completed_rounds(discussion) + rounds
         await discussion.save(update_fields=["rounds_planned", "updated_at"])
         await interaction.response.send_message(

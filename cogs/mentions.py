@@ -12,6 +12,8 @@ from discord.ext import commands
 
 from bot.config import ModelConfig
 from bot.db.models import AuthorKind, Discussion, DiscussionMode, Message
+from bot.errors import UserError
+from bot.transcript import load_turns
 from cogs.utils.live import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -70,6 +72,13 @@ class Mentions(commands.Cog):
         if not models:
             return
         thread = message.channel
+        try:
+            transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
+            await orchestrator.admit(message.guild.id if message.guild else None, message.author.id, models,
+                                     transcript_chars)
+        except UserError as refusal:
+            await message.reply(str(refusal), mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
         user = message.author.display_name
         orchestrator.start(thread.id, lambda: orchestrator.run_mention(discussion, thread, models, user),
                            report_to=thread)

@@ -45,7 +45,7 @@ class Open(commands.Cog):
                    project: str | None = None) -> None:
         config = self.bot.config
         question = clean_question(question, config)
-        panel = await resolve_panel(config, interaction.guild_id, models, project)
+        panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         channel = interaction.channel
         if isinstance(channel, discord.Thread):
             raise UserError("Use /open in a text channel: it starts its own thread. "
@@ -53,6 +53,7 @@ class Open(commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             raise UserError("/open works in server text channels.")
         require_thread_permissions(channel)
+        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models, len(question))
         await interaction.response.defer(thinking=True)
 
         try:

@@ -25,6 +25,7 @@ from bot.db.models import (
     RoundStatus,
 )
 from bot.discussion import active, round_context, run_rounds, set_status, trimmed_notice
+from bot.errors import UserError
 from bot.panel import Panel
 from bot.prompts import mention_note
 from bot.report import round_summary
@@ -39,6 +40,7 @@ from bot.rounds import (
     RoundRunner,
 )
 from bot.text import split_message
+from bot.usage import check_budget, take_cooldown
 from cogs.utils.live import NO_MENTIONS, EditScheduler, EmbedPoster, LiveMessage, Poster, WebhookPoster
 from cogs.utils.webhooks import WebhookCache
 
@@ -81,6 +83,14 @@ class Orchestrator(commands.Cog):
         await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
                              author_name=author.display_name[:100], content=question)
         return discussion
+
+    async def admit(self, guild_id: int | None, user_id: int, panel: Sequence[ModelConfig], prompt_chars: int,
+                    rounds: int = 1) -> None:
+        """Refuse (UserError) a run over the guild's monthly budget or inside the user's cooldown."""
+        if guild_id is None:
+            raise UserError("moai runs models in servers only.")
+        await check_budget(self.bot.config, guild_id, list(panel) * rounds, prompt_chars)
+        await take_cooldown(self.bot.config, guild_id, user_id)
 
     async def add_user_turn(self, discussion: Discussion, author: discord.abc.User, content: str,
                             discord_message_id: int | None = None) -> Message:

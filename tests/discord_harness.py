@@ -49,6 +49,7 @@ class SentMessage:
     history: list[str | None] = field(default_factory=list)
     allowed_mentions: list[dict[str, Any] | None] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # time.monotonic() of each version
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments by file name
 
     @property
     def edits(self) -> int:
@@ -112,6 +113,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
     async def request(self, route: Any, session: Any = None, *, payload: dict[str, Any] | None = None,
                       multipart: list[dict[str, Any]] | None = None, params: dict[str, Any] | None = None,
                       **_: Any) -> Any:
+        files = _files(multipart or [])
         if payload is None and multipart:
             payload = _json_part(multipart)
         payload = payload or {}
@@ -136,7 +138,8 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
 
         if route.method == "POST":  # webhook execute: our channel webhook or an interaction follow-up
             if token in self.calls:
-                message = SentMessage(snowflake(), self._channel_of(token), "followup", None, ephemeral=ephemeral)
+                message = SentMessage(snowflake(), self._channel_of(token), "followup", None, ephemeral=ephemeral,
+                                      files=files)
                 self.calls[token].followups.append(message)
             else:
                 if self.fail_webhook_sends is not None:
@@ -184,6 +187,21 @@ def _json_part(multipart: list[dict[str, Any]]) -> dict[str, Any]:
         if part.get("name") == "payload_json":
             return json.loads(part["value"])
     return {}
+
+
+def _flat_options(options: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for option in options:
+        yield option
+        yield from _flat_options(option.get("options", []))
+
+
+def _files(multipart: list[dict[str, Any]]) -> dict[str, bytes]:
+    found = {}
+    for part in multipart:
+        if str(part.get("name", "")).startswith("files["):
+            value = part["value"]
+            found[part["filename"]] = value if isinstance(value, bytes) else value.read()
+    return found
 
 
 def _embed_text(embeds: list[dict[str, Any]]) -> str | None:
@@ -307,9 +325,15 @@ class DiscordHarness:
     # --- driving ------------------------------------------------------------------------
     def _interaction_payload(self, kind: int, name: str, options: list[dict[str, Any]],
                              channel: discord.abc.GuildChannel | discord.Thread | None,
-                             member: discord.Member | None) -> dict[str, Any]:
+                             member: discord.Member | None,
+                             permissions: discord.Permissions | None = None) -> dict[str, Any]:
+        """`name` may be "project models add": groups become nested options, as Discord sends them."""
         channel = channel or self.channel
         member = member or self.member
+        name, *path = name.split() or [""]
+        for depth, sub in reversed(list(enumerate(path))):
+            options = [{"name": sub, "type": 1 if depth == len(path) - 1 else 2, "options": options}]
+        member_permissions = permissions if permissions is not None else member.guild_permissions
         interaction_id = snowflake()
         token = f"interaction-token-{interaction_id}"
         RecordingWebhookAdapter.channel_by_token[token] = channel.id
@@ -328,7 +352,7 @@ class DiscordHarness:
                                 "avatar": None, "global_name": member.name},
                        "nick": member.nick, "roles": [], "joined_at": datetime.now(UTC).isoformat(),
                        "deaf": False, "mute": False, "flags": 0,
-                       "permissions": str(member.guild_permissions.value)},
+                       "permissions": str(member_permissions.value)},
             "data": {"id": str(snowflake()), "name": name, "type": 1, "options": options},
         }
 
@@ -338,7 +362,10 @@ class DiscordHarness:
         for key, value in values.items():
             if value is None:
                 continue
-            kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
+            if isinstance(value, discord.Member):
+                options.append({"name": key, "type": 6, "value": str(value.id)})
+                continue
+            kind = {bool: 5, int: 4, float: 10}.get(type(value), 3)
             option: dict[str, Any] = {"name": key, "type": kind, "value": value}
             if key == focused:
                 option["focused"] = True
@@ -347,6 +374,16 @@ class DiscordHarness:
 
     async def _dispatch(self, payload: dict[str, Any], invoker: str = "CommandTree-invoker") -> None:
         """Feed the interaction to discord.py and wait for the handler tasks it spawned."""
+        members = [m for m in self.guild.members if any(o.get("value") == str(m.id) and o.get("type") == 6
+                                                         for o in _flat_options(payload["data"].get("options", [])))]
+        if members:
+            payload["data"]["resolved"] = {
+                "users": {str(m.id): {"id": str(m.id), "username": m.name, "discriminator": "0001", "avatar": None}
+                          for m in members},
+                "members": {str(m.id): {"roles": [], "joined_at": datetime.now(UTC).isoformat(), "deaf": False,
+                                        "mute": False, "flags": 0, "permissions": "0", "nick": m.nick}
+                            for m in members},
+            }
         before = asyncio.all_tasks()
         back.get_state().parse_interaction_create(payload)  # type: ignore[arg-type]
         for _ in range(3):  # component dispatch goes through one more task hop than commands
@@ -355,10 +392,11 @@ class DiscordHarness:
                    t.get_name().startswith("moai-")]
         await asyncio.gather(*spawned)
 
-    async def slash(self, name: str, *, channel: discord.abc.GuildChannel | discord.Thread | None = None,
-                    member: discord.Member | None = None, wait: bool = True, **options: Any) -> InteractionCall:
+    async def slash(self, command: str, /, *, channel: discord.abc.GuildChannel | discord.Thread | None = None,
+                    by: discord.Member | None = None, permissions: discord.Permissions | None = None,
+                    wait: bool = True, **options: Any) -> InteractionCall:
         """Invoke /name through the real command tree; with `wait`, also wait for background rounds."""
-        payload = self._interaction_payload(2, name, self._options(options), channel, member)
+        payload = self._interaction_payload(2, command, self._options(options), channel, by, permissions)
         await self._dispatch(payload)
         if wait:
             await self.bot.orchestrator.wait_idle()
@@ -402,8 +440,8 @@ class DiscordHarness:
             await self.bot.orchestrator.wait_idle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
-    async def autocomplete(self, name: str, focused: str, **options: Any) -> list[dict[str, Any]]:
-        payload = self._interaction_payload(4, name, self._options(options, focused), None, None)
+    async def autocomplete(self, command: str, focused: str, /, **options: Any) -> list[dict[str, Any]]:
+        payload = self._interaction_payload(4, command, self._options(options, focused), None, None)
         await self._dispatch(payload)
         requests = [p for m, path, p in self.adapter.requests if path.endswith("/callback") and p and p["type"] == 8]
         return requests[-1]["data"]["choices"]

@@ -124,3 +124,29 @@ def test_log_records_are_redacted() -> None:
     output = stream.getvalue()
     assert OPENAI_KEY not in output
     assert output.count("[redacted]") == 2 and "RuntimeError" in output
+
+
+async def test_console_open_and_discuss(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    db_file = tmp_path / "console.sqlite3"
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    code, out, err = await moai("--config", str(config), "console", "What is 6*7?", "--models", "gpt,claude",
+                                env=TEST_ENV)
+    assert code == 0, err
+    assert "gpt-test answers: [" in out and "claude-test answers: [" in out and "Round 1" in out
+    code, out, _ = await moai("--config", str(config), "console", "Debate it", "--mode", "discuss", "--rounds", "2",
+                              "--models", "gpt,claude", env=TEST_ENV)
+    assert code == 0 and "Round 1" in out and "Round 2" in out and "Round 3" not in out
+    rows = sqlite3.connect(db_file).execute(
+        "select d.mode, count(m.id) from discussion d join message m on m.discussion_id = d.id "
+        "where m.author_kind = 'model' group by d.id order by d.id").fetchall()
+    assert rows == [("open", 2), ("discuss", 4)]
+    assert OPENAI_KEY not in out and ANTHROPIC_KEY not in out
+
+
+async def test_console_bad_input(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    code, _, err = await moai("--config", str(config), "console", "Q", "--models", "gpt9", env=TEST_ENV)
+    assert code == 2 and err.startswith("moai: Unknown model: `gpt9`.")
+    code, _, err = await moai("--config", str(config), "console", "Q", "--mode", "discuss", "--rounds", "12",
+                              env=TEST_ENV)
+    assert (code, err) == (2, "moai: --rounds must be between 1 and 10 (got 12)\n")

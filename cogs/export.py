@@ -1,0 +1,45 @@
+"""/export: the whole discussion as a Markdown, HTML or JSON file."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.db.models import Discussion
+from bot.errors import UserError
+from bot.export import export
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+
+def file_name(discussion: Discussion, fmt: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", discussion.question.lower())[:40].strip("-") or "discussion"
+    return f"moai-{discussion.id}-{slug}.{fmt}"
+
+
+class Export(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="export", description="Download this discussion as a file")
+    @app_commands.describe(format="md (default), html or json")
+    @app_commands.guild_only()
+    async def export(self, interaction: discord.Interaction, format: Literal["md", "html", "json"] = "md") -> None:
+        discussion = await Discussion.get_or_none(thread_id=interaction.channel_id or 0)
+        if discussion is None:
+            raise UserError("Use /export inside a discussion thread started with /open or /discuss.")
+        await interaction.response.defer(thinking=True)
+        text = await export(discussion, format)
+        data = io.BytesIO(self.bot.redact(text).encode("utf-8"))
+        await interaction.followup.send(f"📄 Transcript ({format})",
+                                        file=discord.File(data, filename=file_name(discussion, format)))
+
+
+async def setup(bot: MoaiBot) -> None:
+    await bot.add_cog(Export(bot))

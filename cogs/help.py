@@ -1,0 +1,41 @@
+"""/help: every command with one line, read from the command tree so it never goes stale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+
+def walk(commands_: list[app_commands.Command | app_commands.Group]) -> Iterator[app_commands.Command]:
+    for command in commands_:
+        if isinstance(command, app_commands.Group):
+            yield from walk(command.commands)
+        else:
+            yield command
+
+
+def help_text(tree: app_commands.CommandTree) -> str:
+    lines = ["**moai** — multi-model roundtables. In a discussion thread, `@model` mentions ask models directly."]
+    for command in sorted(walk(tree.get_commands()), key=lambda c: c.qualified_name):
+        lines.append(f"`/{command.qualified_name}` — {command.description}")
+    return "\n".join(lines)
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="List every moai command")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(help_text(self.bot.tree), ephemeral=True)
+
+
+async def setup(bot: MoaiBot) -> None:
+    await bot.add_cog(Help(bot))

@@ -1,0 +1,61 @@
+"""/usage (tokens and estimated cost this month) and /budget (a guild's monthly limit)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.db.models import Guild
+from bot.errors import UserError
+from bot.usage import guild_budget, month_spend, usage_report
+from cogs.utils.checks import require_manage_guild
+from cogs.utils.live import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+
+class Usage(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="usage", description="Tokens and estimated cost this month, for the server or a member")
+    @app_commands.describe(member="Only runs this member started")
+    @app_commands.guild_only()
+    async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        assert interaction.guild_id is not None
+        report = await usage_report(interaction.guild_id, member.id if member else None)
+        whose = member.display_name if member else "this server"
+        lines = [f"**Usage for {whose} since {report.since:%Y-%m-%d}**"]
+        for line in sorted(report.lines.values(), key=lambda item: item.cost, reverse=True):
+            lines.append(f"• {line.name}: {line.messages} answers · {line.input_tokens:,} in / "
+                         f"{line.output_tokens:,} out tokens · ${line.cost:.4f}")
+        total = report.total
+        lines.append(f"**Total**: {total.messages} answers · {total.input_tokens + total.output_tokens:,} tokens · "
+                     f"${total.cost:.4f}")
+        budget = await guild_budget(self.bot.config, interaction.guild_id)
+        if budget:
+            spent = await month_spend(interaction.guild_id)
+            lines.append(f"Server budget: ${spent:.2f} of ${budget:.2f} this month")
+        await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="budget", description="Set this server's monthly model budget in USD (0: no limit)")
+    @app_commands.describe(amount="USD per calendar month; 0 removes the limit")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def budget(self, interaction: discord.Interaction, amount: float) -> None:
+        require_manage_guild(interaction, "Setting the budget")
+        if not 0 <= amount <= 1_000_000:
+            raise UserError("The budget must be between 0 and 1,000,000 USD.")
+        assert interaction.guild is not None
+        await self.bot.orchestrator.ensure_guild(interaction.guild)
+        await Guild.filter(discord_id=interaction.guild.id).update(monthly_budget_usd=amount)
+        text = f"💰 Monthly budget set to ${amount:.2f}." if amount else "💰 No monthly budget limit now."
+        await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: MoaiBot) -> None:
+    await bot.add_cog(Usage(bot))
