@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import ChannelDefault, Project
 from bot.errors import UserError
+from bot.text import clean_text, is_blank
 
 MODEL_SEPARATORS = re.compile(r"[,\s]+")
 
@@ -19,8 +20,8 @@ class Panel:
 
 
 def clean_question(text: str, config: AppConfig) -> str:
-    question = text.strip()
-    if not question:
+    question = clean_text(text).strip()
+    if is_blank(question):
         raise UserError("The question is empty.")
     limit = config.defaults.max_question_chars
     if len(question) > limit:

@@ -29,6 +29,7 @@ from bot.db.models import (
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd, TextDelta, Usage
+from bot.text import clean_text
 from bot.usage import message_cost
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class RoundRunner:
                     if isinstance(event, TextDelta):
                         if answer.first_token_ms is None:
                             answer.first_token_ms = _ms_since(started)
-                        answer.text += event.text
+                        answer.text += clean_text(event.text)
                         self.stats.deltas += 1
                         listener(ModelDelta(alias, answer.text))
                         if time.monotonic() - last_checkpoint >= self.checkpoint_interval:

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 DISCORD_LIMIT = 2000
 FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
+
+
+def clean_text(text: str) -> str:
+    """Storable and sendable anywhere: no NUL (PostgreSQL rejects it), no lone surrogates (invalid UTF-8)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def is_blank(text: str) -> bool:
+    """Whitespace and invisible format characters only (zero-width spaces, direction marks)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 def _open_fence(text: str) -> str | None:

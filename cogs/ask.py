@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.panel import Panel, available, clean_question, require_models
 from bot.report import answer_line
 from cogs.utils.autocomplete import model_autocomplete
-from cogs.utils.live import InteractionPoster
+from cogs.utils.live import NO_MENTIONS, InteractionPoster
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -57,9 +57,9 @@ class Ask(commands.Cog):
         [answer] = result.answers
         footer = f"-# {answer_line(answer)}"
         if answer.text:
-            await interaction.followup.send(footer, ephemeral=False)
+            await interaction.followup.send(footer, allowed_mentions=NO_MENTIONS)
         else:
-            await interaction.edit_original_response(content=footer)
+            await interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.db.models import Discussion
 from bot.errors import UserError
 from bot.export import export
+from cogs.utils.live import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -38,7 +39,8 @@ class Export(commands.Cog):
         text = await export(discussion, format)
         data = io.BytesIO(self.bot.redact(text).encode("utf-8"))
         await interaction.followup.send(f"📄 Transcript ({format})",
-                                        file=discord.File(data, filename=file_name(discussion, format)))
+                                        file=discord.File(data, filename=file_name(discussion, format)),
+                                        allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:

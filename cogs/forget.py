@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.db.models import AuthorKind, Cooldown, Discussion, Message
 from bot.errors import UserError
 from cogs.utils.checks import require_manage_guild
+from cogs.utils.live import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -36,11 +37,12 @@ class Forget(commands.GroupCog, group_name="forget", group_description="Delete s
         if not confirm:
             await interaction.response.send_message(
                 f"This deletes the stored discussion and its {count} messages from moai's database (the Discord "
-                "messages stay). Run `/forget discussion confirm:True` to do it.", ephemeral=True)
+                "messages stay). Run `/forget discussion confirm:True` to do it.",
+                ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await discussion.delete()
         await interaction.response.send_message(f"🗑️ Deleted this discussion and its {count} stored messages.",
-                                                ephemeral=True)
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="me", description="Delete your messages and the discussions you started")
     @app_commands.describe(confirm="Set to True to really delete; without it you see what would go")
@@ -54,14 +56,14 @@ class Forget(commands.GroupCog, group_name="forget", group_description="Delete s
             await interaction.response.send_message(
                 f"This deletes the {counts[0]} discussion(s) you started (with the models' answers in them) and "
                 f"your {counts[1]} message(s) in other discussions, in every server. Run `/forget me confirm:True` "
-                "to do it.", ephemeral=True)
+                "to do it.", ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await started.delete()
         deleted = await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
         await Cooldown.filter(user_id=user_id).delete()
         await interaction.response.send_message(
             f"🗑️ Deleted {counts[0]} discussion(s) you started and {deleted} other message(s) of yours.",
-            ephemeral=True)
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -9,6 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.utils.live import NO_MENTIONS
+
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
 
@@ -34,7 +36,8 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="List every moai command")
     async def help(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(help_text(self.bot.tree), ephemeral=True)
+        await interaction.response.send_message(help_text(self.bot.tree), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:

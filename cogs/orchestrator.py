@@ -39,7 +39,7 @@ from bot.rounds import (
     RoundResult,
     RoundRunner,
 )
-from bot.text import split_message
+from bot.text import clean_text, split_message
 from bot.usage import check_budget, take_cooldown
 from cogs.utils.live import NO_MENTIONS, EditScheduler, EmbedPoster, LiveMessage, Poster, WebhookPoster
 from cogs.utils.webhooks import WebhookCache
@@ -81,7 +81,7 @@ class Orchestrator(commands.Cog):
             created_by=author.id,
         )
         await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
-                             author_name=author.display_name[:100], content=question)
+                             author_name=clean_text(author.display_name)[:100], content=question)
         return discussion
 
     async def admit(self, guild_id: int | None, user_id: int, panel: Sequence[ModelConfig], prompt_chars: int,
@@ -95,7 +95,7 @@ class Orchestrator(commands.Cog):
     async def add_user_turn(self, discussion: Discussion, author: discord.abc.User, content: str,
                             discord_message_id: int | None = None) -> Message:
         return await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
-                                    author_name=author.display_name[:100], content=content,
+                                    author_name=clean_text(author.display_name)[:100], content=clean_text(content),
                                     discord_message_ids=[discord_message_id] if discord_message_id else [])
 
     # --- display ------------------------------------------------------------------------
@@ -160,7 +160,10 @@ class Orchestrator(commands.Cog):
                             kind: RoundKind, messages_for: MessagesFor) -> RoundResult:
         posters, bucket = await self.thread_posters(thread, panel)
         result = await self.run_round(discussion, panel, kind, messages_for, posters, bucket)
-        await self.send_text(thread, round_summary(result))
+        try:
+            await self.send_text(thread, round_summary(result))
+        except discord.HTTPException as error:  # thread deleted or locked meanwhile: the DB has it all
+            log.warning("could not post the round summary in %s: %s", thread.id, error.status)
         return result
 
     async def run_discussion(self, discussion: Discussion, thread: discord.Thread, panel: Sequence[ModelConfig],

@@ -85,7 +85,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
         self.messages: dict[int, SentMessage] = {}
         self.calls: dict[str, InteractionCall] = {}
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
-        self.fail_webhook_sends: int | None = None  # HTTP status to answer webhook sends with
+        self.deleted_channels: set[int] = set()
 
     def _message_dict(self, message: SentMessage) -> dict[str, Any]:
         return {
@@ -142,14 +142,16 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
                                       files=files)
                 self.calls[token].followups.append(message)
             else:
-                if self.fail_webhook_sends is not None:
-                    raise discord.HTTPException(_FakeResponse(self.fail_webhook_sends), "webhook send failed")
                 channel_id = int((params or {}).get("thread_id") or 0)
+                if channel_id in self.deleted_channels:
+                    raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
                 message = SentMessage(snowflake(), channel_id, "webhook", None, username=payload.get("username"),
                                       avatar_url=payload.get("avatar_url"))
             return self._message_dict(self._record(message, payload))
 
         if route.method == "PATCH":
+            if int((params or {}).get("thread_id") or 0) in self.deleted_channels:
+                raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
             message_id = path.rsplit("/", 1)[-1]
             if message_id == "{message_id}":
                 message_id = str(route.message_id) if hasattr(route, "message_id") else message_id
@@ -220,6 +222,8 @@ class DiscordHarness:
         self.bot_role: discord.Role
         self.threads: list[discord.Thread] = []
         self.errors: list[BaseException] = []
+        self.channel_payloads: list[dict[str, Any]] = []  # every bot message create/edit, as sent
+        self.deleted_channels: set[int] = set()
         self._token_reset: Any = None
 
     # --- setup --------------------------------------------------------------------------
@@ -245,6 +249,11 @@ class DiscordHarness:
         self._wrap_error_handler()
         return self
 
+    def delete_thread(self, thread: discord.Thread) -> None:
+        """From now on Discord answers 404 for this thread, as after a moderator deletes it."""
+        self.deleted_channels.add(thread.id)
+        self.adapter.deleted_channels = self.deleted_channels
+
     def revoke_bot_permissions(self, *names: str) -> None:
         permissions = discord.Permissions(self.bot_role.permissions.value)
         permissions.update(**dict.fromkeys(names, False))
@@ -262,6 +271,13 @@ class DiscordHarness:
     def _patch_http(self) -> None:
         http = back.get_state().http
         harness = self
+        self._find_user_mentions = back.find_user_mentions
+
+        def find_user_mentions(content: str | None, guild: discord.Guild | None) -> list[discord.Member]:
+            """dpytest returns None for mentions of users it does not know, then crashes on them."""
+            return [m for m in self._find_user_mentions(content, guild) if m is not None]
+
+        back.find_user_mentions = find_user_mentions
 
         async def start_thread_without_message(channel_id: int, *, name: str, auto_archive_duration: int = 1440,
                                                type: int = 11, **_: Any) -> dict[str, Any]:
@@ -294,7 +310,10 @@ class DiscordHarness:
         original_send = http.send_message
 
         async def send_message(channel_id: int, *, params: Any) -> dict[str, Any]:
-            """dpytest drops components (buttons); keep them so tests can press them."""
+            """Records the payload; keeps components (dpytest drops them); fails in deleted threads."""
+            harness.channel_payloads.append(params.payload or {})
+            if int(channel_id) in harness.deleted_channels:
+                raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
             # dpytest reads `channel` from its caller's locals (frame inspection): provide it.
             channel = harness.guild.get_channel_or_thread(int(channel_id))  # noqa: F841
             data = await original_send(channel_id, params=params)
@@ -306,13 +325,25 @@ class DiscordHarness:
                 data["components"] = components
             return data
 
+        original_edit = http.edit_message
+
+        async def edit_message(channel_id: int, message_id: int, **fields: Any) -> dict[str, Any]:
+            harness.channel_payloads.append(fields["params"].payload or {})
+            if int(channel_id) in harness.deleted_channels:
+                raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
+            # dpytest reads the message as `self` from its caller's locals: provide it.
+            self = back.get_state()._get_message(int(message_id))  # noqa: F841
+            return await original_edit(channel_id, message_id, **fields)
+
         http.send_message = send_message  # type: ignore[method-assign]
+        http.edit_message = edit_message  # type: ignore[method-assign]
         http.start_thread_without_message = start_thread_without_message  # type: ignore[method-assign]
         http.channel_webhooks = channel_webhooks  # type: ignore[method-assign]
         http.create_webhook = create_webhook  # type: ignore[method-assign]
         self.webhooks = webhooks
 
     async def close(self) -> None:
+        back.find_user_mentions = self._find_user_mentions
         await self.bot.orchestrator.wait_idle()
         for extension in list(self.bot.extensions):
             await self.bot.unload_extension(extension)
