@@ -3,18 +3,23 @@ hold across processes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
+from tortoise.transactions import in_transaction
 
 from bot.config import AppConfig, ModelConfig
 from bot.context import estimate_tokens
-from bot.db.models import AuthorKind, Cooldown, Guild, Message
+from bot.db.models import AuthorKind, BudgetHold, Cooldown, Guild, Message
 from bot.errors import UserError
 from bot.llm.types import Usage
+
+HOLD_LIFETIME = timedelta(hours=1)  # longer than any run: a crashed process's holds lapse after this
 
 
 def message_cost(model: ModelConfig, usage: Usage) -> float | None:
@@ -34,10 +39,14 @@ def month_start(at: datetime) -> datetime:
     return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def month_spend(guild_id: int, at: datetime | None = None) -> float:
+async def month_spend(guild_id: int, at: datetime | None = None,
+                      connection: BaseDBAsyncClient | None = None) -> float:
     # Tortoise's Sum() here groups by every column (one row per message), so add up the costs ourselves.
-    costs = await Message.filter(discussion__guild__discord_id=guild_id, created_at__gte=month_start(at or now()),
-                                 cost_usd__isnull=False).values_list("cost_usd", flat=True)
+    query = Message.filter(discussion__guild__discord_id=guild_id, created_at__gte=month_start(at or now()),
+                           cost_usd__isnull=False)
+    if connection is not None:
+        query = query.using_db(connection)
+    costs = await query.values_list("cost_usd", flat=True)
     return float(sum(costs))
 
 
@@ -48,15 +57,57 @@ async def guild_budget(config: AppConfig, guild_id: int) -> float:
     return config.defaults.monthly_budget_usd
 
 
-async def check_budget(config: AppConfig, guild_id: int, models: Sequence[ModelConfig], prompt_chars: int) -> None:
+async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[ModelConfig],
+                         prompt_chars: int) -> BudgetHold | None:
+    """Set the run's worst-case cost aside, or refuse (UserError) if it could take the guild over budget.
+
+    The guild row is locked (SELECT ... FOR UPDATE on PostgreSQL) while spend and open holds are added
+    up, so runs admitted at the same moment by different processes cannot overspend together.
+    """
     budget = await guild_budget(config, guild_id)
     if not budget:
-        return
-    spent = await month_spend(guild_id)
+        return None
     estimate = estimate_cost(models, prompt_chars)
-    if spent + estimate > budget:
-        raise UserError(f"This server's monthly budget is ${budget:.2f}; ${spent:.2f} is spent and this run could "
-                        f"cost up to ${estimate:.2f}. Try fewer models, or ask an admin to raise it with /budget.")
+    await ensure_guild_row(guild_id)
+    async with in_transaction() as connection:
+        guild = await Guild.select_for_update().using_db(connection).get(discord_id=guild_id)
+        current = now()
+        held = await BudgetHold.filter(guild=guild, expires_at__gt=current).using_db(connection).values_list(
+            "amount_usd", flat=True)
+        spent = await month_spend(guild_id, connection=connection)
+        committed = spent + float(sum(held))
+        if committed + estimate > budget:
+            raise UserError(f"This server's monthly budget is ${budget:.2f}; ${committed:.2f} is spent or in use and "
+                            f"this run could cost up to ${estimate:.2f}. Try fewer models, or ask an admin to raise "
+                            "it with /budget.")
+        return await BudgetHold.create(guild=guild, amount_usd=estimate, expires_at=current + HOLD_LIFETIME,
+                                       using_db=connection)
+
+
+async def ensure_guild_row(guild_id: int) -> None:
+    """The row the budget lock is taken on; two processes may race to create it, and one insert wins."""
+    if await Guild.exists(discord_id=guild_id):
+        return
+    try:
+        await Guild.create(discord_id=guild_id)
+    except IntegrityError:
+        pass
+
+
+async def release_budget(hold: BudgetHold | None) -> None:
+    """The run is over: its real cost is on its messages now."""
+    if hold is not None:
+        await BudgetHold.filter(id=hold.id).delete()
+
+
+@asynccontextmanager
+async def released_on_error(hold: BudgetHold | None) -> AsyncIterator[None]:
+    """For the setup between admitting a run and starting it: a failure there gives the money back."""
+    try:
+        yield
+    except BaseException:
+        await release_budget(hold)
+        raise
 
 
 async def take_cooldown(config: AppConfig, guild_id: int, user_id: int) -> None:

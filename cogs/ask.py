@@ -8,11 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import ModelConfig
 from bot.db.models import DiscussionMode, DiscussionStatus, RoundKind
 from bot.discussion import round_context, set_status
 from bot.errors import UserError
 from bot.panel import Panel, available, clean_question, require_models
 from bot.report import answer_line
+from bot.usage import release_budget
 from cogs.utils.autocomplete import model_autocomplete
 from cogs.utils.live import NO_MENTIONS, InteractionPoster
 
@@ -35,7 +37,13 @@ class Ask(commands.Cog):
         if chosen is None:
             raise UserError(f"Unknown model `{model[:40]}`. Available: {available(config)}.")
         question = clean_question(question, config)
-        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, [chosen], len(question))
+        hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, [chosen], len(question))
+        try:
+            await self.answer(interaction, chosen, question)
+        finally:
+            await release_budget(hold)
+
+    async def answer(self, interaction: discord.Interaction, chosen: ModelConfig, question: str) -> None:
         await interaction.response.defer(thinking=True)
 
         orchestrator = self.bot.orchestrator

@@ -15,6 +15,7 @@ from bot.db.models import AuthorKind, Discussion, Message, MessageStatus, Round,
 from bot.discussion import active, round_context
 from bot.errors import UserError
 from bot.transcript import load_turns
+from bot.usage import released_on_error
 from cogs.utils.live import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -55,11 +56,12 @@ class Consensus(commands.Cog):
         if peer_review and len(reviewers) < 3:
             raise UserError("Peer review needs at least three answers (each model ranks the others, not itself).")
         transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
-        await orchestrator.admit(interaction.guild_id, interaction.user.id, [moderators[0], *reviewers],
-                                 transcript_chars)
-        await interaction.response.send_message(
-            f"🧭 {interaction.user.display_name} asked for a consensus"
-            + (" with peer review" if peer_review else "") + ".", allowed_mentions=NO_MENTIONS)
+        hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, [moderators[0], *reviewers],
+                                        transcript_chars)
+        async with released_on_error(hold):
+            await interaction.response.send_message(
+                f"🧭 {interaction.user.display_name} asked for a consensus"
+                + (" with peer review" if peer_review else "") + ".", allowed_mentions=NO_MENTIONS)
 
         async def work() -> None:
             async with active(discussion):
@@ -67,7 +69,7 @@ class Consensus(commands.Cog):
                     await self.peer_review(discussion, thread, reviewers, answers)
                 await self.synthesise(discussion, thread, moderators)
 
-        orchestrator.start(thread.id, work, report_to=thread)
+        orchestrator.start(thread.id, work, report_to=thread, hold=hold)
 
     async def peer_review(self, discussion: Discussion, thread: discord.Thread, reviewers: list[ModelConfig],
                           answers: dict[str, str]) -> None:

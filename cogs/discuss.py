@@ -16,6 +16,7 @@ from bot.discussion import completed_rounds
 from bot.errors import UserError
 from bot.panel import clean_question, parse_models, resolve_panel, thread_title
 from bot.transcript import load_turns
+from bot.usage import released_on_error
 from cogs.errors import reply_ephemeral
 from cogs.open import THREAD_ARCHIVE_MINUTES, require_thread_permissions
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
@@ -89,28 +90,29 @@ class Discuss(commands.Cog):
         require_thread_permissions(channel)
         # Later rounds carry the transcript: estimate each as the topic plus every answer's max_tokens in chars.
         transcript_chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
-        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
+        hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
                                           transcript_chars, rounds)
-        await interaction.response.defer(thinking=True)
-        try:
-            thread = await channel.create_thread(name=thread_title(topic), type=discord.ChannelType.public_thread,
-                                                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                                                 reason=f"moai /discuss by {interaction.user.id}")
-        except discord.Forbidden:
-            raise UserError("Discord refused to let me create a thread here (missing permission).") from None
+        async with released_on_error(hold):
+            await interaction.response.defer(thinking=True)
+            try:
+                thread = await channel.create_thread(name=thread_title(topic), type=discord.ChannelType.public_thread,
+                                                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                                                     reason=f"moai /discuss by {interaction.user.id}")
+            except discord.Forbidden:
+                raise UserError("Discord refused to let me create a thread here (missing permission).") from None
 
-        orchestrator = self.bot.orchestrator
-        discussion = await orchestrator.create_discussion(
-            mode=DiscussionMode.DISCUSS, question=topic, panel=panel, author=interaction.user,
-            guild=interaction.guild, channel_id=channel.id, thread_id=thread.id, rounds_planned=rounds,
-        )
-        names = ", ".join(m.name for m in panel.models)
-        await orchestrator.send_text(thread, f"**{interaction.user.display_name}** opened a {rounds}-round "
-                                             f"roundtable with {names}:\n>>> {topic}")
-        await interaction.followup.send(f"🧵 {len(panel.models)} models are discussing in {thread.mention} "
-                                        f"({rounds} rounds)", allowed_mentions=NO_MENTIONS)
-        orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, rounds),
-                           report_to=thread)
+            orchestrator = self.bot.orchestrator
+            discussion = await orchestrator.create_discussion(
+                mode=DiscussionMode.DISCUSS, question=topic, panel=panel, author=interaction.user,
+                guild=interaction.guild, channel_id=channel.id, thread_id=thread.id, rounds_planned=rounds,
+            )
+            names = ", ".join(m.name for m in panel.models)
+            await orchestrator.send_text(thread, f"**{interaction.user.display_name}** opened a {rounds}-round "
+                                                 f"roundtable with {names}:\n>>> {topic}")
+            await interaction.followup.send(f"🧵 {len(panel.models)} models are discussing in {thread.mention} "
+                                            f"({rounds} rounds)", allowed_mentions=NO_MENTIONS)
+            orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, rounds),
+                               report_to=thread, hold=hold)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")
@@ -136,14 +138,15 @@ class Discuss(commands.Cog):
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
         transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
-        await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, transcript_chars, rounds)
-        discussion.rounds_planned = await completed_rounds(discussion) + rounds
-        await discussion.save(update_fields=["rounds_planned", "updated_at"])
-        await interaction.response.send_message(
-            f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
-            allowed_mentions=NO_MENTIONS)
-        orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel, rounds),
-                           report_to=thread)
+        hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, transcript_chars, rounds)
+        async with released_on_error(hold):
+            discussion.rounds_planned = await completed_rounds(discussion) + rounds
+            await discussion.save(update_fields=["rounds_planned", "updated_at"])
+            await interaction.response.send_message(
+                f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
+                allowed_mentions=NO_MENTIONS)
+            orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel, rounds),
+                               report_to=thread, hold=hold)
 
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.bot.config.models]

@@ -74,14 +74,14 @@ class Mentions(commands.Cog):
         thread = message.channel
         try:
             transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
-            await orchestrator.admit(message.guild.id if message.guild else None, message.author.id, models,
-                                     transcript_chars)
+            hold = await orchestrator.admit(message.guild.id if message.guild else None, message.author.id, models,
+                                            transcript_chars)
         except UserError as refusal:
             await message.reply(str(refusal), mention_author=False, allowed_mentions=NO_MENTIONS)
             return
         user = message.author.display_name
         orchestrator.start(thread.id, lambda: orchestrator.run_mention(discussion, thread, models, user),
-                           report_to=thread)
+                           report_to=thread, hold=hold)
 
     async def _explain_missing_intent(self, thread: discord.Thread) -> None:
         if self._told_about_intent:

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db.models import DiscussionMode
+from bot.db.models import BudgetHold, DiscussionMode
 from bot.errors import UserError
-from bot.panel import clean_question, resolve_panel, thread_title
+from bot.panel import Panel, clean_question, resolve_panel, thread_title
+from bot.usage import released_on_error
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
 from cogs.utils.live import NO_MENTIONS
 
@@ -53,9 +54,13 @@ class Open(commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             raise UserError("/open works in server text channels.")
         require_thread_permissions(channel)
-        await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models, len(question))
-        await interaction.response.defer(thinking=True)
+        hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models, len(question))
+        async with released_on_error(hold):
+            await self.start(interaction, channel, question, panel, hold)
 
+    async def start(self, interaction: discord.Interaction, channel: discord.TextChannel, question: str,
+                    panel: Panel, hold: BudgetHold | None) -> None:
+        await interaction.response.defer(thinking=True)
         try:
             thread = await channel.create_thread(name=thread_title(question), type=discord.ChannelType.public_thread,
                                                  auto_archive_duration=THREAD_ARCHIVE_MINUTES,
@@ -74,7 +79,7 @@ class Open(commands.Cog):
                                         allowed_mentions=NO_MENTIONS)
 
         orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, 1),
-                           report_to=thread)
+                           report_to=thread, hold=hold)
 
 
 async def setup(bot: MoaiBot) -> None:

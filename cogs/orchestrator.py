@@ -14,6 +14,7 @@ from tortoise.timezone import now
 from bot.config import ModelConfig
 from bot.db.models import (
     AuthorKind,
+    BudgetHold,
     Discussion,
     DiscussionMode,
     DiscussionStatus,
@@ -40,7 +41,7 @@ from bot.rounds import (
     RoundRunner,
 )
 from bot.text import clean_text, split_message
-from bot.usage import check_budget, take_cooldown
+from bot.usage import release_budget, reserve_budget, take_cooldown
 from cogs.utils.live import NO_MENTIONS, EditScheduler, EmbedPoster, LiveMessage, Poster, WebhookPoster
 from cogs.utils.webhooks import WebhookCache
 
@@ -85,12 +86,20 @@ class Orchestrator(commands.Cog):
         return discussion
 
     async def admit(self, guild_id: int | None, user_id: int, panel: Sequence[ModelConfig], prompt_chars: int,
-                    rounds: int = 1) -> None:
-        """Refuse (UserError) a run over the guild's monthly budget or inside the user's cooldown."""
+                    rounds: int = 1) -> BudgetHold | None:
+        """Refuse (UserError) a run over the guild's monthly budget or inside the user's cooldown.
+
+        Returns the budget hold for the run: pass it to start() (or release_budget it) when the run ends.
+        """
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
-        await check_budget(self.bot.config, guild_id, list(panel) * rounds, prompt_chars)
-        await take_cooldown(self.bot.config, guild_id, user_id)
+        hold = await reserve_budget(self.bot.config, guild_id, list(panel) * rounds, prompt_chars)
+        try:
+            await take_cooldown(self.bot.config, guild_id, user_id)
+        except BaseException:
+            await release_budget(hold)
+            raise
+        return hold
 
     async def add_user_turn(self, discussion: Discussion, author: discord.abc.User, content: str,
                             discord_message_id: int | None = None) -> Message:
@@ -196,8 +205,12 @@ class Orchestrator(commands.Cog):
         return stale
 
     # --- background work and /stop ------------------------------------------------------
-    def start(self, key: int, work: Callable[[], Awaitable[None]], *, report_to: discord.abc.Messageable) -> None:
-        """Run discussion work in the background, stoppable with /stop; work for one thread runs in turn."""
+    def start(self, key: int, work: Callable[[], Awaitable[None]], *, report_to: discord.abc.Messageable,
+              hold: BudgetHold | None = None) -> None:
+        """Run discussion work in the background, stoppable with /stop; work for one thread runs in turn.
+
+        The run's budget hold is released when the work ends, however it ends.
+        """
         previous = self.running.get(key)
 
         async def guarded() -> None:
@@ -218,6 +231,7 @@ class Orchestrator(commands.Cog):
                 except discord.HTTPException:
                     pass
             finally:
+                await asyncio.shield(release_budget(hold))
                 if self.running.get(key) is task:
                     del self.running[key]
 

@@ -7,7 +7,7 @@ import asyncio
 import discord
 import pytest
 
-from bot.db.models import ChannelDefault, Cooldown, Discussion, Guild, Message, Project
+from bot.db.models import BudgetHold, ChannelDefault, Cooldown, Discussion, Guild, Message, Project
 from bot.usage import take_cooldown
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
@@ -114,10 +114,26 @@ async def test_budget_refuses_runs_that_would_exceed_it(priced: DiscordHarness, 
     await Message.filter(model_alias="gpt").update(cost_usd=3.5)  # as if answers had been long
     call = await priced.slash("open", question="Two", models="gpt")
     [text] = call.ephemeral_texts
-    assert text.startswith("This server's monthly budget is $5.00; $3.50 is spent and this run could cost up to")
+    assert text.startswith("This server's monthly budget is $5.00; $3.50 is spent or in use and this run could cost "
+                           "up to $2.05")
     assert len(fake_llm.requests) == 1 and await Discussion.all().count() == 1
     await priced.slash("open", question="Cheap", models="llama")  # free model: fits
     assert len(fake_llm.requests) == 2
+    assert await BudgetHold.all().count() == 0  # every run gave its hold back
+
+
+async def test_running_runs_hold_their_budget(priced: DiscordHarness, fake_llm: FakeLLM) -> None:
+    """While one run is in flight its worst case is set aside: a second run that would not fit is refused."""
+    await priced.slash("budget", permissions=ADMIN, amount=3.0)
+    fake_llm.script("gpt-test", Script(text="slow " * 40, chunk_chars=5, token_interval=0.02))
+    await priced.slash("open", question="First", models="gpt", wait=False)
+    assert await BudgetHold.all().count() == 1
+    call = await priced.slash("open", question="Second", models="gpt", by=priced.member, wait=False)
+    assert "is spent or in use" in call.ephemeral_texts[0]
+    await priced.bot.orchestrator.wait_idle()
+    assert await BudgetHold.all().count() == 0
+    await priced.slash("open", question="Third", models="gpt")  # the first run really cost little
+    assert len(fake_llm.requests_for("gpt-test")) == 2
 
 
 async def test_cooldown_per_user(database: str, fake_llm: FakeLLM) -> None:

@@ -192,3 +192,20 @@ class PeerRanking(Model):
 
     class Meta:
         table = "peer_ranking"
+
+
+class BudgetHold(Model):
+    """Money set aside for a run in progress, so concurrent runs in any process cannot overspend together.
+
+    Released when the run ends. A crashed process's holds expire.
+    """
+
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="budget_holds", on_delete=fields.CASCADE
+    )
+    amount_usd = fields.FloatField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "budget_hold"

@@ -1,0 +1,55 @@
+"""One bot process of a two-shard deployment, for tests/test_scale_out.py.
+
+Builds the real MoaiBot with its shard ids, runs setup_hook (DB, cogs), then at an agreed instant fires
+admissions (budget + cooldown) at the shared database and prints how many it won, as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+from bot.config import parse_config
+from bot.discord_bot import MoaiBot
+from bot.errors import UserError
+
+GUILD = 4242
+ATTEMPTS = 12
+
+
+def config(db_url: str, cooldown: float):  # noqa: ANN201
+    return parse_config({
+        "discord": {"sync_commands": False},
+        "database": {"url": db_url},
+        "defaults": {"monthly_budget_usd": 5.0, "user_cooldown_seconds": cooldown},
+        "providers": {"p": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1"}},
+        # $1 worst case per run: 1000 output tokens at $1000 per million.
+        "models": {"m": {"provider": "p", "model": "m", "max_tokens": 1000, "output_price": 1000.0}},
+    })
+
+
+async def main(db_url: str, shard: int, start_at: float, mode: str) -> None:
+    cooldown = 60.0 if mode == "cooldown" else 0.0
+    bot = MoaiBot(config(db_url, cooldown), environ={}, shard_ids=[shard], shard_count=2)
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    model = bot.config.models["m"]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+
+    async def attempt(user: int) -> bool:
+        try:
+            await bot.orchestrator.admit(GUILD, user, [model], 10)
+            return True
+        except UserError:
+            return False
+
+    users = [7] * ATTEMPTS if mode == "cooldown" else [100 * shard + i for i in range(ATTEMPTS)]
+    won = sum(await asyncio.gather(*(attempt(user) for user in users)))
+    print(json.dumps({"shard": shard, "won": won}))
+    await bot.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))
