@@ -19,7 +19,7 @@ GUILD = 4242
 ATTEMPTS = 12
 
 
-def config(db_url: str, cooldown: float):  # noqa: ANN201
+def config(db_url: str, cooldown: float):
     return parse_config({
         "discord": {"sync_commands": False},
         "database": {"url": db_url},
