@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ async def run_case(count: int, tokens: int, edit_interval: float) -> Case:
 
 
 async def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--edit-interval", type=float, default=0.5, help="seconds between Discord calls per thread")
     parser.add_argument("--tokens", type=int, default=80, help="chunks each model streams")

@@ -31,7 +31,7 @@ class ProviderConfig(_Strict):
     kind: Literal["openai", "anthropic"]
     base_url: str
     api_key_env: str = ""
-    max_concurrency: int = Field(default=4, ge=1, le=256)
+    max_concurrency: int = Field(default=4, ge=1, le=4096)
     max_retries: int = Field(default=2, ge=0, le=10)
     max_retry_after: PositiveSeconds = 60.0
     retry_backoff: float = Field(default=0.5, gt=0, le=60)

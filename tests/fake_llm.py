@@ -249,3 +249,34 @@ class FakeLLM:
         error = sse("error", {"type": "error", "error": {"type": "overloaded_error",
                                                          "message": script.error_message}})
         return await self._stream(request, script, chunks, encode, error, close)
+
+
+async def _serve_forever(text: str, chunk_chars: int, token_interval: float, ttft: float) -> None:
+    """Standalone mode for benchmarks: prints the base URL, serves until stdin closes."""
+    import sys
+
+    server = FakeLLM(default=Script(text=text, chunk_chars=chunk_chars, token_interval=token_interval, ttft=ttft))
+    await server.start()
+    print(server.base, flush=True)
+    server.requests = _Discard()  # type: ignore[assignment]  # a long benchmark must not keep every request
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+    await server.stop()
+
+
+class _Discard(list):  # type: ignore[type-arg]
+    def append(self, item: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fake OpenAI/Anthropic server for benchmarks")
+    parser.add_argument("--chunks", type=int, default=120)
+    parser.add_argument("--chunk-chars", type=int, default=4)
+    parser.add_argument("--interval", type=float, default=0.025)
+    parser.add_argument("--ttft", type=float, default=0.3)
+    args = parser.parse_args()
+    asyncio.run(_serve_forever("word" * (args.chunks * args.chunk_chars // 4), args.chunk_chars, args.interval,
+                               args.ttft))
