@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -98,11 +97,11 @@ def bench_config(base_url: str, models: int, db_url: str) -> AppConfig:
 
 
 async def run(args: argparse.Namespace) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "tests.fake_llm", "--chunks", str(args.chunks),
-                               "--interval", str(args.interval)], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fake_llm", "--chunks", str(args.chunks), "--interval", str(args.interval),
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert server.stdout is not None and server.stdin is not None
-    base_url = server.stdout.readline().strip()
+    base_url = (await server.stdout.readline()).decode().strip()
     with tempfile.TemporaryDirectory() as tmp:
         db_url = args.db or f"sqlite://{tmp}/load.sqlite3"
         config = bench_config(base_url, args.models, db_url)
@@ -112,7 +111,7 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             await close_database()
             server.stdin.close()
-            server.wait(timeout=10)
+            await asyncio.wait_for(server.wait(), timeout=10)
 
 
 async def measure(args: argparse.Namespace, config: AppConfig) -> None:
