@@ -14,13 +14,13 @@ from bot.config import ModelConfig
 from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
 from bot.discussion import completed_rounds
 from bot.errors import UserError
-from bot.panel import clean_question, parse_models, resolve_panel, thread_title
+from bot.panel import clean_question, parse_models, resolve_panel
 from bot.transcript import load_turns
 from bot.usage import released_on_error
 from cogs.errors import reply_ephemeral
-from cogs.open import THREAD_ARCHIVE_MINUTES, require_thread_permissions
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
 from cogs.utils.live import NO_MENTIONS
+from cogs.utils.threads import begin_thread_discussion, discussion_channel
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -81,38 +81,18 @@ class Discuss(commands.Cog):
         panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         default_rounds = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
-        channel = interaction.channel
-        if isinstance(channel, discord.Thread):
-            raise UserError("Use /discuss in a text channel: it starts its own thread. "
-                            "Inside a discussion thread, use /continue or mention the models.")
-        if not isinstance(channel, discord.TextChannel):
-            raise UserError("/discuss works in server text channels.")
-        require_thread_permissions(channel)
+        channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
         # Later rounds carry the transcript: estimate each as the topic plus every answer's max_tokens in chars.
         transcript_chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
         hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
-                                          transcript_chars, rounds)
+                                                 transcript_chars, rounds)
         async with released_on_error(hold):
-            await interaction.response.defer(thinking=True)
-            try:
-                thread = await channel.create_thread(name=thread_title(topic), type=discord.ChannelType.public_thread,
-                                                     auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                                                     reason=f"moai /discuss by {interaction.user.id}")
-            except discord.Forbidden:
-                raise UserError("Discord refused to let me create a thread here (missing permission).") from None
-
-            orchestrator = self.bot.orchestrator
-            discussion = await orchestrator.create_discussion(
-                mode=DiscussionMode.DISCUSS, question=topic, panel=panel, author=interaction.user,
-                guild=interaction.guild, channel_id=channel.id, thread_id=thread.id, rounds_planned=rounds,
-            )
             names = ", ".join(m.name for m in panel.models)
-            await orchestrator.send_text(thread, f"**{interaction.user.display_name}** opened a {rounds}-round "
-                                                 f"roundtable with {names}:\n>>> {topic}")
-            await interaction.followup.send(f"🧵 {len(panel.models)} models are discussing in {thread.mention} "
-                                            f"({rounds} rounds)", allowed_mentions=NO_MENTIONS)
-            orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, rounds),
-                               report_to=thread, hold=hold)
+            await begin_thread_discussion(
+                self.bot, interaction, channel, mode=DiscussionMode.DISCUSS, question=topic, panel=panel,
+                rounds=rounds, intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable "
+                                     f"with {names}:",
+                announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds)", hold=hold)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")

@@ -86,6 +86,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
         self.calls: dict[str, InteractionCall] = {}
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.deleted_channels: set[int] = set()
+        self.channel_by_token: dict[str, int] = {}  # interaction token -> the channel it was used in
 
     def _message_dict(self, message: SentMessage) -> dict[str, Any]:
         return {
@@ -152,17 +153,14 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
         if route.method == "PATCH":
             if int((params or {}).get("thread_id") or 0) in self.deleted_channels:
                 raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
-            message_id = path.rsplit("/", 1)[-1]
-            if message_id == "{message_id}":
-                message_id = str(route.message_id) if hasattr(route, "message_id") else message_id
-            target = self._resolve(token, message_id, route)
-            return self._message_dict(self._record(target, payload))
+            return self._message_dict(self._record(self._resolve(token, route), payload))
 
         if route.method == "GET":
-            return self._message_dict(self._resolve(token, "@original", route))
+            return self._message_dict(self._resolve(token, route))
         return None
 
-    def _resolve(self, token: str, message_id: str, route: Any) -> SentMessage:
+    def _resolve(self, token: str, route: Any) -> SentMessage:
+        """The message a .../messages/{id} route points at; "@original" is the interaction's response."""
         url_id = route.url.rsplit("/", 1)[-1].split("?")[0]
         if url_id == "@original":
             response = self.calls[token].response
@@ -172,8 +170,6 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
 
     def _channel_of(self, token: str) -> int:
         return self.channel_by_token.get(token, 0)
-
-    channel_by_token: dict[str, int] = {}
 
 
 class _FakeResponse:
@@ -367,7 +363,7 @@ class DiscordHarness:
         member_permissions = permissions if permissions is not None else member.guild_permissions
         interaction_id = snowflake()
         token = f"interaction-token-{interaction_id}"
-        RecordingWebhookAdapter.channel_by_token[token] = channel.id
+        self.adapter.channel_by_token[token] = channel.id
         assert kind == 3 or self.bot.tree.get_command(name) is not None, f"no slash command /{name}"
         channel_data: dict[str, Any] = {"id": str(channel.id), "type": channel.type.value,
                                         "guild_id": str(self.guild.id), "name": channel.name}
@@ -490,11 +486,6 @@ class DiscordHarness:
         for message in sorted(self.webhook_messages(channel_id), key=lambda m: m.id):
             result[message.username or ""] = result.get(message.username or "", "") + (message.content or "")
         return result
-
-
-def iter_contents(messages: list[SentMessage]) -> Iterator[str]:
-    for message in messages:
-        yield message.content or ""
 
 
 async def make_harness(config: AppConfig, environ: dict[str, str]) -> DiscordHarness:
