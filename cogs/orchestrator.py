@@ -58,6 +58,7 @@ class Orchestrator(commands.Cog):
         self.runner = RoundRunner(bot.models)
         self.webhooks = WebhookCache(bot.config.discord.webhook_name)
         self.schedulers: dict[int, EditScheduler] = {}
+        self._scheduler_users: dict[int, int] = {}
         self.running: dict[int, asyncio.Task[None]] = {}
 
     async def cog_unload(self) -> None:
@@ -108,10 +109,18 @@ class Orchestrator(commands.Cog):
                                     discord_message_ids=[discord_message_id] if discord_message_id else [])
 
     # --- display ------------------------------------------------------------------------
-    def scheduler_for(self, bucket: int) -> EditScheduler:
+    def _take_scheduler(self, bucket: int) -> EditScheduler:
+        """The bucket's scheduler, shared by the rounds using it at the moment; dropped when the last ends."""
         if bucket not in self.schedulers:
             self.schedulers[bucket] = EditScheduler(self.bot.config.discord.edit_interval)
+        self._scheduler_users[bucket] = self._scheduler_users.get(bucket, 0) + 1
         return self.schedulers[bucket]
+
+    def _give_back_scheduler(self, bucket: int) -> None:
+        self._scheduler_users[bucket] -= 1
+        if not self._scheduler_users[bucket]:
+            del self._scheduler_users[bucket]
+            self.schedulers.pop(bucket).close()
 
     async def thread_posters(self, thread: discord.Thread,
                              panel: Sequence[ModelConfig]) -> tuple[dict[str, Poster], int]:
@@ -124,7 +133,9 @@ class Orchestrator(commands.Cog):
         webhook = await self.webhooks.for_channel(parent) if isinstance(parent, discord.TextChannel) else None
         if webhook is None or parent is None:
             return {m.alias: EmbedPoster(thread, m.name, m.avatar_url) for m in panel}, thread.id
-        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url) for m in panel}, parent.id
+        forget = lambda: self.webhooks.forget(parent.id)  # noqa: E731  # deleted by an admin: make a new one
+        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url, on_gone=forget)
+                for m in panel}, parent.id
 
     async def send_text(self, channel: discord.abc.Messageable, text: str) -> None:
         for chunk in split_message(text):
@@ -135,7 +146,7 @@ class Orchestrator(commands.Cog):
                         messages_for: MessagesFor, posters: Mapping[str, Poster], bucket: int,
                         headers: Mapping[str, str] | None = None) -> RoundResult:
         """Run the models and stream each answer into its poster; Discord ids are stored at the end."""
-        scheduler = self.scheduler_for(bucket)
+        scheduler = self._take_scheduler(bucket)
         lives = {m.alias: LiveMessage(posters[m.alias], scheduler, (headers or {}).get(m.alias, ""))
                  for m in panel}
 
@@ -155,7 +166,10 @@ class Orchestrator(commands.Cog):
             return await self.runner.play(round_, answers, messages_for, show)
         finally:
             rows = {a.model.alias: a.row.id for a in answers}
-            await asyncio.shield(self._settle(scheduler, lives, rows))
+            try:
+                await asyncio.shield(self._settle(scheduler, lives, rows))
+            finally:
+                self._give_back_scheduler(bucket)
 
     async def _settle(self, scheduler: EditScheduler, lives: Mapping[str, LiveMessage],
                       rows: Mapping[str, int]) -> None:

@@ -87,6 +87,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.deleted_channels: set[int] = set()
         self.channel_by_token: dict[str, int] = {}  # interaction token -> the channel it was used in
+        self.deleted_webhooks: set[int] = set()
 
     def _message_dict(self, message: SentMessage) -> dict[str, Any]:
         return {
@@ -144,6 +145,8 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
                 self.calls[token].followups.append(message)
             else:
                 channel_id = int((params or {}).get("thread_id") or 0)
+                if int(hook_id) in self.deleted_webhooks:
+                    raise discord.NotFound(_FakeResponse(404), {"code": 10015, "message": "Unknown Webhook"})
                 if channel_id in self.deleted_channels:
                     raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
                 message = SentMessage(snowflake(), channel_id, "webhook", None, username=payload.get("username"),
@@ -249,6 +252,12 @@ class DiscordHarness:
         """From now on Discord answers 404 for this thread, as after a moderator deletes it."""
         self.deleted_channels.add(thread.id)
         self.adapter.deleted_channels = self.deleted_channels
+
+    def delete_webhooks(self) -> None:
+        """An admin deletes moai's webhooks: Discord answers 10015 Unknown Webhook for them from now on."""
+        for hooks in self.webhooks.values():
+            self.adapter.deleted_webhooks.update(int(h["id"]) for h in hooks)
+            hooks.clear()
 
     def revoke_bot_permissions(self, *names: str) -> None:
         permissions = discord.Permissions(self.bot_role.permissions.value)

@@ -201,3 +201,22 @@ async def test_thread_deleted_mid_round(harness: DiscordHarness, fake_llm: FakeL
     rows = await Message.filter(discussion=discussion, author_kind="model")
     assert {r.status for r in rows} == {MessageStatus.COMPLETE}  # nothing lost, though nothing could be shown
     assert next(r for r in rows if r.model_alias == "gpt").content == "word " * 60
+
+
+async def test_deleted_webhook_is_replaced(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    await harness.slash("open", question="First", models="gpt")
+    harness.delete_webhooks()
+    await harness.slash("open", question="Second", models="gpt")  # fails to show, but is stored
+    assert (await Message.filter(model_alias="gpt").order_by("-id").first()).status == MessageStatus.COMPLETE
+    await harness.slash("open", question="Third", models="gpt")
+    third = harness.threads[2]
+    assert harness.answers_by_model(third.id) == {"GPT": "gpt-test answers: [Alice]: Third"}
+    assert len(harness.webhooks[harness.channel.id]) == 1  # a fresh one was made
+
+
+async def test_schedulers_do_not_pile_up(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    for question in ("one", "two"):
+        await harness.slash("ask", model="gpt", question=question)
+        await harness.slash("open", question=question, models="gpt")
+    orchestrator = harness.bot.orchestrator
+    assert orchestrator.schedulers == {} and orchestrator._scheduler_users == {}

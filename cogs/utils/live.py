@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from bot.text import DISCORD_LIMIT, split_message
 
 log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
+UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
 
 
 class Poster(Protocol):
@@ -144,17 +146,30 @@ class WebhookPoster:
     limit = DISCORD_LIMIT
 
     def __init__(self, webhook: discord.Webhook, thread: discord.abc.Snowflake, username: str,
-                 avatar_url: str | None) -> None:
+                 avatar_url: str | None, on_gone: Callable[[], None] = lambda: None) -> None:
         self.webhook, self.thread, self.username, self.avatar_url = webhook, thread, username, avatar_url
+        self.on_gone = on_gone
 
     async def send(self, content: str) -> int:
-        message = await self.webhook.send(content, username=self.username[:80], avatar_url=self.avatar_url,
-                                          thread=self.thread, wait=True, allowed_mentions=NO_MENTIONS)
+        try:
+            message = await self.webhook.send(content, username=self.username[:80], avatar_url=self.avatar_url,
+                                              thread=self.thread, wait=True, allowed_mentions=NO_MENTIONS)
+        except discord.NotFound as error:
+            self._check_gone(error)
+            raise
         return message.id
 
     async def edit(self, message_id: int, content: str) -> None:
-        await self.webhook.edit_message(message_id, content=content, thread=self.thread,
-                                        allowed_mentions=NO_MENTIONS)
+        try:
+            await self.webhook.edit_message(message_id, content=content, thread=self.thread,
+                                            allowed_mentions=NO_MENTIONS)
+        except discord.NotFound as error:
+            self._check_gone(error)
+            raise
+
+    def _check_gone(self, error: discord.NotFound) -> None:
+        if error.code == UNKNOWN_WEBHOOK:
+            self.on_gone()
 
 
 class EmbedPoster:
