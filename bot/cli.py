@@ -93,17 +93,27 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
 
 
 async def migrate(config: AppConfig) -> int:
-    try:
-        await open_database(config.database.url)
-    except Exception as error:
-        return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
-    await close_database()
+    problem = await preflight_database(config)
+    if problem:
+        return fail(problem, EXIT_FAILED)
     print(f"database {safe_url(config.database.url)}: migrations applied")
     return EXIT_OK
 
 
+async def preflight_database(config: AppConfig) -> str | None:
+    """None if the database opens and migrates, else one line saying what is wrong (password masked)."""
+    try:
+        await open_database(config.database.url)
+    except Exception as error:
+        return f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}"
+    finally:
+        await close_database()
+    return None
+
+
 def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     import discord
+    from tortoise.exceptions import BaseORMException
 
     from bot.discord_bot import MoaiBot
 
@@ -116,9 +126,16 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     shard_kwargs: dict[str, object] = {}
     if args.shard_ids is not None:
         shard_kwargs = {"shard_ids": args.shard_ids, "shard_count": args.shard_count or len(args.shard_ids)}
+    database_problem = asyncio.run(preflight_database(config))  # fail fast, before connecting to Discord
+    if database_problem:
+        return fail(database_problem, EXIT_FAILED)
     bot = MoaiBot(config, environ=environ, **shard_kwargs)
     try:
         bot.run(token, log_handler=None)
+    except BaseORMException as error:
+        return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
+    except (aiohttp.ClientError, OSError) as error:
+        return fail(f"cannot reach Discord ({type(error).__name__}); check the network and try again", EXIT_FAILED)
     except discord.LoginFailure:
         return fail(f"Discord rejected the token in {config.discord.token_env}; reset it in the developer portal")
     except discord.PrivilegedIntentsRequired:
@@ -131,13 +148,12 @@ async def check(config: AppConfig, environ: Mapping[str, str]) -> int:
     """Print one line per part; exit 1 if any part is broken."""
     ok = True
     print(f"ok    config: {len(config.providers)} providers, {len(config.models)} models")
-    try:
-        await open_database(config.database.url)
-        await close_database()
-        print(f"ok    database: {safe_url(config.database.url)} (migrations applied)")
-    except Exception as error:
+    problem = await preflight_database(config)
+    if problem:
         ok = False
-        print(f"FAIL  database: {safe_url(config.database.url)}: {type(error).__name__}: {error}")
+        print(f"FAIL  {problem}")
+    else:
+        print(f"ok    database: {safe_url(config.database.url)} (migrations applied)")
     if not environ.get(config.discord.token_env):
         print(f"warn  discord: {config.discord.token_env} is not set (needed by `moai run`)")
     async with aiohttp.ClientSession() as session:

@@ -61,6 +61,15 @@ async def test_run_without_token_exits_2(tmp_path: Path, fake_llm: FakeLLM) -> N
     assert err.count("\n") == 1
 
 
+async def test_run_with_unreachable_database_says_so(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url="postgres://moai:secret-pw@127.0.0.1:1/moai")
+    code, _, err = await moai("--config", str(config), "run", env=TEST_ENV)
+    assert code == 1
+    [line] = [line for line in err.splitlines() if line.startswith("moai: ")]
+    assert line.startswith("moai: database postgres://moai:***@127.0.0.1:1/moai: ")
+    assert "secret-pw" not in err
+
+
 async def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[models.x]\nprovider = "nope"\nmodel = "x"\n')

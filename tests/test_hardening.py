@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import pytest
+from discord.ext.test import backend as back
 
 from bot.db.models import Discussion, DiscussionStatus, Message, MessageStatus, Round, RoundStatus
 from tests.conftest import TEST_ENV, make_config
@@ -33,7 +34,8 @@ async def test_no_output_can_ping(harness: DiscordHarness, fake_llm: FakeLLM) ->
         fake_llm.script(model, Script(text=f"Hey {PINGS} look", chunk_chars=5))
     await harness.slash("open", question=f"Ping test {PINGS}")
     [thread] = harness.threads
-    await harness.slash("ask", model="gpt", question=PINGS)
+    troll = back.make_member(back.make_user("troll", "0666"), harness.guild, nick="@everyone <@&234567890123456789>")
+    await harness.slash("ask", model="gpt", question=PINGS, by=troll)
     await harness.slash("stop", channel=thread)  # an error reply too
     sent = allowed_mentions_of(harness)
     kinds = {m.kind for m in harness.adapter.messages.values() if any(m.history)}
