@@ -92,10 +92,6 @@ class RoundResult:
     round: Round
     answers: list[Answer]
 
-    @property
-    def failed(self) -> list[Answer]:
-        return [a for a in self.answers if a.status is MessageStatus.FAILED]
-
 
 @dataclass(slots=True)
 class RunnerStats:

@@ -11,9 +11,3 @@ def require_manage_guild(interaction: discord.Interaction, what: str) -> None:
     if not interaction.permissions.manage_guild:
         raise UserError(f"{what} needs the Manage Server permission.")
 
-
-def discussion_thread(interaction: discord.Interaction, command: str) -> discord.Thread:
-    channel = interaction.channel
-    if not isinstance(channel, discord.Thread):
-        raise UserError(f"Use {command} inside a discussion thread.")
-    return channel

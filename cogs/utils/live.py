@@ -109,7 +109,6 @@ class LiveMessage:
         self.text = ""
         self.message_ids: list[int] = []
         self._shown: list[str] = []
-        self.failed_to_show = False
 
     def update(self, text: str, *, final: bool = False) -> None:
         self.text = text
@@ -136,7 +135,6 @@ class LiveMessage:
                     scheduler.stats.edits += 1
         except discord.HTTPException as error:
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
-            self.failed_to_show = True
             log.warning("could not update a message: %s %s", error.status, error.code)
 
 
