@@ -77,9 +77,9 @@ async def run_rounds(discussion: Discussion, panel: Sequence[ModelConfig], round
     done = await completed_rounds(discussion)
     total = done + rounds
     results: list[RoundResult] = []
+    single_open = discussion.mode is DiscussionMode.OPEN and total == 1
     async with active(discussion):
         for number in range(done + 1, total + 1):
-            single_open = discussion.mode is DiscussionMode.OPEN and total == 1
             note = "" if single_open else discuss_note(number, total)
             messages_for, dropped = await round_context(discussion, panel, note)
             if dropped:

@@ -15,6 +15,11 @@ def as_turn(row: Message) -> Turn:
     return Turn(row.author_name or "someone", content, row.model_alias if row.author_kind is AuthorKind.MODEL else None)
 
 
+async def transcript_chars(discussion: Discussion) -> int:
+    """How much text later rounds will carry: what admission estimates a run's cost from."""
+    return sum(len(turn.content) for turn in await load_turns(discussion))
+
+
 async def load_turns(discussion: Discussion) -> list[Turn]:
     """Every user message and every model answer with text, in the order they were made."""
     rows = await Message.filter(discussion=discussion).exclude(content="").exclude(

@@ -50,11 +50,14 @@ async def month_spend(guild_id: int, at: datetime | None = None,
     return float(sum(costs))
 
 
-async def guild_budget(config: AppConfig, guild_id: int) -> float:
-    guild = await Guild.get_or_none(discord_id=guild_id)
+def budget_of(config: AppConfig, guild: Guild | None) -> float:
     if guild is not None and guild.monthly_budget_usd is not None:
         return guild.monthly_budget_usd
     return config.defaults.monthly_budget_usd
+
+
+async def guild_budget(config: AppConfig, guild_id: int) -> float:
+    return budget_of(config, await Guild.get_or_none(discord_id=guild_id))
 
 
 async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[ModelConfig],
@@ -64,11 +67,13 @@ async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[Mode
     The guild row is locked (SELECT ... FOR UPDATE on PostgreSQL) while spend and open holds are added
     up, so runs admitted at the same moment by different processes cannot overspend together.
     """
-    budget = await guild_budget(config, guild_id)
+    guild = await Guild.get_or_none(discord_id=guild_id)
+    budget = budget_of(config, guild)
     if not budget:
         return None
     estimate = estimate_cost(models, prompt_chars)
-    await ensure_guild_row(guild_id)
+    if guild is None:
+        await create_guild_row(guild_id)
     async with in_transaction() as connection:
         guild = await Guild.select_for_update().using_db(connection).get(discord_id=guild_id)
         current = now()
@@ -84,10 +89,8 @@ async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[Mode
                                        using_db=connection)
 
 
-async def ensure_guild_row(guild_id: int) -> None:
+async def create_guild_row(guild_id: int) -> None:
     """The row the budget lock is taken on; two processes may race to create it, and one insert wins."""
-    if await Guild.exists(discord_id=guild_id):
-        return
     try:
         await Guild.create(discord_id=guild_id)
     except IntegrityError:

@@ -14,7 +14,7 @@ from bot.consensus import MODERATOR_NOTE, format_ranking, run_peer_review
 from bot.db.models import AuthorKind, Discussion, Message, MessageStatus, Round, RoundKind, RoundStatus
 from bot.discussion import active, round_context
 from bot.errors import UserError
-from bot.transcript import load_turns
+from bot.transcript import transcript_chars
 from bot.usage import released_on_error
 from cogs.utils.live import NO_MENTIONS
 
@@ -55,9 +55,9 @@ class Consensus(commands.Cog):
         reviewers = [self.bot.config.models[a] for a in answers if a in self.bot.config.models] if peer_review else []
         if peer_review and len(reviewers) < 3:
             raise UserError("Peer review needs at least three answers (each model ranks the others, not itself).")
-        transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
+        chars = await transcript_chars(discussion)
         hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, [moderators[0], *reviewers],
-                                        transcript_chars)
+                                        chars)
         async with released_on_error(hold):
             await interaction.response.send_message(
                 f"🧭 {interaction.user.display_name} asked for a consensus"

@@ -15,7 +15,7 @@ from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
 from bot.discussion import completed_rounds
 from bot.errors import UserError
 from bot.panel import clean_question, parse_models, resolve_panel
-from bot.transcript import load_turns
+from bot.transcript import transcript_chars
 from bot.usage import released_on_error
 from cogs.errors import reply_ephemeral
 from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
@@ -83,9 +83,9 @@ class Discuss(commands.Cog):
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
         # Later rounds carry the transcript: estimate each as the topic plus every answer's max_tokens in chars.
-        transcript_chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
+        chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
         hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
-                                                 transcript_chars, rounds)
+                                                 chars, rounds)
         async with released_on_error(hold):
             names = ", ".join(m.name for m in panel.models)
             await begin_thread_discussion(
@@ -112,15 +112,15 @@ class Discuss(commands.Cog):
         if orchestrator.is_running(thread.id):
             raise UserError("The models are still answering here. Wait for them, or /stop first.")
         panel = self.panel_of(discussion)
+        done = await completed_rounds(discussion)
         if rounds is None:
-            done = await completed_rounds(discussion)
             left = discussion.rounds_planned - done
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
-        transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
-        hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, transcript_chars, rounds)
+        chars = await transcript_chars(discussion)
+        hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, chars, rounds)
         async with released_on_error(hold):
-            discussion.rounds_planned = await completed_rounds(discussion) + rounds
+            discussion.rounds_planned = done + rounds
             await discussion.save(update_fields=["rounds_planned", "updated_at"])
             await interaction.response.send_message(
                 f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.config import ModelConfig
 from bot.db.models import AuthorKind, Discussion, DiscussionMode, Message
 from bot.errors import UserError
-from bot.transcript import load_turns
+from bot.transcript import transcript_chars
 from cogs.utils.live import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -73,9 +73,9 @@ class Mentions(commands.Cog):
             return
         thread = message.channel
         try:
-            transcript_chars = sum(len(t.content) for t in await load_turns(discussion))
+            chars = await transcript_chars(discussion)
             hold = await orchestrator.admit(message.guild.id if message.guild else None, message.author.id, models,
-                                            transcript_chars)
+                                            chars)
         except UserError as refusal:
             await message.reply(str(refusal), mention_author=False, allowed_mentions=NO_MENTIONS)
             return

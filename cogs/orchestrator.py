@@ -82,8 +82,7 @@ class Orchestrator(commands.Cog):
             question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
             created_by=author.id,
         )
-        await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
-                             author_name=clean_text(author.display_name)[:100], content=question)
+        await self.add_user_turn(discussion, author, question)
         return discussion
 
     async def admit(self, guild_id: int | None, user_id: int, panel: Sequence[ModelConfig], prompt_chars: int,
