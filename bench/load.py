@@ -28,7 +28,7 @@ from bot.db.models import Discussion, DiscussionMode, RoundKind
 from bot.db.setup import close_database, open_database
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
-from bot.rounds import ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
+from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
 from cogs.utils.live import EditScheduler, LiveMessage
 
 ROOT = Path(__file__).resolve().parent.parent

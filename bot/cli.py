@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -17,7 +17,9 @@ from bot.db.setup import close_database, open_database
 from bot.errors import UserError
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
-from bot.secrets import Redactor, install_log_redaction
+from bot.logs import setup_logging
+from bot.policy import MAX_ROUNDS, MIN_ROUNDS
+from bot.secrets import RedactingFilter, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -45,6 +47,18 @@ def parse_shards(value: str | None) -> list[int] | None:
         raise argparse.ArgumentTypeError("--shard-ids takes numbers like 0,1") from None
 
 
+def add_logging_options(parser: argparse.ArgumentParser, *, default_level: str) -> None:
+    parser.add_argument("--log-level", default=os.environ.get("MOAI_LOG_LEVEL", default_level))
+    parser.add_argument("--log-format", choices=["text", "json"], default=os.environ.get("MOAI_LOG_FORMAT", "text"),
+                        help="text lines, or one JSON object per line for log collectors")
+
+
+def start_logging(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Logs in the chosen format, every record passed through the secret redactor first."""
+    handler = setup_logging(args.log_level, args.log_format)
+    handler.addFilter(RedactingFilter(Redactor.from_config(config, environ)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moai", description="Multi-model AI roundtables on Discord.")
     parser.add_argument("--config", help="path to config.toml (default: $MOAI_CONFIG or ./config.toml)")
@@ -52,12 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the bot")
     run.add_argument("--shard-ids", type=parse_shards, help="shards this process runs, e.g. 0,1")
     run.add_argument("--shard-count", type=int, help="total shards across all processes")
-    run.add_argument("--log-level", default=os.environ.get("MOAI_LOG_LEVEL", "INFO"))
+    add_logging_options(run, default_level="INFO")
     console = commands.add_parser("console", help="run a discussion in the terminal")
     console.add_argument("question")
     console.add_argument("--mode", choices=["open", "discuss"], default="open")
-    console.add_argument("--rounds", type=int, help="rounds for discuss mode (1-10, default from config)")
+    console.add_argument("--rounds", type=int,
+                         help=f"rounds for discuss mode ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config)")
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
+    add_logging_options(console, default_level="WARNING")
     commands.add_parser("check", help="validate config, database and reach every provider")
     commands.add_parser("migrate", help="apply database migrations and exit")
     return parser
@@ -84,8 +100,9 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
     from bot.console import run_console
 
     rounds = 1 if args.mode == "open" else (args.rounds or config.defaults.rounds)
-    if not 1 <= rounds <= 10:
-        return fail(f"--rounds must be between 1 and 10 (got {rounds})")
+    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
+        return fail(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {rounds})")
+    start_logging(config, args, environ)
     try:
         return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console()))
     except UserError as error:
@@ -121,9 +138,8 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     if not token:
         return fail(f"{config.discord.token_env} is not set: export {config.discord.token_env}=<your bot token> "
                     "(Discord developer portal > your application > Bot > Reset Token)")
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_redaction(Redactor.from_config(config, environ))
-    shard_kwargs: dict[str, object] = {}
+    start_logging(config, args, environ)
+    shard_kwargs: dict[str, Any] = {}
     if args.shard_ids is not None:
         shard_kwargs = {"shard_ids": args.shard_ids, "shard_count": args.shard_count or len(args.shard_ids)}
     database_problem = asyncio.run(preflight_database(config))  # fail fast, before connecting to Discord

@@ -1,4 +1,4 @@
-"""`moai console`: the same orchestration as the bot, in a terminal, on the same database."""
+"""`moai console`: the same services and modes as the bot, shown in a terminal, stored in the same database."""
 
 from __future__ import annotations
 
@@ -10,38 +10,72 @@ import aiohttp
 from rich.console import Console, Group
 from rich.live import Live
 from rich.markdown import Markdown
-from rich.panel import Panel
+from rich.panel import Panel as Box
 from rich.spinner import Spinner
 from rich.table import Table
 
 from bot.config import AppConfig, ModelConfig
-from bot.db.models import AuthorKind, Discussion, DiscussionMode, Message, MessageStatus, RoundKind
 from bot.db.setup import close_database, open_database
-from bot.discussion import run_rounds
-from bot.llm.registry import ModelClients
-from bot.panel import clean_question, parse_models
-from bot.report import answer_line
-from bot.rounds import (
-    MessagesFor,
+from bot.engine.display import RoundView
+from bot.engine.notices import ContextTrimmed, EarlyStop, ModeratorFallback, NoModerator, Notice, PeerReviewed
+from bot.engine.rounds import (
+    Answer,
     ModelDelta,
     ModelFailed,
     ModelFinished,
     ModelStopped,
+    Round,
     RoundEvent,
     RoundResult,
-    RoundRunner,
 )
+from bot.kinds import DiscussionMode, MessageStatus
+from bot.llm.registry import ModelClients
+from bot.modes.base import Mode
+from bot.modes.debate import DebateMode
+from bot.modes.open import OpenMode
+from bot.panel import Panel, clean_question, parse_models
 from bot.secrets import Redactor
+from bot.services import Services
+from bot.services.discussions import Author, Place
+from bot.services.runs import RunInfo
+
+CONSOLE_RUN_KEY = 0
+
+
+def status_line(answer: Answer) -> str:
+    name = answer.model.name
+    if answer.status is MessageStatus.COMPLETE:
+        tokens = "tokens n/a" if answer.usage.output_tokens is None else \
+            f"{answer.usage.input_tokens or 0:,} → {answer.usage.output_tokens:,} tokens"
+        return f"✓ {name} · {(answer.latency_ms or 0) / 1000:.1f} s · {tokens}"
+    if answer.status is MessageStatus.CANCELLED:
+        return f"stopped {name}"
+    return f"✗ {name} · {answer.error or 'failed'}" + (" (partial answer kept)" if answer.text else "")
+
+
+def notice_line(notice: Notice) -> str:
+    match notice:
+        case ContextTrimmed(dropped):
+            return "Context trimmed: " + "; ".join(f"{name}: {n} oldest message(s) left out" for name, n in dropped)
+        case EarlyStop(number, unused):
+            return f"Every model agreed in round {number}: stopping early ({unused} round(s) left unused)."
+        case ModeratorFallback(failed, next_):
+            return f"{failed} could not moderate; asking {next_} instead."
+        case NoModerator():
+            return "No moderator could write the consensus."
+        case PeerReviewed(record, _, _):
+            return record.replace("**", "")
 
 
 class RoundProgress:
     """A live table: one row per model, thinking / streaming / done / failed."""
 
-    def __init__(self, panel: Sequence[ModelConfig]) -> None:
+    def __init__(self, panel: Sequence[ModelConfig], live: Live) -> None:
         self.started = time.monotonic()
         self.state: dict[str, str] = {m.alias: "thinking" for m in panel}
         self.chars: dict[str, int] = dict.fromkeys(self.state, 0)
         self.names = {m.alias: m.name for m in panel}
+        self.live = live
 
     def on_event(self, event: RoundEvent) -> None:
         if isinstance(event, ModelDelta):
@@ -52,6 +86,7 @@ class RoundProgress:
             self.state[event.alias] = f"failed: {event.reason}"
         elif isinstance(event, ModelStopped):
             self.state[event.alias] = "stopped"
+        self.live.update(self.render())
 
     def render(self) -> Table:
         table = Table(show_header=False, box=None, pad_edge=False)
@@ -63,48 +98,54 @@ class RoundProgress:
         table.add_row("", "", f"[dim]{time.monotonic() - self.started:.1f} s[/dim]")
         return table
 
+    async def settle(self) -> None:
+        self.live.stop()
 
-def print_round(console: Console, result: RoundResult) -> None:
-    console.rule(f"Round {result.round.number}")
-    for answer in result.answers:
-        body = Markdown(answer.text) if answer.text else "[dim](no text)[/dim]"
-        style = "green" if answer.status is MessageStatus.COMPLETE else "red"
-        console.print(Panel(Group(body), title=answer.model.name, subtitle=answer_line(answer).replace("**", ""),
-                            border_style=style))
+
+class ConsoleDisplay:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
+        live = Live(console=self.console, refresh_per_second=8, transient=True)
+        progress = RoundProgress([a.model for a in answers], live)
+        live.update(progress.render())
+        live.start()
+        return progress
+
+    async def end_round(self, result: RoundResult) -> None:
+        self.console.rule(f"Round {result.round.number}")
+        for answer in result.answers:
+            body = Markdown(answer.text) if answer.text else "[dim](no text)[/dim]"
+            style = "green" if answer.status is MessageStatus.COMPLETE else "red"
+            self.console.print(Box(Group(body), title=answer.model.name, subtitle=status_line(answer),
+                                   border_style=style))
+
+    async def notice(self, notice: Notice) -> None:
+        self.console.print(notice_line(notice), style="dim")
 
 
 async def run_console(config: AppConfig, question: str, mode: str, rounds: int, models: str | None,
                       environ: Mapping[str, str], console: Console) -> int:
     question = clean_question(question, config)
-    panel = parse_models(config, models) if models else config.default_models()
+    panel = Panel(parse_models(config, models) if models else config.default_models())
     await open_database(config.database.url)
     try:
         async with aiohttp.ClientSession() as session:
             clients = ModelClients(config, session, environ=environ, redact=Redactor.from_config(config, environ))
-            runner = RoundRunner(clients)
-            discussion = await Discussion.create(
-                mode=DiscussionMode(mode), question=question, models=[m.alias for m in panel],
-                rounds_planned=rounds)
-            await Message.create(discussion=discussion, author_kind=AuthorKind.USER,
-                                 author_name=getpass.getuser() or "you", content=question)
-
-            async def play(kind: RoundKind, messages_for: MessagesFor) -> RoundResult:
-                progress = RoundProgress(panel)
-                with Live(progress.render(), console=console, refresh_per_second=8, transient=True) as live:
-                    def show(event: RoundEvent) -> None:
-                        progress.on_event(event)
-                        live.update(progress.render())
-
-                    result = await runner.run(discussion, kind, panel, messages_for, show)
-                print_round(console, result)
-                return result
-
-            async def notify(text: str) -> None:
-                console.print(text.removeprefix("-# "), style="dim")
-
-            results = await run_rounds(discussion, panel, rounds, play, notify)
+            services = Services.build(config, clients)
+            discussion_mode = DiscussionMode(mode)
+            discussion = await services.store.create(
+                mode=discussion_mode, question=question, panel=panel, author=Author(None, getpass.getuser() or "you"),
+                place=Place(), rounds_planned=rounds)
+            play: Mode = OpenMode(panel.models) if discussion_mode is DiscussionMode.OPEN \
+                else DebateMode(panel.models, rounds)
+            run = services.orchestrator.start(CONSOLE_RUN_KEY, discussion, play, ConsoleDisplay(console),
+                                              ticket=None, info=RunInfo(f"console-{play.name}"))
+            await run.wait()
     finally:
         await close_database()
-    failed = all(a.status is not MessageStatus.COMPLETE for r in results for a in r.answers)
+    failed = run.outcome != "completed" or all(
+        a.status is not MessageStatus.COMPLETE for r in run.results for a in r.answers)
     console.print(f"[dim]Stored as discussion #{discussion.id} in {config.database.url.split('://')[0]}.[/dim]")
     return 1 if failed else 0

@@ -1,11 +1,12 @@
-"""The bot object: owns the shared services (HTTP session, model clients, database) and loads the cogs."""
+"""The one Discord wiring module: the bot owns the HTTP session, model clients, core services and Discord
+display machinery, and loads the cogs."""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Any
 
 import aiohttp
 import discord
@@ -15,15 +16,16 @@ from bot.config import AppConfig
 from bot.db.setup import close_database, open_database
 from bot.llm.registry import ModelClients
 from bot.secrets import Redactor
-
-if TYPE_CHECKING:
-    from cogs.orchestrator import Orchestrator
+from bot.services import Services
+from cogs.utils import ratelimits
+from cogs.utils.display import Screens
+from cogs.utils.tree import MoaiTree
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "cogs.orchestrator", "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
-    "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.errors",
+    "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
+    "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help",
 )
 
 
@@ -35,32 +37,42 @@ def make_intents(config: AppConfig) -> discord.Intents:
 
 class MoaiBot(commands.AutoShardedBot):
     def __init__(self, config: AppConfig, *, environ: Mapping[str, str] | None = None,
-                 manage_database: bool = True, **kwargs: object) -> None:
+                 manage_database: bool = True, **kwargs: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(config),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
-            **kwargs,  # type: ignore[arg-type]
+            tree_cls=MoaiTree,
+            **kwargs,
         )
         self.config = config
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.redact = Redactor.from_config(config, self.environ)
         self.manage_database = manage_database
         self.http_session: aiohttp.ClientSession | None = None
-        self.models: ModelClients | None = None
+        self._services: Services | None = None
+        self._screens: Screens | None = None
+        ratelimits.install()
 
     @property
-    def orchestrator(self) -> Orchestrator:
-        cog = self.get_cog("Orchestrator")
-        if cog is None:
-            raise RuntimeError("the orchestrator cog is not loaded")
-        return cog  # type: ignore[return-value]
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are built in setup_hook")
+        return self._services
+
+    @property
+    def screens(self) -> Screens:
+        if self._screens is None:
+            raise RuntimeError("screens are built in setup_hook")
+        return self._screens
 
     async def setup_hook(self) -> None:
         # No connection cap here: each provider's own semaphore limits its concurrent requests.
         self.http_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        self.models = ModelClients(self.config, self.http_session, environ=self.environ, redact=self.redact)
+        clients = ModelClients(self.config, self.http_session, environ=self.environ, redact=self.redact)
+        self._services = Services.build(self.config, clients)
+        self._screens = Screens(self.config.discord, self._services.store)
         if self.manage_database:
             await open_database(self.config.database.url)
         for extension in EXTENSIONS:
@@ -79,7 +91,15 @@ class MoaiBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("logged in as %s in %d guilds", self.user, len(self.guilds))
 
+    async def shutdown_runs(self) -> None:
+        """Stop every run of this process; their partial answers are kept (a restart offers Resume)."""
+        if self._services is not None:
+            await self._services.runs.cancel_all()
+        if self._screens is not None:
+            self._screens.close()
+
     async def close(self) -> None:
+        await self.shutdown_runs()
         await super().close()
         if self.http_session is not None:
             await self.http_session.close()

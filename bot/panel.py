@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config import AppConfig, ModelConfig
@@ -55,7 +56,7 @@ def require_models(config: AppConfig) -> None:
         raise UserError("No models are configured. Add [models.<alias>] entries to config.toml and restart.")
 
 
-async def resolve_panel(config: AppConfig, guild_id: int | None, models_text: str | None,
+async def resolve_panel(config: AppConfig, guild_id: int | None, models: Sequence[ModelConfig] | None,
                         project_name: str | None, channel_id: int | None = None) -> Panel:
     """Explicit models win, then the named project's panel, then the channel's default project, then the
     configured defaults."""
@@ -66,15 +67,15 @@ async def resolve_panel(config: AppConfig, guild_id: int | None, models_text: st
     elif channel_id is not None:
         default = await ChannelDefault.get_or_none(channel_id=channel_id).prefetch_related("project")
         project = default.project if default is not None else None
-    if models_text and models_text.strip():
-        models = parse_models(config, models_text)
+    if models:
+        chosen = list(models)
     elif project is not None and project.models:
-        models = parse_models(config, " ".join(project.models))
+        chosen = parse_models(config, " ".join(project.models))
     else:
-        models = config.default_models()
-    if not models:
+        chosen = config.default_models()
+    if not chosen:
         raise UserError(f"Name at least one model. Available: {available(config)}.")
-    return Panel(models, project)
+    return Panel(chosen, project)
 
 
 async def find_project(guild_id: int | None, name: str) -> Project:
@@ -82,8 +83,3 @@ async def find_project(guild_id: int | None, name: str) -> Project:
     if project is None:
         raise UserError(f"No project named `{name[:64]}` in this server. See /project list.")
     return project
-
-
-def thread_title(question: str, limit: int = 90) -> str:
-    first_line = " ".join(question.split())
-    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"

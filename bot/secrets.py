@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from bot.config import AppConfig
+from bot.logs import FIELDS_ATTR
 
 MASK = "[redacted]"
 MIN_SECRET_LENGTH = 6
@@ -44,10 +45,9 @@ class RedactingFilter(logging.Filter):
         if record.exc_info:
             record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        fields = getattr(record, FIELDS_ATTR, None)
+        if isinstance(fields, dict):
+            setattr(record, FIELDS_ATTR, {key: self._redact(value) if isinstance(value, str) else value
+                                          for key, value in fields.items()})
         return True
 
-
-def install_log_redaction(redact: Redactor) -> None:
-    root = logging.getLogger()
-    for handler in root.handlers:
-        handler.addFilter(RedactingFilter(redact))

@@ -1,12 +1,8 @@
-"""Splitting long answers into Discord-sized messages without breaking code blocks."""
+"""Text as it comes from people and providers, made safe to store and send."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
-
-DISCORD_LIMIT = 2000
-FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
 
 
 def clean_text(text: str) -> str:
@@ -23,52 +19,3 @@ def clean_text(text: str) -> str:
 def is_blank(text: str) -> bool:
     """Whitespace and invisible format characters only (zero-width spaces, direction marks)."""
     return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
-
-
-def _open_fence(text: str) -> str | None:
-    """The opening line of a code block left open at the end of `text`, if any."""
-    opening: str | None = None
-    for match in FENCE_RE.finditer(text):
-        if opening is None:
-            opening = match.group(0).strip()
-        elif match.group(1)[0] == opening[0] and len(match.group(1)) >= len(opening) - len(opening.lstrip("`~")):
-            opening = None
-    return opening
-
-
-def _cut_point(text: str, limit: int) -> int:
-    """Prefer a paragraph break, then a line break, then a space; hard-cut only when there is none."""
-    window = text[:limit]
-    for separator in ("\n\n", "\n", " "):
-        index = window.rfind(separator)
-        if index > limit // 2:
-            return index + len(separator)
-    return limit
-
-
-def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
-    """Chunks of at most `limit` chars. A code block cut in two is closed and reopened with its language.
-
-    Depends only on the text's prefix, so while an answer streams, earlier chunks never change.
-    """
-    chunks: list[str] = []
-    carry = ""  # fence line reopened at the top of the next chunk
-    rest = text
-    while rest:
-        head = f"{carry}\n" if carry else ""
-        room = limit - len(head)
-        if len(rest) <= room:
-            chunks.append(head + rest)
-            break
-        budget = room - 4  # leave space to close a fence: "\n```"
-        cut = _cut_point(rest, budget)
-        piece, rest = rest[:cut], rest[cut:]
-        fence = _open_fence(head + piece)
-        if fence:
-            marker = fence[: len(fence) - len(fence.lstrip("`~"))]
-            chunks.append(head + piece.rstrip("\n") + "\n" + marker)
-            carry = fence
-        else:
-            chunks.append(head + piece)
-            carry = ""
-    return [chunk for chunk in chunks if chunk.strip()] or [""]

@@ -8,15 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import ModelConfig
-from bot.db.models import DiscussionMode, DiscussionStatus, RoundKind
-from bot.discussion import round_context, set_status
-from bot.errors import UserError
-from bot.panel import Panel, available, clean_question, require_models
-from bot.report import answer_line
-from bot.usage import release_budget
-from cogs.utils.autocomplete import model_autocomplete
-from cogs.utils.live import NO_MENTIONS, InteractionPoster
+from bot.kinds import DiscussionMode
+from bot.modes.open import OpenMode
+from bot.panel import Panel, clean_question
+from bot.services.discussions import Place
+from bot.services.runs import RunInfo
+from cogs.utils.render import crash_text
+from cogs.utils.send import reply_ephemeral
+from cogs.utils.threads import author_of
+from cogs.utils.transformers import Model
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -28,46 +28,26 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask one model; the answer streams in right here")
     @app_commands.describe(model="Which model", question="What to ask")
-    @app_commands.autocomplete(model=model_autocomplete)
     @app_commands.guild_only()
-    async def ask(self, interaction: discord.Interaction, model: str, question: str) -> None:
-        config = self.bot.config
-        require_models(config)
-        chosen = config.resolve_model(model)
-        if chosen is None:
-            raise UserError(f"Unknown model `{model[:40]}`. Available: {available(config)}.")
-        question = clean_question(question, config)
-        hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, [chosen], len(question))
-        try:
-            await self.answer(interaction, chosen, question)
-        finally:
-            await release_budget(hold)
+    async def ask(self, interaction: discord.Interaction[MoaiBot], model: Model, question: str) -> None:
+        services = self.bot.services
+        question = clean_question(question, self.bot.config)
+        ticket = await services.admission.admit(interaction.guild_id, interaction.user.id, [model], len(question))
+        async with ticket.refunded_on_error():
+            await interaction.response.defer(thinking=True)
+            assert interaction.guild is not None
+            panel = Panel([model])
+            discussion = await services.store.create(
+                mode=DiscussionMode.ASK, question=question, panel=panel, author=author_of(interaction.user),
+                place=Place(interaction.guild.id, interaction.guild.name, interaction.channel_id))
 
-    async def answer(self, interaction: discord.Interaction, chosen: ModelConfig, question: str) -> None:
-        await interaction.response.defer(thinking=True)
+        async def report(error: BaseException) -> None:
+            await reply_ephemeral(interaction, crash_text(error))
 
-        orchestrator = self.bot.orchestrator
-        panel = Panel([chosen])
-        discussion = await orchestrator.create_discussion(
-            mode=DiscussionMode.ASK, question=question, panel=panel, author=interaction.user,
-            guild=interaction.guild, channel_id=interaction.channel_id,
-        )
-        messages_for, _ = await round_context(discussion, panel.models)
-        poster = InteractionPoster(interaction)
-        status = DiscussionStatus.CANCELLED
-        try:
-            result = await orchestrator.run_round(discussion, panel.models, RoundKind.OPEN, messages_for,
-                                                  {chosen.alias: poster}, interaction.id,
-                                                  headers={chosen.alias: f"**{chosen.name}**\n"})
-            status = DiscussionStatus.COMPLETED
-        finally:
-            await set_status(discussion, status)
-        [answer] = result.answers
-        footer = f"-# {answer_line(answer)}"
-        if answer.text:
-            await interaction.followup.send(footer, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS)
+        run = services.orchestrator.start(
+            interaction.id, discussion, OpenMode(panel.models), self.bot.screens.interaction(interaction),
+            ticket=ticket, info=RunInfo("ask", interaction.guild.id, interaction.user.id), on_crash=report)
+        await run.wait()
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -11,31 +11,28 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import ModelConfig
-from bot.db.models import Discussion, DiscussionMode, DiscussionStatus
-from bot.discussion import completed_rounds
+from bot.engine.transcript import transcript_chars
 from bot.errors import UserError
+from bot.kinds import DiscussionMode, DiscussionStatus
+from bot.modes import continuation
+from bot.modes.debate import DebateMode
 from bot.panel import clean_question, parse_models, resolve_panel
-from bot.transcript import transcript_chars
-from bot.usage import released_on_error
-from cogs.errors import reply_ephemeral
-from cogs.utils.autocomplete import models_autocomplete, project_autocomplete
-from cogs.utils.live import NO_MENTIONS
-from cogs.utils.threads import begin_thread_discussion, discussion_channel
+from bot.policy import check_rounds, require_steer
+from bot.services.discussions import Discussion
+from cogs.utils.send import NO_MENTIONS, reply_ephemeral
+from cogs.utils.threads import STILL_ANSWERING, begin_thread_discussion, discussion_channel, start_in_thread
+from cogs.utils.transformers import Models, Project
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
 
 log = logging.getLogger(__name__)
-MIN_ROUNDS, MAX_ROUNDS = 1, 10
+RESTART_NOTICE = ("⚠️ moai restarted while the models were answering. Everything they had written is kept. "
+                  "Press **Resume** (or use /continue) to carry on from the last complete round.")
 
 
-def check_rounds(rounds: int) -> int:
-    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
-        raise UserError(f"Rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {rounds}).")
-    return rounds
-
-
-class ResumeButton(discord.ui.DynamicItem[discord.ui.Button], template=r"moai:resume:(?P<id>[0-9]+)"):
+class ResumeButton(discord.ui.DynamicItem[discord.ui.Button["discord.ui.View"]],
+                   template=r"moai:resume:(?P<id>[0-9]+)"):
     """Persistent across restarts: the discussion id lives in the custom id."""
 
     def __init__(self, discussion_id: int) -> None:
@@ -44,12 +41,12 @@ class ResumeButton(discord.ui.DynamicItem[discord.ui.Button], template=r"moai:re
         self.discussion_id = discussion_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> ResumeButton:
+    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
+                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ResumeButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Discuss")  # type: ignore[union-attr]
+    async def callback(self, interaction: discord.Interaction[MoaiBot]) -> None:  # type: ignore[override]
+        cog = interaction.client.get_cog(Discuss.__cog_name__)
         assert isinstance(cog, Discuss)
         try:
             await cog.resume(interaction, self.discussion_id, rounds=None)
@@ -72,61 +69,59 @@ class Discuss(commands.Cog):
     @app_commands.describe(topic="What the models should discuss", rounds="How many rounds (1-10)",
                            models="Models to seat, comma-separated (default: the configured panel)",
                            project="Run under a project's panel, topic and system prompt")
-    @app_commands.autocomplete(models=models_autocomplete, project=project_autocomplete)
     @app_commands.guild_only()
-    async def discuss(self, interaction: discord.Interaction, topic: str, rounds: int | None = None,
-                      models: str | None = None, project: str | None = None) -> None:
+    async def discuss(self, interaction: discord.Interaction[MoaiBot], topic: str, rounds: int | None = None,
+                      models: Models | None = None, project: Project | None = None) -> None:
         config = self.bot.config
         topic = clean_question(topic, config)
         panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         default_rounds = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
-        # Later rounds carry the transcript: estimate each as the topic plus every answer's max_tokens in chars.
-        chars = len(topic) + sum(m.max_tokens for m in panel.models) * 4 * (rounds - 1)
-        hold = await self.bot.orchestrator.admit(interaction.guild_id, interaction.user.id, panel.models,
-                                                 chars, rounds)
-        async with released_on_error(hold):
+        ticket = await self.bot.services.admission.admit(interaction.guild_id, interaction.user.id, panel.models,
+                                                         len(topic), rounds)
+        async with ticket.refunded_on_error():
             names = ", ".join(m.name for m in panel.models)
             await begin_thread_discussion(
-                self.bot, interaction, channel, mode=DiscussionMode.DISCUSS, question=topic, panel=panel,
-                rounds=rounds, intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable "
-                                     f"with {names}:",
-                announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds)", hold=hold)
+                interaction, channel, mode=DiscussionMode.DISCUSS, question=topic, panel=panel, rounds=rounds,
+                play=DebateMode(panel.models, rounds),
+                intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable with {names}:",
+                announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds)",
+                ticket=ticket)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")
     @app_commands.guild_only()
-    async def continue_(self, interaction: discord.Interaction, rounds: int | None = None) -> None:
-        discussion = await Discussion.get_or_none(thread_id=interaction.channel_id or 0)
-        if discussion is None:
-            raise UserError("Use /continue inside a discussion thread started with /open or /discuss.")
+    async def continue_(self, interaction: discord.Interaction[MoaiBot], rounds: int | None = None) -> None:
+        discussion = await self.bot.services.store.in_thread(interaction.channel_id, "continue")
         await self.resume(interaction, discussion.id, rounds=rounds)
 
-    async def resume(self, interaction: discord.Interaction, discussion_id: int, *, rounds: int | None) -> None:
-        discussion = await Discussion.get_or_none(id=discussion_id)
+    async def resume(self, interaction: discord.Interaction[MoaiBot], discussion_id: int, *,
+                     rounds: int | None) -> None:
+        services = self.bot.services
+        discussion = await services.store.get(discussion_id)
         thread = interaction.channel
         if discussion is None or not isinstance(thread, discord.Thread) or discussion.thread_id != thread.id:
             raise UserError("This discussion no longer exists.")
-        orchestrator = self.bot.orchestrator
-        if orchestrator.is_running(thread.id):
-            raise UserError("The models are still answering here. Wait for them, or /stop first.")
+        if services.runs.is_running(thread.id):
+            raise UserError(STILL_ANSWERING)
+        require_steer(discussion.created_by, interaction.user.id,
+                      manages_threads=interaction.permissions.manage_threads, action="continue")
         panel = self.panel_of(discussion)
-        done = await completed_rounds(discussion)
+        done = await services.store.completed_rounds(discussion)
         if rounds is None:
             left = discussion.rounds_planned - done
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
-        chars = await transcript_chars(discussion)
-        hold = await orchestrator.admit(interaction.guild_id, interaction.user.id, panel, chars, rounds)
-        async with released_on_error(hold):
-            discussion.rounds_planned = done + rounds
-            await discussion.save(update_fields=["rounds_planned", "updated_at"])
+        ticket = await services.admission.admit(interaction.guild_id, interaction.user.id, panel,
+                                                await transcript_chars(discussion), rounds)
+        async with ticket.refunded_on_error():
+            await services.store.plan_rounds(discussion, done + rounds)
             await interaction.response.send_message(
                 f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
                 allowed_mentions=NO_MENTIONS)
-            orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel, rounds),
-                               report_to=thread, hold=hold)
+            start_in_thread(self.bot, thread, discussion, continuation(discussion, panel, rounds, done), ticket,
+                            interaction.user.id)
 
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.bot.config.models]
@@ -143,17 +138,13 @@ class Discuss(commands.Cog):
         await self.recover([g.id for g in self.bot.guilds])
 
     async def recover(self, guild_ids: list[int]) -> list[Discussion]:
-        stale = await self.bot.orchestrator.mark_interrupted(guild_ids)
+        stale = await self.bot.services.recovery.mark_interrupted(guild_ids)
         for discussion in stale:
-            if discussion.thread_id is None:
-                continue
-            thread = self.bot.get_channel(discussion.thread_id)
+            thread = self.bot.get_channel(discussion.thread_id) if discussion.thread_id else None
             if not isinstance(thread, discord.Thread):
                 continue
             try:
-                await thread.send("⚠️ moai restarted while the models were answering. Everything they had "
-                                  "written is kept. Press **Resume** (or use /continue) to carry on from the last "
-                                  "complete round.", view=resume_view(discussion.id), allowed_mentions=NO_MENTIONS)
+                await thread.send(RESTART_NOTICE, view=resume_view(discussion.id), allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as error:
                 log.warning("could not post the resume notice in thread %s: %s", thread.id, error.status)
         return stale

@@ -10,10 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db.models import Discussion
-from bot.errors import UserError
 from bot.export import export
-from cogs.utils.live import NO_MENTIONS
+from bot.services.discussions import Discussion
+from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -31,10 +30,9 @@ class Export(commands.Cog):
     @app_commands.command(name="export", description="Download this discussion as a file")
     @app_commands.describe(format="md (default), html or json")
     @app_commands.guild_only()
-    async def export(self, interaction: discord.Interaction, format: Literal["md", "html", "json"] = "md") -> None:
-        discussion = await Discussion.get_or_none(thread_id=interaction.channel_id or 0)
-        if discussion is None:
-            raise UserError("Use /export inside a discussion thread started with /open or /discuss.")
+    async def export(self, interaction: discord.Interaction[MoaiBot],
+                     format: Literal["md", "html", "json"] = "md") -> None:
+        discussion = await self.bot.services.store.in_thread(interaction.channel_id, "export")
         await interaction.response.defer(thinking=True)
         text = await export(discussion, format)
         data = io.BytesIO(self.bot.redact(text).encode("utf-8"))

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.utils.live import NO_MENTIONS
+from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
 
 
-def walk(commands_: list[app_commands.Command | app_commands.Group]) -> Iterator[app_commands.Command]:
+AnyCommand = app_commands.Command[Any, ..., Any]
+
+
+def walk(commands_: Sequence[AnyCommand | app_commands.Group | app_commands.ContextMenu]) -> Iterator[AnyCommand]:
     for command in commands_:
         if isinstance(command, app_commands.Group):
             yield from walk(command.commands)
-        else:
+        elif isinstance(command, app_commands.Command):
             yield command
 
 
-def help_text(tree: app_commands.CommandTree) -> str:
+def help_text(tree: app_commands.CommandTree[Any]) -> str:
     lines = ["**moai** — multi-model roundtables. In a discussion thread, `@model` mentions ask models directly."]
     for command in sorted(walk(tree.get_commands()), key=lambda c: c.qualified_name):
         lines.append(f"`/{command.qualified_name}` — {command.description}")
@@ -35,7 +38,7 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="List every moai command")
-    async def help(self, interaction: discord.Interaction) -> None:
+    async def help(self, interaction: discord.Interaction[MoaiBot]) -> None:
         await interaction.response.send_message(help_text(self.bot.tree), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 

@@ -11,10 +11,13 @@ import discord
 from discord.ext import commands
 
 from bot.config import ModelConfig
-from bot.db.models import AuthorKind, Discussion, DiscussionMode, Message
+from bot.engine.transcript import transcript_chars
 from bot.errors import UserError
-from bot.transcript import transcript_chars
-from cogs.utils.live import NO_MENTIONS
+from bot.kinds import DiscussionMode
+from bot.modes.mention import MentionMode
+from bot.services.discussions import Discussion
+from cogs.utils.send import NO_MENTIONS, try_send
+from cogs.utils.threads import author_of, start_in_thread
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -35,30 +38,25 @@ class Mentions(commands.Cog):
 
     async def addressed_models(self, message: discord.Message, discussion: Discussion) -> list[ModelConfig]:
         """Models named with @alias (order kept), plus the author of a replied-to model message."""
+        config = self.bot.config
         models: list[ModelConfig] = []
         for name in MENTION_RE.findall(message.content):
-            model = self.bot.config.resolve_model(name)
+            model = config.resolve_model(name)
             if model is not None and model not in models:
                 models.append(model)
         if message.reference and message.reference.message_id:
-            replied = await self.model_of(discussion, message.reference.message_id)
+            alias = await self.bot.services.store.model_of_message(discussion, message.reference.message_id)
+            replied = config.models.get(alias) if alias else None
             if replied is not None and replied not in models:
                 models.append(replied)
         return models
-
-    async def model_of(self, discussion: Discussion, discord_message_id: int) -> ModelConfig | None:
-        rows = await Message.filter(discussion=discussion, author_kind=AuthorKind.MODEL).only(
-            "id", "model_alias", "discord_message_ids")
-        for row in rows:
-            if discord_message_id in row.discord_message_ids and row.model_alias in self.bot.config.models:
-                return self.bot.config.models[row.model_alias]
-        return None
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.webhook_id or not isinstance(message.channel, discord.Thread):
             return
-        discussion = await Discussion.get_or_none(thread_id=message.channel.id)
+        services = self.bot.services
+        discussion = await services.store.by_thread(message.channel.id)
         if discussion is None or discussion.mode is DiscussionMode.ASK:
             return
         if not self.bot.intents.message_content:
@@ -66,31 +64,25 @@ class Mentions(commands.Cog):
             return
         if not message.content.strip():
             return
-        orchestrator = self.bot.orchestrator
-        await orchestrator.add_user_turn(discussion, message.author, message.content, message.id)
+        await services.store.add_user_turn(discussion, author_of(message.author), message.content, message.id)
         models = await self.addressed_models(message, discussion)
         if not models:
             return
         thread = message.channel
         try:
-            chars = await transcript_chars(discussion)
-            hold = await orchestrator.admit(message.guild.id if message.guild else None, message.author.id, models,
-                                            chars)
+            ticket = await services.admission.admit(message.guild.id if message.guild else None, message.author.id,
+                                                    models, await transcript_chars(discussion))
         except UserError as refusal:
             await message.reply(str(refusal), mention_author=False, allowed_mentions=NO_MENTIONS)
             return
-        user = message.author.display_name
-        orchestrator.start(thread.id, lambda: orchestrator.run_mention(discussion, thread, models, user),
-                           report_to=thread, hold=hold)
+        start_in_thread(self.bot, thread, discussion, MentionMode(models, message.author.display_name), ticket,
+                        message.author.id)
 
     async def _explain_missing_intent(self, thread: discord.Thread) -> None:
         if self._told_about_intent:
             return
         self._told_about_intent = True
-        try:
-            await thread.send(INTENT_NOTICE, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            pass
+        await try_send(thread, INTENT_NOTICE)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from cogs.utils.live import NO_MENTIONS
+from bot.policy import require_steer
+from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -21,14 +22,16 @@ class Stop(commands.Cog):
 
     @app_commands.command(name="stop", description="Stop the models answering in this discussion thread")
     @app_commands.guild_only()
-    async def stop(self, interaction: discord.Interaction) -> None:
-        channel_id = interaction.channel_id or 0
-        orchestrator = self.bot.orchestrator
-        if not orchestrator.is_running(channel_id):
+    async def stop(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        runs = self.bot.services.runs
+        run = runs.get(interaction.channel_id or 0)
+        if run is None:
             raise UserError("Nothing is running in this channel. Use /stop inside a discussion thread "
                             "while the models are answering.")
+        require_steer(run.discussion.created_by, interaction.user.id,
+                      manages_threads=interaction.permissions.manage_threads, action="stop")
         await interaction.response.defer(thinking=True)
-        await orchestrator.stop(channel_id)
+        await runs.stop(run.key)
         await interaction.followup.send(f"⏹️ Stopped by {interaction.user.display_name}. "
                                         "Partial answers are kept.", allowed_mentions=NO_MENTIONS)
 

@@ -8,11 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.db.models import Guild
 from bot.errors import UserError
-from bot.usage import guild_budget, month_spend, usage_report
+from bot.services.budget import guild_budget, month_spend, set_guild_budget, usage_report
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.live import NO_MENTIONS
+from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -25,7 +24,7 @@ class Usage(commands.Cog):
     @app_commands.command(name="usage", description="Tokens and estimated cost this month, for the server or a member")
     @app_commands.describe(member="Only runs this member started")
     @app_commands.guild_only()
-    async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+    async def usage(self, interaction: discord.Interaction[MoaiBot], member: discord.Member | None = None) -> None:
         assert interaction.guild_id is not None
         report = await usage_report(interaction.guild_id, member.id if member else None)
         whose = member.display_name if member else "this server"
@@ -46,13 +45,12 @@ class Usage(commands.Cog):
     @app_commands.describe(amount="USD per calendar month; 0 removes the limit")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
-    async def budget(self, interaction: discord.Interaction, amount: float) -> None:
+    async def budget(self, interaction: discord.Interaction[MoaiBot], amount: float) -> None:
         require_manage_guild(interaction, "Setting the budget")
         if not 0 <= amount <= 1_000_000:
             raise UserError("The budget must be between 0 and 1,000,000 USD.")
-        assert interaction.guild is not None
-        await self.bot.orchestrator.ensure_guild(interaction.guild)
-        await Guild.filter(discord_id=interaction.guild.id).update(monthly_budget_usd=amount)
+        assert interaction.guild_id is not None
+        await set_guild_budget(interaction.guild_id, amount)
         text = f"💰 Monthly budget set to ${amount:.2f}." if amount else "💰 No monthly budget limit now."
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 

@@ -349,7 +349,7 @@ class DiscordHarness:
 
     async def close(self) -> None:
         back.find_user_mentions = self._find_user_mentions
-        await self.bot.orchestrator.wait_idle()
+        await self.bot.services.runs.wait_idle()
         for extension in list(self.bot.extensions):
             await self.bot.unload_extension(extension)
         if self.bot.http_session is not None:
@@ -435,7 +435,7 @@ class DiscordHarness:
         payload = self._interaction_payload(2, command, self._options(options), channel, by, permissions)
         await self._dispatch(payload)
         if wait:
-            await self.bot.orchestrator.wait_idle()
+            await self.bot.services.runs.wait_idle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
     async def say(self, content: str, *, channel: discord.abc.Messageable | None = None,
@@ -456,7 +456,7 @@ class DiscordHarness:
         await asyncio.sleep(0)
         await asyncio.gather(*(t for t in asyncio.all_tasks() - before if "on_message" in t.get_name()))
         if wait:
-            await self.bot.orchestrator.wait_idle()
+            await self.bot.services.runs.wait_idle()
         message = back.get_state()._get_message(int(data["id"]))
         assert message is not None
         return message
@@ -473,7 +473,7 @@ class DiscordHarness:
         payload["message"]["components"] = [c.to_dict() for c in message.components]
         await self._dispatch(payload, invoker="")
         if wait:
-            await self.bot.orchestrator.wait_idle()
+            await self.bot.services.runs.wait_idle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
     async def autocomplete(self, command: str, focused: str, /, **options: Any) -> list[dict[str, Any]]:

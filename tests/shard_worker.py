@@ -40,7 +40,7 @@ async def main(db_url: str, shard: int, start_at: float, mode: str) -> None:
 
     async def attempt(user: int) -> bool:
         try:
-            await bot.orchestrator.admit(GUILD, user, [model], 10)
+            await bot.services.admission.admit(GUILD, user, [model], 10)
             return True
         except UserError:
             return False

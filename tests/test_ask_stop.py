@@ -87,7 +87,7 @@ async def test_stop_keeps_partial_answers(harness: DiscordHarness, fake_llm: Fak
     assert len(rows["gpt"].content) < len("word " * 200)
     assert rows["gpt"].discord_message_ids
     assert rows["claude"].status == MessageStatus.COMPLETE
-    assert not harness.bot.orchestrator.is_running(thread.id)
+    assert not harness.bot.services.runs.is_running(thread.id)
 
 
 async def test_stop_with_nothing_running(harness: DiscordHarness) -> None:

@@ -26,7 +26,7 @@ async def test_setup_hook_opens_database_and_loads_every_cog(tmp_path: Path, fak
         await bot.setup_hook()
         assert set(bot.extensions) == set(EXTENSIONS)
         assert {c.name for c in bot.tree.get_commands()} >= {"open", "ask", "stop"}
-        assert bot.orchestrator is bot.get_cog("Orchestrator")
+        assert bot.services.runs is bot.services.orchestrator.runs  # one registry behind every cog
         tables = {r[0] for r in sqlite3.connect(db_file).execute("select name from sqlite_master")}
         assert "discussion" in tables
     finally:

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from bot.config import ModelConfig
-from bot.context import FittedContext, fit_context
-from bot.prompts import Turn
+from bot.engine.context import FittedContext, fit_context
+from bot.engine.prompts import Turn
 
 
 def model(context_tokens: int, max_tokens: int = 100) -> ModelConfig:

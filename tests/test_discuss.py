@@ -247,7 +247,7 @@ async def test_small_context_budget_drops_old_turns_visibly(database: str, fake_
 
 async def crash_mid_round(harness: DiscordHarness, fake_llm: FakeLLM) -> Discussion:
     """Leave the DB exactly as a killed process would: rows as of the last checkpoint, still 'running'."""
-    harness.bot.orchestrator.runner.checkpoint_interval = 0.05
+    harness.bot.services.orchestrator.runner.checkpoint_interval = 0.05
     fake_llm.script("gpt-test", Script(reply=said_round),
                     Script(text="half of round two " * 20, chunk_chars=6, token_interval=0.02))
     fake_llm.script("claude-test", Script(reply=said_round))
@@ -258,8 +258,7 @@ async def crash_mid_round(harness: DiscordHarness, fake_llm: FakeLLM) -> Discuss
     await asyncio.sleep(0.2)  # round 2 is streaming and has been checkpointed
     snapshot_rounds = await Round.filter(discussion=discussion).values("id", "status", "finished_at")
     snapshot_messages = await Message.filter(discussion=discussion).values("id", "status", "content")
-    orchestrator = harness.bot.orchestrator
-    await orchestrator.stop(thread.id)
+    await harness.bot.services.runs.stop(thread.id)
     for row in snapshot_rounds:
         await Round.filter(id=row["id"]).update(status=row["status"], finished_at=row["finished_at"])
     for row in snapshot_messages:

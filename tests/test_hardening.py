@@ -196,7 +196,7 @@ async def test_thread_deleted_mid_round(harness: DiscordHarness, fake_llm: FakeL
     await harness.slash("open", question="Delete my thread", models="gpt,claude", wait=False)
     [thread] = harness.threads
     harness.delete_thread(thread)
-    await harness.bot.orchestrator.wait_idle()
+    await harness.bot.services.runs.wait_idle()
     assert harness.errors == []
     discussion = await Discussion.get(thread_id=thread.id)
     assert discussion.status == DiscussionStatus.COMPLETED
@@ -220,5 +220,4 @@ async def test_schedulers_do_not_pile_up(harness: DiscordHarness, fake_llm: Fake
     for question in ("one", "two"):
         await harness.slash("ask", model="gpt", question=question)
         await harness.slash("open", question=question, models="gpt")
-    orchestrator = harness.bot.orchestrator
-    assert orchestrator.schedulers == {} and orchestrator._scheduler_users == {}
+    assert harness.bot.screens.pool.idle

@@ -8,7 +8,7 @@ import discord
 import pytest
 
 from bot.db.models import BudgetHold, ChannelDefault, Cooldown, Discussion, Guild, Message, Project
-from bot.usage import take_cooldown
+from bot.services.budget import CooldownClaim, take_cooldown
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
@@ -130,7 +130,7 @@ async def test_running_runs_hold_their_budget(priced: DiscordHarness, fake_llm: 
     assert await BudgetHold.all().count() == 1
     call = await priced.slash("open", question="Second", models="gpt", by=priced.member, wait=False)
     assert "is spent or in use" in call.ephemeral_texts[0]
-    await priced.bot.orchestrator.wait_idle()
+    await priced.bot.services.runs.wait_idle()
     assert await BudgetHold.all().count() == 0
     await priced.slash("open", question="Third", models="gpt")  # the first run really cost little
     assert len(fake_llm.requests_for("gpt-test")) == 2
@@ -152,7 +152,7 @@ async def test_cooldown_is_atomic_under_concurrency(database: str, fake_llm: Fak
     """Ten simultaneous claims (as from several processes) on the same user: exactly one wins."""
     config = make_config(fake_llm, defaults__user_cooldown_seconds=30.0)
     results = await asyncio.gather(*(take_cooldown(config, 1, 2) for _ in range(10)), return_exceptions=True)
-    assert sum(r is None for r in results) == 1
+    assert sum(isinstance(r, CooldownClaim) for r in results) == 1
     assert await Cooldown.all().count() == 1
 
 

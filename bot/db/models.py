@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
-
-class DiscussionMode(StrEnum):
-    ASK = "ask"
-    OPEN = "open"
-    DISCUSS = "discuss"
-
-
-class DiscussionStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    INTERRUPTED = "interrupted"
-    CANCELLED = "cancelled"
-
-
-class RoundKind(StrEnum):
-    OPEN = "open"
-    DISCUSS = "discuss"
-    MENTION = "mention"
-    CONSENSUS = "consensus"
-
-
-class RoundStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-
-class AuthorKind(StrEnum):
-    USER = "user"
-    MODEL = "model"
-    SYSTEM = "system"
-
-
-class MessageStatus(StrEnum):
-    STREAMING = "streaming"
-    COMPLETE = "complete"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+# Re-exported: the migrations import the enums from here.
+from bot.kinds import AuthorKind as AuthorKind
+from bot.kinds import DiscussionMode as DiscussionMode
+from bot.kinds import DiscussionStatus as DiscussionStatus
+from bot.kinds import MessageStatus as MessageStatus
+from bot.kinds import RoundKind as RoundKind
+from bot.kinds import RoundStatus as RoundStatus
 
 
 class Guild(Model):
@@ -68,7 +33,7 @@ class Project(Model):
         "moai.Guild", related_name="projects", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=64)
-    models = fields.JSONField(default=list)
+    models: fields.Field[list[str]] = fields.JSONField(default=list)
     topic = fields.TextField(default="")
     system_prompt = fields.TextField(default="")
     default_rounds = fields.IntField(null=True)
@@ -87,12 +52,14 @@ class Discussion(Model):
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
         "moai.Project", related_name="discussions", null=True, on_delete=fields.SET_NULL
     )
+    guild_id: int | None
+    project_id: int | None
     channel_id = fields.BigIntField(null=True)
     thread_id = fields.BigIntField(null=True, unique=True)
     mode = fields.CharEnumField(DiscussionMode, max_length=16)
     status = fields.CharEnumField(DiscussionStatus, max_length=16, default=DiscussionStatus.RUNNING)
     question = fields.TextField()
-    models = fields.JSONField(default=list)
+    models: fields.Field[list[str]] = fields.JSONField(default=list)
     rounds_planned = fields.IntField(default=1)
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -126,6 +93,8 @@ class Message(Model):
     round: fields.ForeignKeyNullableRelation[Round] = fields.ForeignKeyField(
         "moai.Round", related_name="messages", null=True, on_delete=fields.CASCADE
     )
+    discussion_id: int
+    round_id: int | None
     author_kind = fields.CharEnumField(AuthorKind, max_length=8)
     author_name = fields.CharField(max_length=100, default="")
     author_id = fields.BigIntField(null=True)
@@ -137,7 +106,7 @@ class Message(Model):
     output_tokens = fields.IntField(null=True)
     latency_ms = fields.IntField(null=True)
     first_token_ms = fields.IntField(null=True)
-    discord_message_ids = fields.JSONField(default=list)
+    discord_message_ids: fields.Field[list[int]] = fields.JSONField(default=list)
     cost_usd = fields.FloatField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -186,8 +155,9 @@ class PeerRanking(Model):
         "moai.Round", related_name="rankings", on_delete=fields.CASCADE
     )
     reviewer = fields.CharField(max_length=32)
-    ranking = fields.JSONField(default=list)  # model aliases, best first; never the reviewer itself
-    shown_order = fields.JSONField(default=list)  # the order the answers were shown in
+    # model aliases, best first; never the reviewer itself
+    ranking: fields.Field[list[str]] = fields.JSONField(default=list)
+    shown_order: fields.Field[list[str]] = fields.JSONField(default=list)  # the order the answers were shown in
     error = fields.CharField(max_length=300, null=True)
 
     class Meta:

@@ -7,7 +7,7 @@ import json
 import logging
 import random
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -25,6 +25,7 @@ from bot.llm.errors import (
     StreamFailed,
 )
 from bot.llm.types import ChatRequest, Completion, StreamEvent, TextDelta, Usage
+from bot.logs import log_event
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,17 @@ RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
 
 def backoff_delay(base: float, attempt: int) -> float:
     """base doubling to 16x base (0.5 s to 8 s by default), jittered so a 429 storm does not retry in lockstep."""
-    return min(base * BACKOFF_CAP_FACTOR, base * 2**attempt) * random.uniform(0.75, 1.0)
+    return float(min(base * BACKOFF_CAP_FACTOR, base * 2.0**attempt)) * random.uniform(0.75, 1.0)
 
 
 def parse_retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
-        seconds = float(value) if value is not None else None
+        seconds = float(value)
     except ValueError:
         return None
-    return seconds if seconds is not None and seconds >= 0 else None
+    return seconds if seconds >= 0 else None
 
 
 class ProviderClient(ABC):
@@ -96,13 +99,17 @@ class ProviderClient(ABC):
             except ProviderError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
+                    error.retries = attempt
                     raise
             except Exception as error:
-                raise self._map_exception(error, started=False) from None
+                mapped = self._map_exception(error, started=False)
+                mapped.retries = attempt
+                raise mapped from None
             attempt += 1
+            self._log_retry(delay, attempt)
             await asyncio.sleep(delay)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Yield text deltas then one StreamEnd. Retries only while no text has been delivered."""
         attempt = 0
         while True:
@@ -118,14 +125,16 @@ class ProviderClient(ABC):
             except ProviderError as error:
                 delay = None if delivered else self._retry_delay(error, attempt)
                 if delay is None:
+                    error.retries = attempt
                     raise
             except Exception as error:
                 mapped = self._map_exception(error, started=delivered)
                 delay = None if delivered else self._retry_delay(mapped, attempt)
                 if delay is None:
+                    mapped.retries = attempt
                     raise mapped from None
             attempt += 1
-            log.info("retrying %s in %.2fs (attempt %d)", self.name, delay, attempt + 1)
+            self._log_retry(delay, attempt)
             await asyncio.sleep(delay)
 
     async def list_models(self) -> list[str]:
@@ -145,6 +154,9 @@ class ProviderClient(ABC):
         return [str(e.get("id") or e.get("name")) for e in entries if isinstance(e, dict)]
 
     # --- helpers ------------------------------------------------------------------------
+    def _log_retry(self, delay: float, attempt: int) -> None:
+        log_event(log, "provider_retry", provider=self.name, attempt=attempt + 1, delay_s=round(delay, 3))
+
     def _post(self, request: ChatRequest, *, stream: bool) -> Any:
         if self.config.api_key_env and not self._api_key:
             raise MissingApiKey(self.name, self.config.api_key_env)
@@ -203,7 +215,10 @@ class ProviderClient(ABC):
         return ProviderError(self.name, type(error).__name__)
 
 
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
 def usage_or_empty(input_tokens: Any, output_tokens: Any) -> Usage:
-    as_int = lambda value: value if isinstance(value, int) else None  # noqa: E731
-    return Usage(as_int(input_tokens), as_int(output_tokens))
+    return Usage(_as_int(input_tokens), _as_int(output_tokens))
 

@@ -10,6 +10,7 @@ class ProviderError(Exception):
 
     retryable = False
     reason = "provider error"
+    retries = 0  # how many retries were spent before giving up (set by the client)
 
     def __init__(self, provider: str, detail: str = "", *, status: int | None = None) -> None:
         self.provider = provider

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 
 import aiohttp
 
@@ -36,7 +36,7 @@ class ModelClients:
         return ChatRequest(model=model.model, messages=tuple(messages),
                            max_tokens=model.max_tokens, temperature=model.temperature)
 
-    def stream(self, model: ModelConfig, messages: list[ChatMessage]) -> AsyncIterator[StreamEvent]:
+    def stream(self, model: ModelConfig, messages: list[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
         return self.providers[model.provider].stream(self.request_for(model, messages))
 
     async def complete(self, model: ModelConfig, messages: list[ChatMessage]) -> Completion:

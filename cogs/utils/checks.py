@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from bot.errors import UserError
 
 
-def require_manage_guild(interaction: discord.Interaction, what: str) -> None:
+def require_manage_guild(interaction: discord.Interaction[Any], what: str) -> None:
     if not interaction.permissions.manage_guild:
         raise UserError(f"{what} needs the Manage Server permission.")
 

@@ -12,10 +12,10 @@ from typing import Protocol
 
 import discord
 
-from bot.text import DISCORD_LIMIT, split_message
+from cogs.utils.send import NO_MENTIONS
+from cogs.utils.split import DISCORD_LIMIT, split_message
 
 log = logging.getLogger(__name__)
-NO_MENTIONS = discord.AllowedMentions.none()
 UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
 
 

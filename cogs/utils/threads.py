@@ -1,20 +1,32 @@
-"""Starting a discussion in a new thread: shared by /open and /discuss."""
+"""Discussion threads: where a new one may start, starting it, and finding the one a command was used in."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Final
 
 import discord
 
-from bot.db.models import BudgetHold, DiscussionMode
 from bot.errors import UserError
-from bot.panel import Panel, thread_title
-from cogs.utils.live import NO_MENTIONS
+from bot.kinds import DiscussionMode
+from bot.modes.base import Mode
+from bot.panel import Panel
+from bot.services.admission import Ticket
+from bot.services.discussions import Author, Discussion, Place
+from bot.services.runs import RunInfo
+from cogs.utils.render import crash_text, thread_title
+from cogs.utils.send import NO_MENTIONS, send_text, try_send
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
 
-THREAD_ARCHIVE_MINUTES = 1440
+log = logging.getLogger(__name__)
+THREAD_ARCHIVE_MINUTES: Final = 1440
+STILL_ANSWERING = "The models are still answering here. Wait for them, or /stop first."
+
+
+def author_of(user: discord.abc.User) -> Author:
+    return Author(user.id, user.display_name)
 
 
 def require_thread_permissions(channel: discord.TextChannel) -> None:
@@ -27,7 +39,8 @@ def require_thread_permissions(channel: discord.TextChannel) -> None:
                         f"{channel.mention}. Ask an admin to grant it, or use another channel.")
 
 
-def discussion_channel(interaction: discord.Interaction, command: str, inside_hint: str) -> discord.TextChannel:
+def discussion_channel(interaction: discord.Interaction[MoaiBot], command: str,
+                       inside_hint: str) -> discord.TextChannel:
     """The text channel a new discussion thread will hang off, or a UserError saying where to go instead."""
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
@@ -39,13 +52,37 @@ def discussion_channel(interaction: discord.Interaction, command: str, inside_hi
     return channel
 
 
-async def begin_thread_discussion(bot: MoaiBot, interaction: discord.Interaction, channel: discord.TextChannel, *,
-                                  mode: DiscussionMode, question: str, panel: Panel, rounds: int, intro: str,
-                                  announce: str, hold: BudgetHold | None) -> None:
+async def thread_discussion(interaction: discord.Interaction[MoaiBot], command: str, *,
+                            idle: bool = False) -> tuple[Discussion, discord.Thread]:
+    """The discussion of the thread the command was used in; with `idle`, only while no models answer there."""
+    thread = interaction.channel
+    discussion = await interaction.client.services.store.in_thread(interaction.channel_id, command)
+    if not isinstance(thread, discord.Thread):
+        raise UserError(f"Use /{command} inside a discussion thread started with /open or /discuss.")
+    if idle and interaction.client.services.runs.is_running(thread.id):
+        raise UserError(STILL_ANSWERING)
+    return discussion, thread
+
+
+def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion, mode: Mode, ticket: Ticket,
+                    started_by: int) -> None:
+    """Play the mode in the thread in the background; an internal error is reported in the thread."""
+    async def report(error: BaseException) -> None:
+        await try_send(thread, crash_text(error))
+
+    info = RunInfo(mode.name, thread.guild.id, started_by)
+    bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread), ticket=ticket,
+                                    info=info, on_crash=report)
+
+
+async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
+                                  mode: DiscussionMode, question: str, panel: Panel, rounds: int, play: Mode,
+                                  intro: str, announce: str, ticket: Ticket) -> None:
     """Thread, stored discussion, the question posted in the thread, then the rounds in the background.
 
     `announce` is the reply to the command; "{thread}" in it becomes the thread's mention.
     """
+    bot = interaction.client
     await interaction.response.defer(thinking=True)
     try:
         thread = await channel.create_thread(name=thread_title(question), type=discord.ChannelType.public_thread,
@@ -53,12 +90,11 @@ async def begin_thread_discussion(bot: MoaiBot, interaction: discord.Interaction
                                              reason=f"moai /{mode.value} by {interaction.user.id}")
     except discord.Forbidden:
         raise UserError("Discord refused to let me create a thread here (missing permission).") from None
-    orchestrator = bot.orchestrator
-    discussion = await orchestrator.create_discussion(
-        mode=mode, question=question, panel=panel, author=interaction.user, guild=interaction.guild,
-        channel_id=channel.id, thread_id=thread.id, rounds_planned=rounds,
-    )
-    await orchestrator.send_text(thread, f"{intro}\n>>> {question}")
+    assert interaction.guild is not None
+    place = Place(interaction.guild.id, interaction.guild.name, channel.id, thread.id)
+    discussion = await bot.services.store.create(mode=mode, question=question, panel=panel,
+                                                 author=author_of(interaction.user), place=place,
+                                                 rounds_planned=rounds)
+    await send_text(thread, f"{intro}\n>>> {question}")
     await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)
-    orchestrator.start(thread.id, lambda: orchestrator.run_discussion(discussion, thread, panel.models, rounds),
-                       report_to=thread, hold=hold)
+    start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)

@@ -13,24 +13,21 @@ from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from tortoise.functions import Max
 from tortoise.timezone import now
 
 from bot.config import ModelConfig
-from bot.db.models import (
-    AuthorKind,
-    Discussion,
-    Message,
-    MessageStatus,
-    Round,
-    RoundKind,
-    RoundStatus,
-)
+from bot.db.models import Discussion, Message, Round
+from bot.estimate import message_cost
+from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd, TextDelta, Usage
 from bot.text import clean_text
-from bot.usage import message_cost
+
+__all__ = [  # Round: re-exported for the displays' annotations
+    "STOPPED_REASON", "Answer", "Listener", "MessagesFor", "ModelDelta", "ModelFailed", "ModelFinished",
+    "ModelStarted", "ModelStopped", "Round", "RoundEvent", "RoundResult", "RoundRunner",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +82,9 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     latency_ms: int | None = None
     first_token_ms: int | None = None
+    error_class: str | None = None  # for operators' logs: ProviderError subclass, HTTP status, retries spent
+    error_status: int | None = None
+    retries: int = 0
 
 
 @dataclass(slots=True)
@@ -109,8 +109,8 @@ class RoundRunner:
 
     async def start_round(self, discussion: Discussion, kind: RoundKind,
                           panel: Sequence[ModelConfig]) -> tuple[Round, list[Answer]]:
-        last = await Round.filter(discussion=discussion).annotate(n=Max("number")).values_list("n", flat=True)
-        number = (last[0] or 0) + 1 if last else 1
+        last = await Round.filter(discussion=discussion).order_by("-number").first()
+        number = (last.number if last is not None else 0) + 1
         round_ = await Round.create(discussion=discussion, number=number, kind=kind)
         answers = []
         for model in panel:
@@ -174,11 +174,13 @@ class RoundRunner:
             answer.status = MessageStatus.COMPLETE
         except ProviderError as error:
             answer.status, answer.error = MessageStatus.FAILED, str(error)
+            answer.error_class, answer.error_status, answer.retries = type(error).__name__, error.status, error.retries
         except asyncio.CancelledError:
             answer.status, answer.error = MessageStatus.CANCELLED, STOPPED_REASON
         except Exception as error:  # a bug must not take the other models down with it
             log.exception("model task %s crashed", alias)
             answer.status, answer.error = MessageStatus.FAILED, f"internal error ({type(error).__name__})"
+            answer.error_class = type(error).__name__
         answer.latency_ms = _ms_since(started)
         await self._save(answer)
         if answer.status is MessageStatus.COMPLETE:

@@ -1,23 +1,15 @@
-"""Consensus: a moderator's synthesis, and an optional anonymised peer review with an aggregate ranking."""
+"""Peer review, pure: anonymised ballots (never the reviewer's own answer), parsing rankings, Borda aggregate."""
 
 from __future__ import annotations
 
 import random
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import ModelConfig
-from bot.db.models import Discussion, PeerRanking, RoundKind
 from bot.llm.types import ChatMessage
-from bot.rounds import RoundRunner
-
-MODERATOR_NOTE = """
-
-You are the moderator now. Do not add a new opinion: synthesise the discussion above under exactly these \
-headings: **Agreement**, **Disagreement**, **Open questions**, **Final answer**. Name the participants \
-when you attribute positions."""
 
 REVIEW_PROMPT = """You are reviewing anonymous answers to this question:
 
@@ -78,44 +70,12 @@ def aggregate(rankings: Sequence[Sequence[str]], candidates: Sequence[str]) -> l
     return sorted(scores, key=lambda item: item[1], reverse=True)
 
 
-def format_ranking(models: dict[str, ModelConfig], scores: Sequence[tuple[str, float]], reviews: int) -> str:
+def format_ranking(models: Mapping[str, ModelConfig], scores: Sequence[tuple[str, float]], reviews: int,
+                   failures: Mapping[str, str]) -> str:
+    """The review's record (Markdown), stored with the discussion and shown as it is."""
     lines = [f"**Peer review** — {reviews} reviewer(s), anonymised, own answer excluded:"]
     for place, (alias, score) in enumerate(scores, start=1):
         lines.append(f"{place}. **{models[alias].name}** · {score:.2f} points")
+    for alias, why in failures.items():
+        lines.append(f"_{models[alias].name}'s ranking was not counted: {why}_")
     return "\n".join(lines)
-
-
-@dataclass
-class PeerReview:
-    scores: list[tuple[str, float]]
-    ballots: list[ReviewBallot]
-    rankings: dict[str, list[str]]  # reviewer -> aliases best first
-    failures: dict[str, str]  # reviewer -> why its ranking was not counted
-
-
-async def run_peer_review(runner: RoundRunner, discussion: Discussion, panel: Sequence[ModelConfig],
-                          answers: dict[str, str], rng: random.Random) -> PeerReview:
-    """Every model ranks the others' answers, concurrently; stored as a consensus round plus rankings."""
-    reviewers = [m for m in panel if len([a for a in answers if a != m.alias]) >= 2]
-    ballots = {m.alias: ballot_for(m.alias, list(answers), rng) for m in reviewers}
-    result = await runner.run(discussion, RoundKind.CONSENSUS, reviewers,
-                              lambda model: review_messages(discussion.question, ballots[model.alias], answers))
-    rankings: dict[str, list[str]] = {}
-    failures: dict[str, str] = {}
-    for answer in result.answers:
-        ballot = ballots[answer.model.alias]
-        error = answer.error
-        ranking: list[str] = []
-        if error is None:
-            try:
-                ranking = parse_ranking(answer.text, ballot)
-            except ValueError as problem:
-                error = str(problem)
-        if error is None:
-            rankings[ballot.reviewer] = ranking
-        else:
-            failures[ballot.reviewer] = error
-        await PeerRanking.create(round=result.round, reviewer=ballot.reviewer, ranking=ranking,
-                                 shown_order=ballot.shown_order, error=error)
-    scores = aggregate(list(rankings.values()), list(answers))
-    return PeerReview(scores, list(ballots.values()), rankings, failures)

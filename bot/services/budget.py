@@ -1,10 +1,8 @@
-"""Tokens and money: cost per message, monthly guild budgets and per-user cooldowns, all in the DB so they
-hold across processes."""
+"""Money and pace in the database, so they hold across processes: monthly guild budgets with holds for runs
+in progress, per-member cooldowns, and the usage report."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,26 +11,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from bot.config import AppConfig, ModelConfig
-from bot.context import estimate_tokens
-from bot.db.models import AuthorKind, BudgetHold, Cooldown, Guild, Message
+from bot.config import AppConfig
+from bot.db.models import BudgetHold, Cooldown, Guild, Message
 from bot.errors import UserError
-from bot.llm.types import Usage
+from bot.kinds import AuthorKind
 
+TIME_SLACK = timedelta(milliseconds=1)
 HOLD_LIFETIME = timedelta(hours=1)  # longer than any run: a crashed process's holds lapse after this
-
-
-def message_cost(model: ModelConfig, usage: Usage) -> float | None:
-    if usage.input_tokens is None and usage.output_tokens is None:
-        return None
-    return ((usage.input_tokens or 0) * model.input_price + (usage.output_tokens or 0) * model.output_price) / 1e6
-
-
-def estimate_cost(models: Sequence[ModelConfig], prompt_chars: int) -> float:
-    """Worst case for a round: the whole prompt in, max_tokens out, for every model."""
-    prompt_tokens = estimate_tokens("x" * prompt_chars)
-    return sum((min(prompt_tokens, m.context_tokens) * m.input_price + m.max_tokens * m.output_price) / 1e6
-               for m in models)
 
 
 def month_start(at: datetime) -> datetime:
@@ -46,7 +31,7 @@ async def month_spend(guild_id: int, at: datetime | None = None,
                            cost_usd__isnull=False)
     if connection is not None:
         query = query.using_db(connection)
-    costs = await query.values_list("cost_usd", flat=True)
+    costs: list[float] = await query.values_list("cost_usd", flat=True)  # type: ignore[assignment]
     return float(sum(costs))
 
 
@@ -60,8 +45,7 @@ async def guild_budget(config: AppConfig, guild_id: int) -> float:
     return budget_of(config, await Guild.get_or_none(discord_id=guild_id))
 
 
-async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[ModelConfig],
-                         prompt_chars: int) -> BudgetHold | None:
+async def reserve_budget(config: AppConfig, guild_id: int, estimate: float) -> BudgetHold | None:
     """Set the run's worst-case cost aside, or refuse (UserError) if it could take the guild over budget.
 
     The guild row is locked (SELECT ... FOR UPDATE on PostgreSQL) while spend and open holds are added
@@ -71,20 +55,19 @@ async def reserve_budget(config: AppConfig, guild_id: int, models: Sequence[Mode
     budget = budget_of(config, guild)
     if not budget:
         return None
-    estimate = estimate_cost(models, prompt_chars)
     if guild is None:
         await create_guild_row(guild_id)
     async with in_transaction() as connection:
         guild = await Guild.select_for_update().using_db(connection).get(discord_id=guild_id)
         current = now()
-        held = await BudgetHold.filter(guild=guild, expires_at__gt=current).using_db(connection).values_list(
-            "amount_usd", flat=True)
+        held: list[float] = await BudgetHold.filter(  # type: ignore[assignment]
+            guild=guild, expires_at__gt=current).using_db(connection).values_list("amount_usd", flat=True)
         spent = await month_spend(guild_id, connection=connection)
         committed = spent + float(sum(held))
         if committed + estimate > budget:
-            raise UserError(f"This server's monthly budget is ${budget:.2f}; ${committed:.2f} is spent or in use and "
-                            f"this run could cost up to ${estimate:.2f}. Try fewer models, or ask an admin to raise "
-                            "it with /budget.")
+            raise BudgetRefused(f"This server's monthly budget is ${budget:.2f}; ${committed:.2f} is spent or in use "
+                                f"and this run could cost up to ${estimate:.2f}. Try fewer models, or ask an admin "
+                                "to raise it with /budget.")
         return await BudgetHold.create(guild=guild, amount_usd=estimate, expires_at=current + HOLD_LIFETIME,
                                        using_db=connection)
 
@@ -103,34 +86,63 @@ async def release_budget(hold: BudgetHold | None) -> None:
         await BudgetHold.filter(id=hold.id).delete()
 
 
-@asynccontextmanager
-async def released_on_error(hold: BudgetHold | None) -> AsyncIterator[None]:
-    """For the setup between admitting a run and starting it: a failure there gives the money back."""
-    try:
-        yield
-    except BaseException:
-        await release_budget(hold)
-        raise
+class BudgetRefused(UserError):
+    """The run could take the guild over its monthly budget."""
 
 
-async def take_cooldown(config: AppConfig, guild_id: int, user_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class CooldownClaim:
+    """A member's cooldown as taken for one run: enough to give it back if the run never starts."""
+
+    guild_id: int
+    user_id: int
+    taken_at: datetime
+    previous: datetime | None  # None: the member had no cooldown row before
+
+
+async def take_cooldown(config: AppConfig, guild_id: int, user_id: int) -> CooldownClaim | None:
     """Atomic in the database: of two processes racing for the same user, exactly one gets through."""
     seconds = config.defaults.user_cooldown_seconds
     if not seconds:
-        return
+        return None
     current = now()
-    claimed = await Cooldown.filter(guild_id=guild_id, user_id=user_id,
-                                    last_at__lte=current - timedelta(seconds=seconds)).update(last_at=current)
-    if claimed:
-        return
-    try:
-        await Cooldown.create(guild_id=guild_id, user_id=user_id, last_at=current)
-        return
-    except IntegrityError:
-        pass
+    row = await Cooldown.get_or_none(guild_id=guild_id, user_id=user_id)
+    if row is not None:
+        claimed = await Cooldown.filter(id=row.id, last_at__lte=current - timedelta(seconds=seconds)).update(
+            last_at=current)
+        if claimed:
+            return CooldownClaim(guild_id, user_id, current, row.last_at)
+    else:
+        try:
+            await Cooldown.create(guild_id=guild_id, user_id=user_id, last_at=current)
+            return CooldownClaim(guild_id, user_id, current, None)
+        except IntegrityError:
+            pass
     row = await Cooldown.get(guild_id=guild_id, user_id=user_id)
     wait = seconds - (current - row.last_at).total_seconds()
     raise UserError(f"Slow down: you can start another run in {max(wait, 1):.0f} s.")
+
+
+async def refund_cooldown(claim: CooldownClaim | None) -> None:
+    """The run never started: the member's previous cooldown comes back, unless a newer run took it since."""
+    if claim is None:
+        return
+    # A small window rather than equality: databases may round the stored time.
+    mine = Cooldown.filter(guild_id=claim.guild_id, user_id=claim.user_id,
+                           last_at__gte=claim.taken_at - TIME_SLACK, last_at__lte=claim.taken_at + TIME_SLACK)
+    if claim.previous is None:
+        await mine.delete()
+    else:
+        await mine.update(last_at=claim.previous)
+
+
+async def set_guild_budget(guild_id: int, amount: float) -> None:
+    await create_guild_row(guild_id)
+    await Guild.filter(discord_id=guild_id).update(monthly_budget_usd=amount)
+
+
+async def forget_cooldowns(user_id: int) -> None:
+    await Cooldown.filter(user_id=user_id).delete()
 
 
 @dataclass

@@ -6,16 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config import ModelConfig
+from bot.engine.prompts import Turn, turn_message
+from bot.estimate import CHARS_PER_TOKEN, chars_for_tokens, estimate_tokens
 from bot.llm.types import ChatMessage
-from bot.prompts import Turn, turn_message
 
 MESSAGE_OVERHEAD = 4  # role and framing tokens per message
 TRUNCATION_MARK = "\n[…]\n"
-
-
-def estimate_tokens(text: str) -> int:
-    """Deliberately pessimistic (3 characters a token): staying under the budget matters more than filling it."""
-    return len(text) // 3 + 1
 
 
 def message_tokens(message: ChatMessage) -> int:
@@ -24,7 +20,7 @@ def message_tokens(message: ChatMessage) -> int:
 
 def shorten(text: str, tokens: int) -> str:
     """Keep the head and tail of an oversized turn."""
-    keep = max(0, tokens * 3 - len(TRUNCATION_MARK) - 3)
+    keep = max(0, chars_for_tokens(tokens) - len(TRUNCATION_MARK) - CHARS_PER_TOKEN)
     if len(text) <= keep:
         return text
     return text[: keep // 2] + TRUNCATION_MARK + text[len(text) - keep // 2 :]

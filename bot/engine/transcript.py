@@ -1,0 +1,48 @@
+"""A discussion as stored, turned into the turns every later round sees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.config import ModelConfig
+from bot.db.models import Discussion, Message, Project
+from bot.engine.context import fit_context
+from bot.engine.prompts import Turn, system_prompt
+from bot.engine.rounds import MessagesFor
+from bot.kinds import AuthorKind, MessageStatus
+
+CUT_OFF = " [cut off]"
+
+
+def as_turn(row: Message) -> Turn:
+    content = row.content
+    if row.author_kind is AuthorKind.MODEL and row.status is not MessageStatus.COMPLETE:
+        content += CUT_OFF
+    return Turn(row.author_name or "someone", content, row.model_alias if row.author_kind is AuthorKind.MODEL else None)
+
+
+async def transcript_chars(discussion: Discussion) -> int:
+    """How much text later rounds will carry: what admission estimates a run's cost from."""
+    return sum(len(turn.content) for turn in await load_turns(discussion))
+
+
+async def load_turns(discussion: Discussion) -> list[Turn]:
+    """Every user message and every model answer with text, in the order they were made."""
+    rows = await Message.filter(discussion=discussion).exclude(content="").exclude(
+        author_kind=AuthorKind.SYSTEM).order_by("id")
+    return [as_turn(row) for row in rows]
+
+
+async def round_context(discussion: Discussion, panel: Sequence[ModelConfig],
+                        note: str = "") -> tuple[MessagesFor, dict[str, int]]:
+    """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
+
+    Returns the prompt builder and, per model alias, how many old turns had to be left out.
+    """
+    project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
+    topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
+    turns = await load_turns(discussion)
+    fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note,
+                                   turns) for m in panel}
+    dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
+    return (lambda model: fitted[model.alias].messages), dropped

@@ -1,0 +1,38 @@
+"""The one estimator of tokens and money: context budgets, budget holds and reports all use it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.config import ModelConfig
+from bot.llm.types import Usage
+
+CHARS_PER_TOKEN = 3  # deliberately pessimistic: staying under a budget matters more than filling it
+
+
+def estimate_tokens(text: str) -> int:
+    return len(text) // CHARS_PER_TOKEN + 1
+
+
+def chars_for_tokens(tokens: int) -> int:
+    return tokens * CHARS_PER_TOKEN
+
+
+def message_cost(model: ModelConfig, usage: Usage) -> float | None:
+    """What a finished answer cost, from the tokens the provider reported; None when it reported none."""
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return None
+    return ((usage.input_tokens or 0) * model.input_price + (usage.output_tokens or 0) * model.output_price) / 1e6
+
+
+def round_cost(models: Sequence[ModelConfig], prompt_chars: int) -> float:
+    """Worst case for one round: the whole prompt in (as much as each model's window takes), max_tokens out."""
+    prompt_tokens = estimate_tokens("x" * prompt_chars) if prompt_chars else 0
+    return sum((min(prompt_tokens, m.context_tokens - m.max_tokens) * m.input_price
+                + m.max_tokens * m.output_price) / 1e6 for m in models)
+
+
+def run_cost(models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1) -> float:
+    """Worst case for `rounds` rounds of `models`: each later round also reads every earlier answer in full."""
+    growth = sum(chars_for_tokens(m.max_tokens) for m in models)
+    return sum(round_cost(models, prompt_chars + growth * done) for done in range(rounds))

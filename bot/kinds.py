@@ -1,0 +1,52 @@
+"""The vocabulary of a discussion (modes, statuses, round kinds), shared by the core, storage and the cogs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DiscussionMode(StrEnum):
+    ASK = "ask"
+    OPEN = "open"
+    DISCUSS = "discuss"
+
+
+class DiscussionStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class RoundKind(StrEnum):
+    OPEN = "open"
+    DISCUSS = "discuss"
+    MENTION = "mention"
+    CONSENSUS = "consensus"
+
+
+# Rounds that count towards a debate's planned rounds (what /continue and Resume carry on from).
+DEBATE_KINDS = (RoundKind.OPEN, RoundKind.DISCUSS)
+# Rounds in which the panel answers the discussion (what /consensus sums up); consensus rounds are about them.
+ANSWERING_KINDS = (RoundKind.OPEN, RoundKind.DISCUSS, RoundKind.MENTION)
+
+
+class RoundStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class AuthorKind(StrEnum):
+    USER = "user"
+    MODEL = "model"
+    SYSTEM = "system"
+
+
+class MessageStatus(StrEnum):
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"

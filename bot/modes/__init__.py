@@ -1,0 +1,23 @@
+"""Modes of a discussion. Adding one is a module here (a class with next_round/after_round) plus one cog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.config import ModelConfig
+from bot.db.models import Discussion
+from bot.kinds import DiscussionMode
+from bot.modes.base import Chain, Mode
+from bot.modes.debate import DebateMode
+from bot.modes.open import OpenMode
+
+
+def continuation(discussion: Discussion, panel: Sequence[ModelConfig], rounds: int, done: int) -> Mode:
+    """What /continue and Resume play, by the discussion's mode.
+
+    An open discussion whose answer round never completed plays it first; any further rounds are debate.
+    """
+    if discussion.mode is DiscussionMode.OPEN and done == 0:
+        first = OpenMode(panel)
+        return first if rounds == 1 else Chain(first, DebateMode(panel, rounds - 1))
+    return DebateMode(panel, rounds)

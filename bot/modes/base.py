@@ -1,0 +1,64 @@
+"""The mode seam: a mode decides which rounds to play, with which prompts, and when to stop.
+
+The orchestrator asks `next_round` until it returns None, plays each plan (building each model's context
+unless the plan brings its own) and hands the result to `after_round`, which may report notices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from bot.config import ModelConfig
+from bot.db.models import Discussion
+from bot.engine.notices import Notice
+from bot.engine.rounds import MessagesFor, RoundResult
+from bot.kinds import RoundKind
+
+if TYPE_CHECKING:  # the services play modes: modes only see the store they are handed
+    from bot.services.discussions import DiscussionStore
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPlan:
+    kind: RoundKind
+    panel: Sequence[ModelConfig]
+    note: str = ""  # appended to each model's system prompt
+    messages_for: MessagesFor | None = None  # a prompt of the mode's own instead of the discussion
+    shown: bool = True  # False: stored, not streamed to the display (peer reviewers' raw rankings)
+
+
+@dataclass(slots=True)
+class ModeState:
+    discussion: Discussion
+    store: DiscussionStore
+    results: list[RoundResult] = field(default_factory=list)
+
+
+class Mode(Protocol):
+    name: str  # for log lines
+
+    async def next_round(self, state: ModeState) -> RoundPlan | None: ...
+
+    async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]: ...
+
+
+class Chain:
+    """Modes one after another (an interrupted /open resumed with more rounds: its answer round, then debate)."""
+
+    def __init__(self, *modes: Mode) -> None:
+        self.modes = list(modes)
+        self.name = "+".join(m.name for m in modes)
+        self._current = 0
+
+    async def next_round(self, state: ModeState) -> RoundPlan | None:
+        while self._current < len(self.modes):
+            plan = await self.modes[self._current].next_round(state)
+            if plan is not None:
+                return plan
+            self._current += 1
+        return None
+
+    async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
+        return await self.modes[self._current].after_round(state, plan, result)

@@ -1,0 +1,80 @@
+"""Letting a run in: the guild's budget (a hold on its worst case) and the member's cooldown, or a clear refusal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import AppConfig, ModelConfig
+from bot.db.models import BudgetHold
+from bot.errors import UserError
+from bot.estimate import run_cost
+from bot.logs import log_event
+from bot.services.budget import (
+    BudgetRefused,
+    CooldownClaim,
+    refund_cooldown,
+    release_budget,
+    reserve_budget,
+    take_cooldown,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Ticket:
+    """What admission took for one run. `release` when the run ends; `refund` if it never started."""
+
+    hold: BudgetHold | None = None
+    cooldown: CooldownClaim | None = None
+    settled: bool = False
+
+    async def release(self) -> None:
+        """The run is over: its real cost is on its messages now, so the hold goes; the cooldown stays spent."""
+        if not self.settled:
+            self.settled = True
+            await release_budget(self.hold)
+
+    async def refund(self) -> None:
+        """The run never started: the hold and the member's cooldown both come back."""
+        if not self.settled:
+            self.settled = True
+            await release_budget(self.hold)
+            await refund_cooldown(self.cooldown)
+
+    @asynccontextmanager
+    async def refunded_on_error(self) -> AsyncIterator[Ticket]:
+        """For the setup between admission and the run's start: if it fails, nothing was spent."""
+        try:
+            yield self
+        except BaseException:
+            await self.refund()
+            raise
+
+
+class Admission:
+    def __init__(self, config: AppConfig) -> None:
+        self.config = config
+
+    async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
+                    rounds: int = 1) -> Ticket:
+        """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars`, or UserError saying why not."""
+        if guild_id is None:
+            raise UserError("moai runs models in servers only.")
+        estimate = run_cost(models, prompt_chars, rounds)
+        try:
+            hold = await reserve_budget(self.config, guild_id, estimate)
+        except BudgetRefused:
+            log_event(log, "budget_refused", guild=guild_id, user=user_id, models=[m.alias for m in models],
+                      rounds=rounds, estimate_usd=round(estimate, 6))
+            raise
+        ticket = Ticket(hold)
+        try:
+            ticket.cooldown = await take_cooldown(self.config, guild_id, user_id)
+        except BaseException:
+            await ticket.refund()
+            raise
+        return ticket

@@ -1,0 +1,144 @@
+"""Every write to the discussion tables (discussions, turns, records, Discord ids, deletion) goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from bot.db.models import Discussion, Guild, Message, PeerRanking, Round
+from bot.errors import UserError
+from bot.kinds import (
+    ANSWERING_KINDS,
+    DEBATE_KINDS,
+    AuthorKind,
+    DiscussionMode,
+    DiscussionStatus,
+    MessageStatus,
+    RoundStatus,
+)
+from bot.panel import Panel
+from bot.text import clean_text
+
+__all__ = ["Author", "Discussion", "DiscussionStore"]  # Discussion: for the cogs' annotations
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person as the core knows them: a stable id and the name the models see."""
+
+    id: int | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a discussion lives: its guild (None in the console), channel and thread."""
+
+    guild_id: int | None = None
+    guild_name: str = ""
+    channel_id: int | None = None
+    thread_id: int | None = None
+
+
+class DiscussionStore:
+    async def ensure_guild(self, guild_id: int, name: str = "") -> Guild:
+        try:
+            row, _ = await Guild.get_or_create(discord_id=guild_id, defaults={"name": name[:100]})
+        except IntegrityError:  # another process created it between the get and the insert
+            row = await Guild.get(discord_id=guild_id)
+        return row
+
+    async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
+                     rounds_planned: int = 1) -> Discussion:
+        """The discussion and its opening question as the first turn."""
+        guild = await self.ensure_guild(place.guild_id, place.guild_name) if place.guild_id is not None else None
+        discussion = await Discussion.create(
+            guild=guild, project=panel.project, channel_id=place.channel_id, thread_id=place.thread_id, mode=mode,
+            question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
+            created_by=author.id,
+        )
+        await self.add_user_turn(discussion, author, question)
+        return discussion
+
+    async def add_user_turn(self, discussion: Discussion, author: Author, content: str,
+                            discord_message_id: int | None = None) -> Message:
+        return await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
+                                    author_name=clean_text(author.name)[:100], content=clean_text(content),
+                                    discord_message_ids=[discord_message_id] if discord_message_id else [])
+
+    async def add_record(self, discussion: Discussion, text: str) -> Message:
+        """moai's own note in the discussion (a peer review's ranking): exported, not shown to the models."""
+        return await Message.create(discussion=discussion, author_kind=AuthorKind.SYSTEM, author_name="moai",
+                                    content=text)
+
+    async def add_ranking(self, round_: Round, reviewer: str, ranking: Sequence[str], shown_order: Sequence[str],
+                          error: str | None) -> None:
+        await PeerRanking.create(round=round_, reviewer=reviewer, ranking=list(ranking),
+                                 shown_order=list(shown_order), error=error[:300] if error else None)
+
+    # --- lookups ------------------------------------------------------------------------
+    async def get(self, discussion_id: int) -> Discussion | None:
+        return await Discussion.get_or_none(id=discussion_id)
+
+    async def by_thread(self, thread_id: int | None) -> Discussion | None:
+        return await Discussion.get_or_none(thread_id=thread_id) if thread_id else None
+
+    async def in_thread(self, thread_id: int | None, command: str) -> Discussion:
+        """The thread's discussion, or the one error every in-thread command gives outside a discussion."""
+        discussion = await self.by_thread(thread_id)
+        if discussion is None:
+            raise UserError(f"Use /{command} inside a discussion thread started with /open or /discuss.")
+        return discussion
+
+    async def completed_rounds(self, discussion: Discussion) -> int:
+        return await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,
+                                  kind__in=list(DEBATE_KINDS)).count()
+
+    async def latest_answers(self, discussion: Discussion) -> dict[str, str]:
+        """The complete answers of the most recent finished answering round, by model alias."""
+        last = await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,
+                                  kind__in=list(ANSWERING_KINDS)).order_by("-number").first()
+        if last is None:
+            return {}
+        rows = await Message.filter(round=last, status=MessageStatus.COMPLETE).exclude(content="").order_by("id")
+        return {row.model_alias: row.content for row in rows if row.model_alias}
+
+    async def model_of_message(self, discussion: Discussion, discord_message_id: int) -> str | None:
+        """The alias of the model whose answer includes this Discord message."""
+        rows = await Message.filter(discussion=discussion, author_kind=AuthorKind.MODEL).only(
+            "id", "model_alias", "discord_message_ids")
+        for row in rows:
+            if discord_message_id in row.discord_message_ids:
+                return row.model_alias
+        return None
+
+    async def message_count(self, discussion: Discussion) -> int:
+        return await Message.filter(discussion=discussion).count()
+
+    # --- changes ------------------------------------------------------------------------
+    async def set_status(self, discussion: Discussion, status: DiscussionStatus) -> None:
+        discussion.status = status
+        await discussion.save(update_fields=["status", "updated_at"])
+
+    async def plan_rounds(self, discussion: Discussion, total: int) -> None:
+        discussion.rounds_planned = total
+        await discussion.save(update_fields=["rounds_planned", "updated_at"])
+
+    async def remember_discord_messages(self, message_row_id: int, discord_ids: Sequence[int]) -> None:
+        await Message.filter(id=message_row_id).update(discord_message_ids=list(discord_ids))
+
+    async def delete(self, discussion: Discussion) -> None:
+        await discussion.delete()
+
+    async def forget_member(self, user_id: int, *, dry_run: bool) -> tuple[int, int]:
+        """Discussions the member started (with everything in them) and their turns elsewhere, as counts."""
+        started = Discussion.filter(created_by=user_id)
+        elsewhere = Message.filter(author_kind=AuthorKind.USER, author_id=user_id).exclude(
+            discussion__created_by=user_id)
+        counts = (await started.count(), await elsewhere.count())
+        if not dry_run:
+            await started.delete()
+            await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
+        return counts

@@ -1,0 +1,69 @@
+"""The one place that plays modes: rounds are asked of the mode, run by the engine, shown by a display."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.config import AppConfig
+from bot.db.models import Discussion
+from bot.engine.display import Display, RoundView, SilentView
+from bot.engine.notices import ContextTrimmed
+from bot.engine.rounds import MessagesFor, RoundResult, RoundRunner
+from bot.engine.transcript import round_context
+from bot.kinds import MessageStatus
+from bot.llm.registry import ModelClients
+from bot.logs import log_event
+from bot.modes.base import Mode, ModeState, RoundPlan
+from bot.services.admission import Ticket
+from bot.services.discussions import DiscussionStore
+from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
+
+log = logging.getLogger(__name__)
+
+
+class Orchestrator:
+    def __init__(self, config: AppConfig, clients: ModelClients, store: DiscussionStore, runs: RunRegistry) -> None:
+        self.config = config
+        self.runner = RoundRunner(clients)
+        self.store = store
+        self.runs = runs
+
+    def start(self, key: int, discussion: Discussion, mode: Mode, display: Display, *, ticket: Ticket | None,
+              info: RunInfo | None = None, on_crash: OnCrash | None = None) -> Run:
+        """Play the mode in the background as the key's next run."""
+        return self.runs.start(key, discussion, lambda: self.play(discussion, mode, display), ticket=ticket,
+                               info=info or RunInfo(mode.name), on_crash=on_crash)
+
+    async def play(self, discussion: Discussion, mode: Mode, display: Display) -> list[RoundResult]:
+        state = ModeState(discussion, self.store)
+        while (plan := await mode.next_round(state)) is not None:
+            result = await self._play_round(discussion, plan, display)
+            state.results.append(result)
+            for notice in await mode.after_round(state, plan, result):
+                await display.notice(notice)
+        return state.results
+
+    async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display) -> RoundResult:
+        messages_for: MessagesFor
+        if plan.messages_for is not None:
+            messages_for = plan.messages_for
+        else:
+            messages_for, dropped = await round_context(discussion, plan.panel, plan.note)
+            if dropped:
+                names = {m.alias: m.name for m in plan.panel}
+                await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in dropped.items())))
+        round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
+        view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
+        try:
+            result = await self.runner.play(round_, answers, messages_for, view.on_event)
+        finally:
+            await asyncio.shield(view.settle())
+        for answer in result.answers:
+            if answer.status is MessageStatus.FAILED:
+                log_event(log, "model_failed", logging.WARNING, discussion=discussion.id, round=round_.number,
+                          model=answer.model.alias, provider=answer.model.provider, error=answer.error_class,
+                          status=answer.error_status, retries=answer.retries, reason=answer.error)
+        if plan.shown:
+            await display.end_round(result)
+        return result

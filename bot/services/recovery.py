@@ -1,0 +1,36 @@
+"""After a restart: discussions this process's guilds left running are marked interrupted, text kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from tortoise.timezone import now
+
+from bot.db.models import Discussion, Message, Round
+from bot.kinds import DiscussionStatus, MessageStatus, RoundStatus
+from bot.logs import log_event
+from bot.services.discussions import DiscussionStore
+from bot.services.runs import RunRegistry
+
+log = logging.getLogger(__name__)
+INTERRUPTED_REASON = "interrupted by a restart"
+
+
+class Recovery:
+    def __init__(self, store: DiscussionStore, runs: RunRegistry) -> None:
+        self.store = store
+        self.runs = runs
+
+    async def mark_interrupted(self, guild_ids: Sequence[int]) -> list[Discussion]:
+        """Running discussions of these guilds that no run of this process is playing become interrupted."""
+        stale = await Discussion.filter(status=DiscussionStatus.RUNNING, guild__discord_id__in=list(guild_ids))
+        stale = [d for d in stale if not (d.thread_id and self.runs.is_running(d.thread_id))]
+        for discussion in stale:
+            await Round.filter(discussion=discussion, status=RoundStatus.RUNNING).update(
+                status=RoundStatus.INTERRUPTED, finished_at=now())
+            await Message.filter(discussion=discussion, status=MessageStatus.STREAMING).update(
+                status=MessageStatus.INTERRUPTED, error=INTERRUPTED_REASON)
+            await self.store.set_status(discussion, DiscussionStatus.INTERRUPTED)
+            log_event(log, "run_interrupted", discussion=discussion.id, thread=discussion.thread_id)
+        return stale

@@ -1,0 +1,179 @@
+"""A run is one piece of model work for a discussion (rounds, a mention, a consensus) in the background.
+
+The Run object owns its task, its admission ticket, the discussion's status while it runs, cancellation and
+an end event; the registry keeps one chain of runs per key (a thread), so work for one thread runs in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.db.models import Discussion
+from bot.engine.rounds import RoundResult
+from bot.kinds import DiscussionStatus
+from bot.logs import log_event
+from bot.services.admission import Ticket
+from bot.services.discussions import DiscussionStore
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[], Awaitable[Sequence[RoundResult]]]
+OnCrash = Callable[[BaseException], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """What the run is, for its log lines."""
+
+    mode: str
+    guild_id: int | None = None
+    started_by: int | None = None
+
+
+class Run:
+    def __init__(self, key: int, discussion: Discussion, work: Work, *, ticket: Ticket | None, info: RunInfo,
+                 store: DiscussionStore, on_crash: OnCrash | None = None, previous: Run | None = None) -> None:
+        self.key = key
+        self.discussion = discussion
+        self.info = info
+        self.ticket = ticket or Ticket()
+        self.results: list[RoundResult] = []
+        self.outcome = "pending"
+        self.ended = asyncio.Event()
+        self._work = work
+        self._store = store
+        self._on_crash = on_crash
+        self._previous = previous
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> Run:
+        self.task = asyncio.create_task(self._main(), name=f"moai-run-{self.key}")
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def wait(self) -> None:
+        if self.task is not None:
+            await asyncio.gather(asyncio.shield(self.task), return_exceptions=True)
+        await self.ended.wait()
+
+    def _finished(self) -> None:
+        """Done callback: a run cancelled before its first step never ran its cleanup; do it here."""
+        if not self.ended.is_set():
+            self.ended.set()
+            asyncio.get_running_loop().create_task(self.ticket.release())
+
+    async def _main(self) -> None:
+        started = time.monotonic()
+        try:
+            if self._previous is not None:  # one thread's work runs in order
+                await asyncio.shield(self._previous.ended.wait())
+            await self._play()
+        except asyncio.CancelledError:
+            if self._previous is not None:
+                self._previous.cancel()
+            raise
+        finally:
+            self._previous = None
+            try:
+                await asyncio.shield(self.ticket.release())
+            finally:
+                self._log_end(time.monotonic() - started)
+                self.ended.set()
+
+    async def _play(self) -> None:
+        """Running while models answer (a crash of the process leaves it so, for recovery); then the outcome."""
+        log_event(log, "run_start", discussion=self.discussion.id, mode=self.info.mode, guild=self.info.guild_id,
+                  user=self.info.started_by, models=self.discussion.models)
+        await self._store.set_status(self.discussion, DiscussionStatus.RUNNING)
+        status = DiscussionStatus.CANCELLED
+        try:
+            self.results = list(await self._work())
+            status, self.outcome = DiscussionStatus.COMPLETED, "completed"
+        except asyncio.CancelledError:
+            self.outcome = "cancelled"
+            raise
+        except Exception as error:
+            self.outcome = "failed"
+            log.exception("run %s (discussion %s) failed", self.key, self.discussion.id)
+            if self._on_crash is not None:
+                await self._report(error)
+        finally:
+            await asyncio.shield(self._store.set_status(self.discussion, status))
+
+    async def _report(self, error: BaseException) -> None:
+        assert self._on_crash is not None
+        try:
+            await self._on_crash(error)
+        except Exception:
+            log.warning("could not report the failure of run %s", self.key)
+
+    def _log_end(self, seconds: float) -> None:
+        answers = [a for result in self.results for a in result.answers]
+        cost = sum(a.row.cost_usd or 0.0 for a in answers)
+        log_event(log, "run_end", discussion=self.discussion.id, mode=self.info.mode, guild=self.info.guild_id,
+                  user=self.info.started_by, outcome=self.outcome, models=self.discussion.models,
+                  rounds=len(self.results), answers=len(answers), cost_usd=round(cost, 6),
+                  duration_s=round(seconds, 3))
+
+
+class RunRegistry:
+    """The runs of this process by key (a thread id, or an interaction id for /ask)."""
+
+    def __init__(self, store: DiscussionStore) -> None:
+        self.store = store
+        self._runs: dict[int, Run] = {}
+
+    def start(self, key: int, discussion: Discussion, work: Work, *, ticket: Ticket | None, info: RunInfo,
+              on_crash: OnCrash | None = None) -> Run:
+        previous = self._runs.get(key)
+        run = Run(key, discussion, work, ticket=ticket, info=info, store=self.store, on_crash=on_crash,
+                  previous=previous if previous is not None and not previous.ended.is_set() else None)
+        self._runs[key] = run
+        run.start()
+        assert run.task is not None
+        run.task.add_done_callback(lambda _: self._forget(key, run))
+        return run
+
+    def _forget(self, key: int, run: Run) -> None:
+        run._finished()
+        if self._runs.get(key) is run:
+            del self._runs[key]
+
+    def get(self, key: int) -> Run | None:
+        run = self._runs.get(key)
+        return run if run is not None and not run.done else None
+
+    def is_running(self, key: int) -> bool:
+        return self.get(key) is not None
+
+    async def stop(self, key: int) -> bool:
+        """Cancel the key's run (and the ones queued before it); partial answers are kept."""
+        run = self.get(key)
+        if run is None:
+            return False
+        run.cancel()
+        await run.wait()
+        return True
+
+    async def wait_idle(self) -> None:
+        """Wait for every run (tests, shutdown)."""
+        while self._runs:
+            await asyncio.gather(*(run.wait() for run in list(self._runs.values())))
+            await asyncio.sleep(0)
+
+    async def cancel_all(self) -> None:
+        runs = list(self._runs.values())
+        for run in runs:
+            run.cancel()
+        await asyncio.gather(*(run.wait() for run in runs))

@@ -1,0 +1,179 @@
+"""The Discord side of the core's Display: each model's answer streamed into its own message, paced per
+rate-limit bucket, with the round's status line and the run's notices posted in the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import discord
+
+from bot.config import DiscordConfig, ModelConfig
+from bot.engine.display import RoundView
+from bot.engine.notices import Notice
+from bot.engine.rounds import (
+    Answer,
+    ModelDelta,
+    ModelFailed,
+    ModelFinished,
+    ModelStopped,
+    Round,
+    RoundEvent,
+    RoundResult,
+)
+from bot.services.discussions import DiscussionStore
+from cogs.utils.live import EditScheduler, EmbedPoster, InteractionPoster, LiveMessage, Poster, WebhookPoster
+from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary
+from cogs.utils.send import NO_MENTIONS, try_send
+from cogs.utils.webhooks import WebhookCache
+
+
+class SchedulerPool:
+    """One edit scheduler per rate-limit bucket, shared by the rounds using it; closed when the last ends."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.schedulers: dict[int, EditScheduler] = {}
+        self._users: dict[int, int] = {}
+
+    def take(self, bucket: int) -> EditScheduler:
+        if bucket not in self.schedulers:
+            self.schedulers[bucket] = EditScheduler(self.interval)
+        self._users[bucket] = self._users.get(bucket, 0) + 1
+        return self.schedulers[bucket]
+
+    def give_back(self, bucket: int) -> None:
+        self._users[bucket] -= 1
+        if not self._users[bucket]:
+            del self._users[bucket]
+            self.schedulers.pop(bucket).close()
+
+    @property
+    def idle(self) -> bool:
+        return not self.schedulers and not self._users
+
+    def close(self) -> None:
+        for scheduler in self.schedulers.values():
+            scheduler.close()
+
+
+class LiveRound:
+    """One round on Discord: a LiveMessage per model; at the end, the Discord ids of each answer are stored."""
+
+    def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], scheduler: EditScheduler,
+                 release: Callable[[], None], store: DiscussionStore, headers: Mapping[str, str]) -> None:
+        self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], scheduler, headers.get(a.model.alias, ""))
+                      for a in answers}
+        self.rows = {a.model.alias: a.row.id for a in answers}
+        self.scheduler = scheduler
+        self.store = store
+        self._release = release
+
+    def on_event(self, event: RoundEvent) -> None:
+        live = self.lives[event.alias]
+        if isinstance(event, ModelDelta):
+            live.update(event.text)
+        elif isinstance(event, ModelFinished):
+            live.update(event.text, final=True)
+        elif isinstance(event, ModelFailed) and event.text:
+            live.update(event.text + failed_suffix(event.reason), final=True)
+        elif isinstance(event, ModelStopped) and event.text:
+            live.update(event.text + STOPPED_SUFFIX, final=True)
+
+    async def settle(self) -> None:
+        """Let the last edits land, then remember which Discord messages hold each answer."""
+        try:
+            await self.scheduler.drain()
+            for alias, live in self.lives.items():
+                if live.message_ids:
+                    await self.store.remember_discord_messages(self.rows[alias], live.message_ids)
+        finally:
+            self._release()
+
+
+class ThreadDisplay:
+    """A discussion thread: models speak through the parent channel's webhook (embeds without it)."""
+
+    def __init__(self, thread: discord.Thread, screens: Screens) -> None:
+        self.thread = thread
+        self.screens = screens
+
+    async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
+        posters, bucket = await self.screens.thread_posters(self.thread, [a.model for a in answers])
+        return LiveRound(answers, posters, self.screens.pool.take(bucket), lambda: self.screens.pool.give_back(bucket),
+                         self.screens.store, {})
+
+    async def end_round(self, result: RoundResult) -> None:
+        await try_send(self.thread, round_summary(result))
+
+    async def notice(self, notice: Notice) -> None:
+        await try_send(self.thread, notice_text(notice))
+
+
+class InteractionDisplay:
+    """/ask: the answer streams into the command's own reply; the status line follows it."""
+
+    def __init__(self, interaction: discord.Interaction, screens: Screens) -> None:
+        self.interaction = interaction
+        self.screens = screens
+
+    async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
+        bucket = self.interaction.id
+        poster = InteractionPoster(self.interaction)
+        return LiveRound(answers, {a.model.alias: poster for a in answers}, self.screens.pool.take(bucket),
+                         lambda: self.screens.pool.give_back(bucket), self.screens.store,
+                         {a.model.alias: f"**{a.model.name}**\n" for a in answers})
+
+    async def end_round(self, result: RoundResult) -> None:
+        [answer] = result.answers
+        footer = f"-# {answer_line(answer)}"
+        try:
+            if answer.text:
+                await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS)
+            else:
+                await self.interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            pass  # the interaction token expired (15 min): the answer itself is shown and stored
+
+    async def notice(self, notice: Notice) -> None:
+        try:
+            await self.interaction.followup.send(notice_text(notice), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            pass
+
+
+class Screens:
+    """The bot's Discord display machinery: webhooks per channel and schedulers per rate-limit bucket."""
+
+    def __init__(self, config: DiscordConfig, store: DiscussionStore) -> None:
+        self.webhooks = WebhookCache(config.webhook_name)
+        self.pool = SchedulerPool(config.edit_interval)
+        self.store = store
+
+    def thread(self, thread: discord.Thread) -> ThreadDisplay:
+        return ThreadDisplay(thread, self)
+
+    def interaction(self, interaction: discord.Interaction) -> InteractionDisplay:
+        return InteractionDisplay(interaction, self)
+
+    async def thread_posters(self, thread: discord.Thread,
+                             models: Sequence[ModelConfig]) -> tuple[dict[str, Poster], int]:
+        """Posters for each model, and the id of the rate-limit bucket they share.
+
+        Discord limits webhook calls per webhook, and there is one webhook per parent channel, so all
+        threads of a channel share one scheduler; the embed fallback is limited per thread.
+        """
+        parent = thread.parent
+        webhook = await self.webhooks.for_channel(parent) if isinstance(parent, discord.TextChannel) else None
+        if webhook is None or parent is None:
+            return {m.alias: EmbedPoster(thread, m.name, m.avatar_url) for m in models}, thread.id
+        parent_id = parent.id
+
+        def forget() -> None:  # deleted by an admin: make a new one next time
+            self.webhooks.forget(parent_id)
+
+        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url, on_gone=forget)
+                for m in models}, parent_id
+
+    def close(self) -> None:
+        self.pool.close()
+

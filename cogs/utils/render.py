@@ -1,0 +1,69 @@
+"""Discord wording of what the core reports: status lines, notices, thread titles (Markdown, `-#` subtext)."""
+
+from __future__ import annotations
+
+from bot.engine.notices import ContextTrimmed, EarlyStop, ModeratorFallback, NoModerator, Notice, PeerReviewed
+from bot.engine.rounds import Answer, RoundResult
+from bot.kinds import MessageStatus
+
+THREAD_TITLE_LIMIT = 90
+
+
+def seconds(ms: int | None) -> str:
+    return f"{(ms or 0) / 1000:.1f} s"
+
+
+def tokens(answer: Answer) -> str:
+    usage = answer.usage
+    if usage.output_tokens is None:
+        return "tokens n/a"
+    return f"{usage.input_tokens or 0:,} → {usage.output_tokens:,} tokens"
+
+
+def answer_line(answer: Answer) -> str:
+    name = answer.model.name
+    if answer.status is MessageStatus.COMPLETE:
+        return f"✅ **{name}** · {seconds(answer.latency_ms)} · {tokens(answer)}"
+    if answer.status is MessageStatus.CANCELLED:
+        return f"⏹️ **{name}** · stopped after {seconds(answer.latency_ms)}"
+    reason = (answer.error or "failed").replace("\n", " ")
+    kept = " (partial answer kept)" if answer.text else ""
+    return f"❌ **{name}** · {reason}{kept}"
+
+
+def round_summary(result: RoundResult) -> str:
+    done = sum(a.status is MessageStatus.COMPLETE for a in result.answers)
+    head = f"-# Round {result.round.number}: {done}/{len(result.answers)} answered"
+    return "\n".join([head, *(answer_line(a) for a in result.answers)])
+
+
+def failed_suffix(reason: str) -> str:
+    return f"\n\n-# ⚠️ cut off: {reason}"
+
+
+STOPPED_SUFFIX = "\n\n-# ⏹️ stopped"
+
+
+def notice_text(notice: Notice) -> str:
+    match notice:
+        case ContextTrimmed(dropped):
+            parts = [f"{name}: {count} oldest message(s) left out" for name, count in dropped]
+            return "-# ℹ️ Context trimmed to fit the models' budgets — " + "; ".join(parts) + "."
+        case EarlyStop(number, unused):
+            return f"-# 🤝 Every model agreed in round {number}: stopping early ({unused} round(s) left unused)."
+        case ModeratorFallback(failed, next_):
+            return f"-# {failed} could not moderate; asking {next_} instead."
+        case NoModerator():
+            return "⚠️ No moderator could write the consensus. Try again later."
+        case PeerReviewed(record, _, _):
+            return record
+
+
+def thread_title(question: str, limit: int = THREAD_TITLE_LIMIT) -> str:
+    first_line = " ".join(question.split())
+    return first_line if len(first_line) <= limit else first_line[: limit - 1].rstrip() + "…"
+
+
+def crash_text(error: BaseException) -> str:
+    return (f"⚠️ This discussion stopped on an internal error ({type(error).__name__}). "
+            "What was said so far is saved.")

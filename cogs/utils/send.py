@@ -1,0 +1,40 @@
+"""Sending to Discord safely: never a ping from model or member text, long text split, errors ephemeral."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from cogs.utils.split import split_message
+
+log = logging.getLogger(__name__)
+
+# discord.py applies the bot-wide setting to channel sends but not to interaction responses: pass it on every send.
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def send_text(channel: discord.abc.Messageable, text: str) -> None:
+    for chunk in split_message(text):
+        await channel.send(chunk, allowed_mentions=NO_MENTIONS)
+
+
+async def try_send(channel: discord.abc.Messageable, text: str) -> bool:
+    """For notices in a thread that may be gone or locked meanwhile: the database has everything anyway."""
+    try:
+        await send_text(channel, text)
+        return True
+    except discord.HTTPException as error:
+        log.warning("could not post in channel %s: %s", getattr(channel, "id", "?"), error.status)
+        return False
+
+
+async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Ephemeral whether or not the interaction was answered already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message to the user")
