@@ -26,9 +26,9 @@ import aiohttp
 from bot.config import AppConfig, parse_config
 from bot.db.models import Discussion, DiscussionMode, RoundKind
 from bot.db.setup import close_database, open_database
+from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
-from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
 from cogs.utils.live import EditScheduler, LiveMessage
 
 ROOT = Path(__file__).resolve().parent.parent

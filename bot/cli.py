@@ -129,10 +129,9 @@ async def preflight_database(config: AppConfig) -> str | None:
 
 
 def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    import discord
     from tortoise.exceptions import BaseORMException
 
-    from bot.discord_bot import MoaiBot
+    from bot.discord_bot import DiscordRefused, run_bot_until_closed
 
     token = environ.get(config.discord.token_env, "").strip()
     if not token:
@@ -145,18 +144,14 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     database_problem = asyncio.run(preflight_database(config))  # fail fast, before connecting to Discord
     if database_problem:
         return fail(database_problem, EXIT_FAILED)
-    bot = MoaiBot(config, environ=environ, **shard_kwargs)
     try:
-        bot.run(token, log_handler=None)
+        run_bot_until_closed(config, token, environ, **shard_kwargs)
     except BaseORMException as error:
         return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
     except (aiohttp.ClientError, OSError) as error:
         return fail(f"cannot reach Discord ({type(error).__name__}); check the network and try again", EXIT_FAILED)
-    except discord.LoginFailure:
-        return fail(f"Discord rejected the token in {config.discord.token_env}; reset it in the developer portal")
-    except discord.PrivilegedIntentsRequired:
-        return fail("message_content_intent = true in config.toml, but the Message Content intent is off in the "
-                    "Discord developer portal (Bot > Privileged Gateway Intents)")
+    except DiscordRefused as refusal:
+        return fail(str(refusal))
     return EXIT_OK
 
 

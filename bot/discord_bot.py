@@ -105,3 +105,20 @@ class MoaiBot(commands.AutoShardedBot):
             await self.http_session.close()
         if self.manage_database:
             await close_database()
+
+
+class DiscordRefused(Exception):
+    """Discord would not let the bot in, for a reason the owner fixes in config or the developer portal."""
+
+
+def run_bot_until_closed(config: AppConfig, token: str, environ: Mapping[str, str], **shard_kwargs: Any) -> None:
+    """Run the bot in this process until it is stopped; Discord's refusals become one-line DiscordRefused."""
+    bot = MoaiBot(config, environ=environ, **shard_kwargs)
+    try:
+        bot.run(token, log_handler=None)
+    except discord.LoginFailure:
+        raise DiscordRefused(f"Discord rejected the token in {config.discord.token_env}; reset it in the developer "
+                             "portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise DiscordRefused("message_content_intent = true in config.toml, but the Message Content intent is off "
+                             "in the Discord developer portal (Bot > Privileged Gateway Intents)") from None

@@ -18,13 +18,13 @@ from bot.modes import continuation
 from bot.modes.debate import DebateMode
 from bot.panel import clean_question, parse_models, resolve_panel
 from bot.policy import check_rounds, require_steer
-from bot.services.discussions import Discussion
 from cogs.utils.send import NO_MENTIONS, reply_ephemeral
 from cogs.utils.threads import STILL_ANSWERING, begin_thread_discussion, discussion_channel, start_in_thread
 from cogs.utils.transformers import Models, Project
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
+    from bot.services.discussions import Discussion
 
 log = logging.getLogger(__name__)
 RESTART_NOTICE = ("⚠️ moai restarted while the models were answering. Everything they had written is kept. "

@@ -11,11 +11,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.export import export
-from bot.services.discussions import Discussion
 from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
+    from bot.services.discussions import Discussion
 
 
 def file_name(discussion: Discussion, fmt: str) -> str:

@@ -39,7 +39,7 @@ class Forget(commands.GroupCog, group_name="forget", group_description="Delete s
                                          "database (the Discord messages stay). Run `/forget discussion "
                                          "confirm:True` to do it.")
             return
-        await store.delete(discussion)
+        await store.forget_discussion(discussion)
         await self._say(interaction, f"🗑️ Deleted this discussion and its {count} stored messages.")
 
     @app_commands.command(name="me", description="Delete your messages and the discussions you started")

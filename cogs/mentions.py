@@ -15,12 +15,12 @@ from bot.engine.transcript import transcript_chars
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
 from bot.modes.mention import MentionMode
-from bot.services.discussions import Discussion
 from cogs.utils.send import NO_MENTIONS, try_send
 from cogs.utils.threads import author_of, start_in_thread
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
+    from bot.services.discussions import Discussion
 
 log = logging.getLogger(__name__)
 MENTION_RE = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,31})")

@@ -8,13 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.projects import Project as ProjectRow
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.send import NO_MENTIONS
 from cogs.utils.transformers import Model, Models, Project, model_choices
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
+    from bot.services.projects import Project as ProjectRow
 
 PROMPT_PREVIEW = 300
 
@@ -115,7 +115,7 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
     @app_commands.guild_only()
     async def delete(self, interaction: discord.Interaction[MoaiBot], name: Project) -> None:
         require_manage_guild(interaction, "Deleting a project")
-        project = await self.projects.delete(interaction.guild_id, name)
+        project = await self.projects.remove(interaction.guild_id, name)
         await self._say(interaction, f"🗑️ Project **{project.name}** deleted. Its discussions are kept.")
 
     @models.command(name="add", description="Add a model to a project (needs Manage Server)")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.modes.peer_review import aggregate, ballot_for, parse_ranking
 from bot.db.models import AuthorKind, Message, MessageStatus, PeerRanking, Round, RoundKind
+from bot.modes.peer_review import aggregate, ballot_for, parse_ranking
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script

@@ -7,9 +7,9 @@ import time
 
 from bot.config import AppConfig
 from bot.db.models import Discussion, DiscussionMode, Message, MessageStatus, RoundKind
+from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, ModelStarted, RoundEvent, RoundRunner
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
-from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, ModelStarted, RoundEvent, RoundRunner
 from tests.fake_llm import FakeLLM, Script
 
 

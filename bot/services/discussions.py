@@ -129,7 +129,7 @@ class DiscussionStore:
     async def remember_discord_messages(self, message_row_id: int, discord_ids: Sequence[int]) -> None:
         await Message.filter(id=message_row_id).update(discord_message_ids=list(discord_ids))
 
-    async def delete(self, discussion: Discussion) -> None:
+    async def forget_discussion(self, discussion: Discussion) -> None:
         await discussion.delete()
 
     async def forget_member(self, user_id: int, *, dry_run: bool) -> tuple[int, int]:

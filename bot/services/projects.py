@@ -96,7 +96,7 @@ class ProjectService:
             raise UserError(f"A project named `{project.name}` already exists here.") from None
         return project
 
-    async def delete(self, guild_id: int | None, name: str) -> Project:
+    async def remove(self, guild_id: int | None, name: str) -> Project:
         project = await find_project(guild_id, name)
         await project.delete()
         return project

@@ -4,6 +4,7 @@ rate-limit bucket, with the round's status line and the run's notices posted in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -16,7 +17,6 @@ from bot.engine.rounds import (
     ModelFailed,
     ModelFinished,
     ModelStopped,
-    Round,
     RoundEvent,
     RoundResult,
 )
@@ -25,6 +25,9 @@ from cogs.utils.live import EditScheduler, EmbedPoster, InteractionPoster, LiveM
 from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary
 from cogs.utils.send import NO_MENTIONS, try_send
 from cogs.utils.webhooks import WebhookCache
+
+if TYPE_CHECKING:
+    from bot.engine.rounds import Round
 
 
 class SchedulerPool:

@@ -12,13 +12,14 @@ from bot.kinds import DiscussionMode
 from bot.modes.base import Mode
 from bot.panel import Panel
 from bot.services.admission import Ticket
-from bot.services.discussions import Author, Discussion, Place
+from bot.services.discussions import Author, Place
 from bot.services.runs import RunInfo
 from cogs.utils.render import crash_text, thread_title
 from cogs.utils.send import NO_MENTIONS, send_text, try_send
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
+    from bot.services.discussions import Discussion
 
 log = logging.getLogger(__name__)
 THREAD_ARCHIVE_MINUTES: Final = 1440
