@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
 from pathlib import Path
 
+import aiohttp
 import discord
+import pytest
+from aiohttp import web
 from discord.ext import commands
 
 from bot.discord_bot import EXTENSIONS, MoaiBot
+from cogs.utils import ratelimits
 from tests.conftest import TEST_ENV, make_config
 from tests.fake_llm import FakeLLM
 
@@ -38,3 +44,45 @@ def test_redactor_knows_the_token_and_keys(fake_llm: FakeLLM) -> None:
     bot = MoaiBot(make_config(fake_llm), environ=TEST_ENV)
     text = " ".join(TEST_ENV.values())
     assert bot.redact(text) == " ".join(["[redacted]"] * len(TEST_ENV))
+
+
+async def test_a_discord_429_is_one_structured_log_line(monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Through discord.py's real webhook client: a 429 (with Discord's Via header) is waited out and logged."""
+    calls: list[int] = []
+
+    def discord_json(data: dict[str, object], status: int = 200, **headers: str) -> web.Response:
+        """Discord answers with exactly `application/json` (discord.py compares the header verbatim)."""
+        return web.Response(body=json.dumps(data).encode(), status=status,
+                            headers={"Content-Type": "application/json", **headers})
+
+    async def execute(request: web.Request) -> web.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return discord_json({"message": "You are being rate limited.", "retry_after": 0.05, "global": False},
+                                status=429, Via="1.1 google", **{"Retry-After": "1"})
+        return discord_json({"id": "1", "channel_id": "2", "type": 0, "content": "hi", "embeds": [],
+                                  "attachments": [], "mentions": [], "mention_roles": [], "pinned": False,
+                                  "mention_everyone": False, "tts": False, "timestamp": "2026-01-01T00:00:00+00:00",
+                                  "edited_timestamp": None, "flags": 0,
+                                  "author": {"id": "3", "username": "moai", "discriminator": "0", "avatar": None}})
+
+    app = web.Application()
+    app.router.add_post("/api/v10/webhooks/{id}/{token}", execute)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    ratelimits.install()
+    caplog.set_level(logging.INFO)
+    try:
+        async with aiohttp.ClientSession() as session:
+            hook = discord.Webhook.partial(55, "token", session=session)
+            await hook.send("hi", wait=True)
+    finally:
+        await runner.cleanup()
+    assert len(calls) == 2
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("discord_429")]
+    assert "route=55" in line and "retry_after_s=0.05" in line
