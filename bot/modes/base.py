@@ -44,6 +44,25 @@ class Mode(Protocol):
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]: ...
 
 
+class OneRound:
+    """A mode of a single round (open answers, a mention): played once, nothing to decide afterwards."""
+
+    name = "one-round"
+
+    def __init__(self, kind: RoundKind, panel: Sequence[ModelConfig], note: str = "") -> None:
+        self.plan = RoundPlan(kind, panel, note=note)
+        self._played = False
+
+    async def next_round(self, state: ModeState) -> RoundPlan | None:
+        if self._played:
+            return None
+        self._played = True
+        return self.plan
+
+    async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
+        return ()
+
+
 class Chain:
     """Modes one after another (an interrupted /open resumed with more rounds: its answer round, then debate)."""
 

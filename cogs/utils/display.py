@@ -4,7 +4,7 @@ rate-limit bucket, with the round's status line and the run's notices posted in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -115,7 +115,7 @@ class ThreadDisplay:
 class InteractionDisplay:
     """/ask: the answer streams into the command's own reply; the status line follows it."""
 
-    def __init__(self, interaction: discord.Interaction, screens: Screens) -> None:
+    def __init__(self, interaction: discord.Interaction[Any], screens: Screens) -> None:
         self.interaction = interaction
         self.screens = screens
 
@@ -155,7 +155,7 @@ class Screens:
     def thread(self, thread: discord.Thread) -> ThreadDisplay:
         return ThreadDisplay(thread, self)
 
-    def interaction(self, interaction: discord.Interaction) -> InteractionDisplay:
+    def interaction(self, interaction: discord.Interaction[Any]) -> InteractionDisplay:
         return InteractionDisplay(interaction, self)
 
     async def thread_posters(self, thread: discord.Thread,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -29,7 +30,7 @@ async def try_send(channel: discord.abc.Messageable, text: str) -> bool:
         return False
 
 
-async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
+async def reply_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
     """Ephemeral whether or not the interaction was answered already."""
     try:
         if interaction.response.is_done():
