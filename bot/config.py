@@ -63,6 +63,8 @@ class ModelConfig(_Strict):
     context_tokens: int = Field(default=16_000, ge=256, le=2_000_000)
     input_price: float = Field(default=0.0, ge=0)  # USD per million input tokens
     output_price: float = Field(default=0.0, ge=0)  # USD per million output tokens
+    reasoning_effort: Literal["low", "medium", "high"] | None = None  # OpenAI-compatible reasoning models
+    thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
 
     @property
     def name(self) -> str:
@@ -72,6 +74,8 @@ class ModelConfig(_Strict):
     def _room_for_context(self) -> ModelConfig:
         if self.context_tokens - self.max_tokens < MIN_PROMPT_TOKENS:
             raise ValueError(f"context_tokens must exceed max_tokens by at least {MIN_PROMPT_TOKENS}")
+        if self.thinking_budget is not None and self.thinking_budget >= self.max_tokens:
+            raise ValueError("thinking_budget must be less than max_tokens (thinking counts within max_tokens)")
         return self
 
 
@@ -137,6 +141,11 @@ class AppConfig(_Strict):
                 raise _KeyError(f"models.{key}", "alias must be lowercase letters, digits, - _ . (max 32)")
             if model.provider not in self.providers:
                 raise _KeyError(f"models.{key}.provider", f"unknown provider '{model.provider}'")
+            kind = self.providers[model.provider].kind
+            if model.thinking_budget is not None and kind != "anthropic":
+                raise _KeyError(f"models.{key}.thinking_budget", "is for anthropic providers; use reasoning_effort")
+            if model.reasoning_effort is not None and kind != "openai":
+                raise _KeyError(f"models.{key}.reasoning_effort", "is for openai providers; use thinking_budget")
             for name in (key, *model.aliases):
                 name = name.lower()
                 if name in seen and seen[name] != key:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.models import AuthorKind, Discussion, Message, MessageStatus, Round
+from bot.db.models import Discussion, Message, Round
+from bot.kinds import AuthorKind, MessageStatus
+from bot.llm.types import is_cut_off, is_filtered
 
 FORMATS = ("md", "html", "json")
 
@@ -47,6 +49,12 @@ def _usage(message: Message) -> str:
         parts.append(f"${message.cost_usd:.4f}")
     if message.status is not MessageStatus.COMPLETE and message.author_kind is AuthorKind.MODEL:
         parts.append(f"{message.status.value}" + (f": {message.error}" if message.error else ""))
+    elif is_cut_off(message.stop_reason):
+        parts.append(f"cut off at the token limit ({message.stop_reason})")
+    elif is_filtered(message.stop_reason):
+        parts.append(f"stopped by the provider's content filter ({message.stop_reason})")
+    if message.reasoning_tokens:
+        parts.append(f"{message.reasoning_tokens} reasoning tokens")
     return " · ".join(parts)
 
 
@@ -59,7 +67,10 @@ async def to_markdown(discussion: Discussion) -> str:
         for message in section.messages:
             usage = _usage(message)
             lines += [f"### {message.author_name} — {_when(message.created_at)}" + (f" ({usage})" if usage else ""),
-                      "", message.content or "_(no text)_", ""]
+                      ""]
+            if message.reasoning:
+                lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
+            lines += [message.content or "_(no text)_", ""]
     return "\n".join(lines)
 
 
@@ -72,9 +83,11 @@ async def to_html(discussion: Discussion) -> str:
         body.append(f"<h2>{esc(section.title)}</h2>")
         for message in section.messages:
             usage = _usage(message)
+            reasoning = (f"<details><summary>Reasoning</summary><pre>{esc(message.reasoning)}</pre></details>"
+                         if message.reasoning else "")
             body.append(f'<article class="{esc(message.author_kind.value)}"><h3>{esc(message.author_name)} '
                         f"<small>{esc(_when(message.created_at))}{' · ' + esc(usage) if usage else ''}</small></h3>"
-                        f"<pre>{esc(message.content)}</pre></article>")
+                        f"{reasoning}<pre>{esc(message.content)}</pre></article>")
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
              "pre{white-space:pre-wrap;background:#f5f5f5;padding:.75rem;border-radius:6px}"
              "article.user pre{background:#eef4ff}small{color:#666;font-weight:normal}")
@@ -87,7 +100,8 @@ async def to_json(discussion: Discussion) -> str:
         return {"author_kind": m.author_kind.value, "author": m.author_name, "model": m.model_alias,
                 "content": m.content, "status": m.status.value, "error": m.error, "created_at": _when(m.created_at),
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
-                "cost_usd": m.cost_usd}
+                "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
+                "reasoning_tokens": m.reasoning_tokens}
 
     data = {
         "question": discussion.question, "mode": discussion.mode.value, "status": discussion.status.value,

@@ -108,6 +108,9 @@ class Message(Model):
     first_token_ms = fields.IntField(null=True)
     discord_message_ids: fields.Field[list[int]] = fields.JSONField(default=list)
     cost_usd = fields.FloatField(null=True)
+    stop_reason = fields.CharField(max_length=32, null=True)  # as the provider said it (length, max_tokens...)
+    reasoning = fields.TextField(default="", db_default="")  # the model's thinking, never part of content
+    reasoning_tokens = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

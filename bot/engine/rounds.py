@@ -21,7 +21,7 @@ from bot.estimate import message_cost
 from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
-from bot.llm.types import ChatMessage, StreamEnd, TextDelta, Usage
+from bot.llm.types import ChatMessage, ReasoningDelta, StreamEnd, TextDelta, Usage, is_cut_off, is_filtered
 from bot.text import clean_text
 
 __all__ = [  # Round: re-exported for the displays' annotations
@@ -51,6 +51,7 @@ class ModelFinished:
     text: str
     usage: Usage
     latency_ms: int
+    stop_reason: str | None = None  # cut off (length/max_tokens) or filtered answers say so where shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     latency_ms: int | None = None
     first_token_ms: int | None = None
+    reasoning: str = ""
+    stop_reason: str | None = None
     error_class: str | None = None  # for operators' logs: ProviderError subclass, HTTP status, retries spent
     error_status: int | None = None
     retries: int = 0
@@ -169,9 +172,11 @@ class RoundRunner:
                         if time.monotonic() - last_checkpoint >= self.checkpoint_interval:
                             last_checkpoint = time.monotonic()
                             await self._checkpoint(answer)
+                    elif isinstance(event, ReasoningDelta):
+                        answer.reasoning += clean_text(event.text)
                     elif isinstance(event, StreamEnd):
-                        answer.usage = event.usage
-            answer.status = MessageStatus.COMPLETE
+                        answer.usage, answer.stop_reason = event.usage, event.stop_reason
+            answer.status, answer.error = verdict(answer)
         except ProviderError as error:
             answer.status, answer.error = MessageStatus.FAILED, str(error)
             answer.error_class, answer.error_status, answer.retries = type(error).__name__, error.status, error.retries
@@ -184,7 +189,7 @@ class RoundRunner:
         answer.latency_ms = _ms_since(started)
         await self._save(answer)
         if answer.status is MessageStatus.COMPLETE:
-            listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms))
+            listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms, answer.stop_reason))
         elif answer.status is MessageStatus.CANCELLED:
             listener(ModelStopped(alias, answer.text))
         else:
@@ -205,9 +210,29 @@ class RoundRunner:
         row.latency_ms = answer.latency_ms
         row.first_token_ms = answer.first_token_ms
         row.cost_usd = message_cost(answer.model, answer.usage)
+        row.reasoning = answer.reasoning
+        row.reasoning_tokens = answer.usage.reasoning_tokens
+        row.stop_reason = answer.stop_reason[:32] if answer.stop_reason else None
         await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
-                                      "latency_ms", "first_token_ms", "cost_usd", "updated_at"])
+                                      "latency_ms", "first_token_ms", "cost_usd", "reasoning", "reasoning_tokens",
+                                      "stop_reason", "updated_at"])
         self.stats.db_writes += 1
+
+
+def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:
+    """A stream that ended: complete, unless it ended with no answer text because of a limit or a filter."""
+    if answer.text.strip():
+        return MessageStatus.COMPLETE, None
+    if is_cut_off(answer.stop_reason):
+        limit = f"hit max_tokens ({answer.model.max_tokens})"
+        if answer.reasoning:
+            return MessageStatus.FAILED, f"thought but gave no answer ({limit})"
+        return MessageStatus.FAILED, f"gave no answer ({limit})"
+    if is_filtered(answer.stop_reason):
+        return MessageStatus.FAILED, "the provider's content filter stopped the answer"
+    if answer.reasoning:
+        return MessageStatus.FAILED, "thought but gave no answer"
+    return MessageStatus.COMPLETE, None
 
 
 def _ms_since(start: float) -> int:

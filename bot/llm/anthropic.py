@@ -1,4 +1,4 @@
-"""Anthropic Messages API (native), streaming and not."""
+"""Anthropic Messages API (native), streaming and not, with extended thinking when a model has a budget."""
 
 from __future__ import annotations
 
@@ -10,9 +10,19 @@ import aiohttp
 
 from bot.llm.client import ProviderClient, usage_or_empty
 from bot.llm.sse import iter_sse
-from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta, Usage
+from bot.llm.types import (
+    ChatMessage,
+    ChatRequest,
+    Completion,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 
 ANTHROPIC_VERSION = "2023-06-01"
+REDACTED_THINKING = "[part of the reasoning was redacted by the provider]"
 
 
 def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> tuple[str, list[dict[str, str]]]:
@@ -46,13 +56,13 @@ class AnthropicClient(ProviderClient):
 
     def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
         system, turns = to_anthropic_messages(request.messages)
-        body: dict[str, Any] = {
-            "model": request.model,
-            "messages": turns,
-            "max_tokens": request.max_tokens,
-            "temperature": min(request.temperature, 1.0),
-            "stream": stream,
-        }
+        body: dict[str, Any] = {"model": request.model, "messages": turns, "max_tokens": request.max_tokens,
+                                "stream": stream}
+        if request.thinking_budget:
+            # Extended thinking allows no temperature but the default; the budget counts within max_tokens.
+            body["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
+        else:
+            body["temperature"] = min(request.temperature, 1.0)
         if system:
             body["system"] = system
         return body
@@ -62,20 +72,29 @@ class AnthropicClient(ProviderClient):
         error = data["error"]
         return str(error.get("message") or error.get("type") or error) if isinstance(error, Mapping) else str(error)
 
+    @staticmethod
+    def _error_type(data: Mapping[str, Any]) -> object:
+        error = data.get("error")
+        return error.get("type") if isinstance(error, Mapping) else None
+
     def _parse_completion(self, data: Mapping[str, Any]) -> Completion:
         if data.get("type") == "error":
-            raise self.stream_error(self._error_message(data))
+            raise self.stream_error(self._error_message(data), kind=self._error_type(data))
         blocks = data.get("content")
         if not isinstance(blocks, list):
             raise self.stream_error("response has no content")
         text = "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text")
+        reasoning = "\n\n".join(REDACTED_THINKING if b.get("type") == "redacted_thinking" else b.get("thinking", "")
+                                for b in blocks if isinstance(b, dict)
+                                and b.get("type") in ("thinking", "redacted_thinking"))
         usage = data.get("usage") or {}
         return Completion(text=text, usage=usage_or_empty(usage.get("input_tokens"), usage.get("output_tokens")),
-                          stop_reason=data.get("stop_reason"))
+                          stop_reason=data.get("stop_reason"), reasoning=reasoning)
 
     async def _parse_stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
         usage = Usage()
         stop_reason: str | None = None
+        thinking_blocks = 0
         async for event in iter_sse(response.content):
             try:
                 data = json.loads(event.data)
@@ -83,22 +102,36 @@ class AnthropicClient(ProviderClient):
                 raise self.stream_error("malformed stream data") from None
             kind = data.get("type", event.event) if isinstance(data, dict) else None
             if kind == "error":
-                raise self.stream_error(self._error_message(data))
+                raise self.stream_error(self._error_message(data), kind=self._error_type(data))
             if kind == "message_start":
                 start_usage = (data.get("message") or {}).get("usage") or {}
                 usage = usage_or_empty(start_usage.get("input_tokens"), start_usage.get("output_tokens"))
+            elif kind == "content_block_start":
+                block = data.get("content_block") or {}
+                if block.get("type") in ("thinking", "redacted_thinking"):
+                    if thinking_blocks:
+                        yield ReasoningDelta("\n\n")
+                    thinking_blocks += 1
+                    if block.get("type") == "redacted_thinking":
+                        yield ReasoningDelta(REDACTED_THINKING)
             elif kind == "content_block_delta":
                 delta = data.get("delta") or {}
                 if delta.get("type") == "text_delta" and delta.get("text"):
                     yield TextDelta(delta["text"])
+                elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                    yield ReasoningDelta(delta["thinking"])
             elif kind == "message_delta":
                 stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
-                output = (data.get("usage") or {}).get("output_tokens")
-                if isinstance(output, int):
-                    usage.output_tokens = output
+                delta_usage = data.get("usage") or {}
+                if isinstance(delta_usage.get("output_tokens"), int):
+                    usage.output_tokens = delta_usage["output_tokens"]
+                if isinstance(delta_usage.get("input_tokens"), int):
+                    usage.input_tokens = delta_usage["input_tokens"]
             elif kind == "message_stop":
                 yield StreamEnd(usage, stop_reason)
                 return
             elif kind is None:
                 raise self.stream_error("malformed stream data")
-        raise self.stream_error("stream ended before the answer was complete")
+        if stop_reason is None:  # message_delta carries the stop reason: without it the answer may be cut
+            raise self.stream_error("stream ended before the answer was complete")
+        yield StreamEnd(usage, stop_reason)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import random
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -24,13 +28,16 @@ from bot.llm.errors import (
     ServerError,
     StreamFailed,
 )
-from bot.llm.types import ChatRequest, Completion, StreamEvent, TextDelta, Usage
+from bot.llm.sse import EventTooLarge
+from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, TextDelta, Usage
 from bot.logs import log_event
 
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP_FACTOR = 16
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
+TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+TAG_RE = re.compile(r"<[^>]+>")
 
 
 def backoff_delay(base: float, attempt: int) -> float:
@@ -38,14 +45,67 @@ def backoff_delay(base: float, attempt: int) -> float:
     return float(min(base * BACKOFF_CAP_FACTOR, base * 2.0**attempt)) * random.uniform(0.75, 1.0)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    if value is None:
+def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait, from `retry-after-ms` (OpenAI), `retry-after` in seconds, or `retry-after` as an HTTP-date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis) / 1000
+            if value >= 0:
+                return value
+        except ValueError:
+            pass
+    text = headers.get("retry-after")
+    if text is None:
         return None
     try:
-        seconds = float(value)
+        seconds = float(text)
+        return seconds if seconds >= 0 else None
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
         return None
-    return seconds if seconds >= 0 else None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def error_for_status(provider: str, status: int, detail: str, retry_after: float | None = None) -> ProviderError:
+    if status == 429:
+        return RateLimited(provider, detail, status=status, retry_after=retry_after)
+    if status in (401, 403):
+        return AuthenticationFailed(provider, detail, status=status)
+    if status in RETRYABLE_STATUS or status >= 500:
+        return ServerError(provider, detail, status=status, retry_after=retry_after)
+    return BadRequest(provider, detail, status=status)
+
+
+# Anthropic's in-stream error types, and the HTTP status each stands for.
+ERROR_TYPE_STATUS = {"overloaded_error": 529, "api_error": 500, "rate_limit_error": 429, "timeout_error": 504,
+                     "authentication_error": 401, "permission_error": 403, "invalid_request_error": 400,
+                     "not_found_error": 404, "request_too_large": 413, "billing_error": 402,
+                     "server_error": 500}
+
+
+def in_stream_error(provider: str, kind: object, code: object, detail: str) -> ProviderError:
+    """An error sent after HTTP 200, mapped like its HTTP twin so that one before any text is retried alike."""
+    status = code if isinstance(code, int) and 400 <= code < 600 else ERROR_TYPE_STATUS.get(str(kind or code))
+    if status is None:
+        return StreamFailed(provider, detail)
+    return error_for_status(provider, status, detail)
+
+
+def readable_body(text: str, reason: str | None) -> str:
+    """An error page from a proxy (HTML) becomes its title or the status phrase, never markup."""
+    stripped = text.lstrip()
+    if stripped.startswith("<") and ("<html" in stripped[:500].lower() or "<!doctype" in stripped[:50].lower()
+                                     or "<body" in stripped.lower()):
+        title = TITLE_RE.search(text)
+        found = html.unescape(TAG_RE.sub("", title.group(1))).strip() if title else ""
+        return found or reason or "error page"
+    return text
 
 
 class ProviderClient(ABC):
@@ -63,7 +123,7 @@ class ProviderClient(ABC):
         self._timeout = aiohttp.ClientTimeout(
             total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.idle
         )
-        self._idle = timeouts.idle
+        self._timeouts = timeouts
 
     # --- provider specifics -------------------------------------------------------------
     @abstractmethod
@@ -90,27 +150,25 @@ class ProviderClient(ABC):
 
     # --- public API ---------------------------------------------------------------------
     async def complete(self, request: ChatRequest) -> Completion:
+        """One answer, not streamed; retried like stream() (nothing is shown before it is complete)."""
         attempt = 0
         while True:
             try:
                 async with self._limit, self._post(request, stream=False) as response:
                     await self._raise_for_status(response)
                     return self._parse_completion(await response.json(content_type=None))
-            except ProviderError as error:
-                delay = self._retry_delay(error, attempt)
-                if delay is None:
-                    error.retries = attempt
-                    raise
             except Exception as error:
                 mapped = self._map_exception(error, started=False)
-                mapped.retries = attempt
-                raise mapped from None
+                delay = self._retry_delay(mapped, attempt)
+                if delay is None:
+                    mapped.retries = attempt
+                    raise mapped from None
             attempt += 1
             self._log_retry(delay, attempt)
             await asyncio.sleep(delay)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        """Yield text deltas then one StreamEnd. Retries only while no text has been delivered."""
+        """Yield text and reasoning deltas, then one StreamEnd. Retries only while nothing has been delivered."""
         attempt = 0
         while True:
             delivered = False
@@ -118,17 +176,14 @@ class ProviderClient(ABC):
                 async with self._limit, self._post(request, stream=True) as response:
                     await self._raise_for_status(response)
                     async for event in self._parse_stream(response):
-                        if isinstance(event, TextDelta) and event.text:
+                        if isinstance(event, TextDelta | ReasoningDelta) and event.text:
                             delivered = True
                         yield event
                     return
-            except ProviderError as error:
-                delay = None if delivered else self._retry_delay(error, attempt)
-                if delay is None:
-                    error.retries = attempt
-                    raise
             except Exception as error:
                 mapped = self._map_exception(error, started=delivered)
+                if delivered and not isinstance(mapped, StreamFailed | ProviderTimeout):
+                    mapped = StreamFailed(self.name, mapped.detail or mapped.reason)  # it came after a 200
                 delay = None if delivered else self._retry_delay(mapped, attempt)
                 if delay is None:
                     mapped.retries = attempt
@@ -146,8 +201,6 @@ class ProviderClient(ABC):
                                          timeout=self._timeout) as response:
                 await self._raise_for_status(response)
                 data = await response.json(content_type=None)
-        except ProviderError:
-            raise
         except Exception as error:
             raise self._map_exception(error, started=False) from None
         entries = (data.get("data") or data.get("models") or []) if isinstance(data, dict) else []
@@ -167,9 +220,8 @@ class ProviderClient(ABC):
     def _retry_delay(self, error: ProviderError, attempt: int) -> float | None:
         if not error.retryable or attempt >= self.config.max_retries:
             return None
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return retry_after if retry_after <= self.config.max_retry_after else None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.config.max_retry_after else None
         return backoff_delay(self.config.retry_backoff, attempt)
 
     async def _raise_for_status(self, response: aiohttp.ClientResponse) -> None:
@@ -179,28 +231,25 @@ class ProviderClient(ABC):
         try:
             detail = self._error_message(json.loads(text))
         except (ValueError, TypeError, KeyError, AttributeError):
-            detail = text
-        detail = self._redact(detail)
-        status = response.status
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RateLimited(self.name, detail, status=status, retry_after=retry_after)
-        if status in (401, 403):
-            raise AuthenticationFailed(self.name, detail, status=status)
-        if status in RETRYABLE_STATUS or status >= 500:
-            raise ServerError(self.name, detail, status=status)
-        raise BadRequest(self.name, detail, status=status)
+            detail = readable_body(text, response.reason)
+        retry_after = parse_retry_after(response.headers)
+        raise error_for_status(self.name, response.status, self._redact(detail), retry_after)
 
-    def stream_error(self, detail: str) -> StreamFailed:
-        return StreamFailed(self.name, self._redact(detail))
+    def stream_error(self, detail: str, kind: object = None, code: object = None) -> ProviderError:
+        """An error reported inside the stream (or a broken stream when neither kind nor code is known)."""
+        return in_stream_error(self.name, kind, code, self._redact(detail))
 
     def _map_exception(self, error: BaseException, *, started: bool) -> ProviderError:
         """Translate aiohttp/asyncio failures; never use their text (it can carry request headers)."""
         if isinstance(error, ProviderError):
             return error
-        if isinstance(error, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-            what = f"no data for {self._idle:g}s" if started else "no response in time"
+        if isinstance(error, aiohttp.ConnectionTimeoutError):
+            return ProviderUnavailable(self.name, f"no connection within {self._timeouts.connect:g}s")
+        if isinstance(error, aiohttp.ServerTimeoutError):  # the read timeout: nothing arrived for `idle` seconds
+            what = f"no data for {self._timeouts.idle:g}s" if started else "no response in time"
             return ProviderTimeout(self.name, what)
+        if isinstance(error, TimeoutError):  # the total timeout: data may have been flowing all along
+            return ProviderTimeout(self.name, f"no complete answer within {self._timeouts.total:g}s")
         if isinstance(error, aiohttp.ClientConnectorError):
             return ProviderUnavailable(self.name, "connection refused or host unreachable")
         if isinstance(error, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
@@ -209,6 +258,8 @@ class ProviderClient(ABC):
             return ProviderUnavailable(self.name, "connection closed")
         if isinstance(error, aiohttp.ClientError | OSError):
             return ProviderUnavailable(self.name, type(error).__name__)
+        if isinstance(error, EventTooLarge):
+            return StreamFailed(self.name, "a stream event too large to be a chat answer")
         if isinstance(error, ValueError):
             return StreamFailed(self.name, "malformed response")
         log.exception("unexpected error from provider %s", self.name)
@@ -219,6 +270,5 @@ def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def usage_or_empty(input_tokens: Any, output_tokens: Any) -> Usage:
-    return Usage(_as_int(input_tokens), _as_int(output_tokens))
-
+def usage_or_empty(input_tokens: Any, output_tokens: Any, reasoning_tokens: Any = None) -> Usage:
+    return Usage(_as_int(input_tokens), _as_int(output_tokens), _as_int(reasoning_tokens))

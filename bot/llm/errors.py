@@ -1,4 +1,17 @@
-"""Typed provider failures. Their text is ours plus a trimmed, redacted provider message: never headers."""
+"""Typed provider failures. Their text is ours plus a trimmed, redacted provider message: never headers.
+
+    ProviderError                 str() is a short reason fit to show a person
+    ├── MissingApiKey             the key's environment variable is empty
+    ├── AuthenticationFailed      401/403
+    ├── BadRequest                other 4xx, or an in-stream error the provider marks as the request's fault
+    ├── RateLimited     (retry)   429, in-stream rate_limit_error
+    ├── ServerError     (retry)   5xx, 408/409, 529 overloaded, in-stream overloaded/api errors
+    ├── ProviderUnavailable (retry) refused or dropped connection before any answer
+    ├── ProviderTimeout           nothing for `idle` seconds, or no complete answer within `total`
+    └── StreamFailed              the stream broke off or sent garbage after it had started
+
+Retryable errors are retried only before any text reached the person (Retry-After honoured up to a cap).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +23,13 @@ class ProviderError(Exception):
 
     retryable = False
     reason = "provider error"
-    retries = 0  # how many retries were spent before giving up (set by the client)
 
-    def __init__(self, provider: str, detail: str = "", *, status: int | None = None) -> None:
+    def __init__(self, provider: str, detail: str = "", *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
         self.provider = provider
         self.status = status
+        self.retry_after = retry_after  # seconds the provider asked us to wait, if it said
+        self.retries = 0  # how many retries were spent before giving up (set by the client)
         self.detail = " ".join(detail.split())[:MAX_DETAIL]
         super().__init__(self.describe())
 
@@ -42,11 +57,6 @@ class BadRequest(ProviderError):
 class RateLimited(ProviderError):
     retryable = True
     reason = "rate limited"
-
-    def __init__(self, provider: str, detail: str = "", *, status: int | None = 429,
-                 retry_after: float | None = None) -> None:
-        self.retry_after = retry_after
-        super().__init__(provider, detail, status=status)
 
     def describe(self) -> str:
         base = super().describe()

@@ -1,4 +1,4 @@
-"""OpenAI-compatible Chat Completions (OpenAI, OpenRouter, Ollama, vLLM, ...)."""
+"""OpenAI-compatible Chat Completions (OpenAI, OpenRouter, Ollama, vLLM, DeepSeek...)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ import aiohttp
 
 from bot.llm.client import ProviderClient, usage_or_empty
 from bot.llm.sse import iter_sse
-from bot.llm.types import ChatRequest, Completion, StreamEnd, StreamEvent, TextDelta, Usage
+from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEnd, StreamEvent, TextDelta, Usage
+
+# Where OpenAI-compatible servers put reasoning text: OpenRouter `reasoning`, DeepSeek and vLLM `reasoning_content`.
+REASONING_FIELDS = ("reasoning", "reasoning_content")
+
+
+def reasoning_of(part: Mapping[str, Any]) -> str:
+    for field in REASONING_FIELDS:
+        value = part.get(field)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 class OpenAIClient(ProviderClient):
@@ -34,6 +45,8 @@ class OpenAIClient(ProviderClient):
             "temperature": request.temperature,
             "stream": stream,
         }
+        if request.reasoning_effort:
+            body["reasoning_effort"] = request.reasoning_effort  # OpenAI's name; OpenRouter accepts it too
         if stream:
             body["stream_options"] = {"include_usage": True}
         return body
@@ -43,20 +56,30 @@ class OpenAIClient(ProviderClient):
         error = data["error"]
         return str(error.get("message") or error) if isinstance(error, Mapping) else str(error)
 
+    def _error(self, data: Mapping[str, Any]) -> Exception:
+        error = data.get("error")
+        code = error.get("code") if isinstance(error, Mapping) else None
+        kind = error.get("type") if isinstance(error, Mapping) else None
+        return self.stream_error(self._error_message(data), kind=kind, code=code)
+
     @staticmethod
     def _usage(data: Mapping[str, Any]) -> Usage:
         usage = data.get("usage") or {}
-        return usage_or_empty(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        details = usage.get("completion_tokens_details") or {}
+        return usage_or_empty(usage.get("prompt_tokens"), usage.get("completion_tokens"),
+                              details.get("reasoning_tokens") if isinstance(details, Mapping) else None)
 
     def _parse_completion(self, data: Mapping[str, Any]) -> Completion:
         if "error" in data:
-            raise self.stream_error(self._error_message(data))
+            raise self._error(data)
         try:
             choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
+            message = choice["message"]
+            text = message.get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             raise self.stream_error("response has no choices") from None
-        return Completion(text=text, usage=self._usage(data), stop_reason=choice.get("finish_reason"))
+        return Completion(text=text, usage=self._usage(data), stop_reason=choice.get("finish_reason"),
+                          reasoning=reasoning_of(message))
 
     async def _parse_stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
         usage = Usage()
@@ -72,11 +95,15 @@ class OpenAIClient(ProviderClient):
             if not isinstance(data, dict):
                 raise self.stream_error("malformed stream data")
             if "error" in data:  # OpenRouter reports failures after a 200 this way
-                raise self.stream_error(self._error_message(data))
+                raise self._error(data)
             if data.get("usage"):
                 usage = self._usage(data)
             for choice in data.get("choices") or ():
-                text = (choice.get("delta") or {}).get("content")
+                delta = choice.get("delta") or {}
+                thought = reasoning_of(delta)
+                if thought:
+                    yield ReasoningDelta(thought)
+                text = delta.get("content")
                 if text:
                     yield TextDelta(text)
                 stop_reason = choice.get("finish_reason") or stop_reason

@@ -33,8 +33,9 @@ class ModelClients:
         }
 
     def request_for(self, model: ModelConfig, messages: list[ChatMessage]) -> ChatRequest:
-        return ChatRequest(model=model.model, messages=tuple(messages),
-                           max_tokens=model.max_tokens, temperature=model.temperature)
+        return ChatRequest(model=model.model, messages=tuple(messages), max_tokens=model.max_tokens,
+                           temperature=model.temperature, reasoning_effort=model.reasoning_effort,
+                           thinking_budget=model.thinking_budget)
 
     def stream(self, model: ModelConfig, messages: list[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
         return self.providers[model.provider].stream(self.request_for(model, messages))

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
+ReasoningEffort = Literal["low", "medium", "high"]
+
+# Stop reasons as both wire formats spell them, by what they mean to the person reading the answer.
+CUT_OFF_REASONS = frozenset({"length", "max_tokens", "model_context_window_exceeded"})
+FILTERED_REASONS = frozenset({"content_filter", "refusal"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +25,15 @@ class ChatRequest:
     messages: tuple[ChatMessage, ...]
     max_tokens: int
     temperature: float
+    reasoning_effort: ReasoningEffort | None = None  # OpenAI-compatible reasoning models
+    thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
 
 
 @dataclass(slots=True)
 class Usage:
     input_tokens: int | None = None
-    output_tokens: int | None = None
+    output_tokens: int | None = None  # includes reasoning tokens, as every provider bills them
+    reasoning_tokens: int | None = None
 
     @property
     def total(self) -> int | None:
@@ -40,12 +48,19 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """Thinking the model shows before (or beside) its answer; never part of the answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class StreamEnd:
     usage: Usage
     stop_reason: str | None
 
 
-StreamEvent = TextDelta | StreamEnd
+StreamEvent = TextDelta | ReasoningDelta | StreamEnd
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +68,12 @@ class Completion:
     text: str
     usage: Usage
     stop_reason: str | None
+    reasoning: str = ""
+
+
+def is_cut_off(stop_reason: str | None) -> bool:
+    return stop_reason in CUT_OFF_REASONS
+
+
+def is_filtered(stop_reason: str | None) -> bool:
+    return stop_reason in FILTERED_REASONS

@@ -114,6 +114,13 @@ class DiscussionStore:
                 return row.model_alias
         return None
 
+    async def reasoning_of(self, message_row_id: int) -> tuple[str, str] | None:
+        """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none."""
+        row = await Message.get_or_none(id=message_row_id, author_kind=AuthorKind.MODEL)
+        if row is None or not row.reasoning:
+            return None
+        return row.author_name, row.reasoning
+
     async def message_count(self, discussion: Discussion) -> int:
         return await Message.filter(discussion=discussion).count()
 

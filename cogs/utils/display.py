@@ -22,7 +22,8 @@ from bot.engine.rounds import (
 )
 from bot.services.discussions import DiscussionStore
 from cogs.utils.live import EditScheduler, EmbedPoster, InteractionPoster, LiveMessage, Poster, WebhookPoster
-from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary
+from cogs.utils.reasoning import reasoning_view, view_kwargs
+from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary, stop_note
 from cogs.utils.send import NO_MENTIONS, try_send
 from cogs.utils.webhooks import WebhookCache
 
@@ -67,6 +68,7 @@ class LiveRound:
         self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], scheduler, headers.get(a.model.alias, ""))
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
+        self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
         self.scheduler = scheduler
         self.store = store
         self._release = release
@@ -76,7 +78,7 @@ class LiveRound:
         if isinstance(event, ModelDelta):
             live.update(event.text)
         elif isinstance(event, ModelFinished):
-            live.update(event.text, final=True)
+            live.update(event.text + stop_note(event.stop_reason, self.max_tokens[event.alias]), final=True)
         elif isinstance(event, ModelFailed) and event.text:
             live.update(event.text + failed_suffix(event.reason), final=True)
         elif isinstance(event, ModelStopped) and event.text:
@@ -106,7 +108,7 @@ class ThreadDisplay:
                          self.screens.store, {})
 
     async def end_round(self, result: RoundResult) -> None:
-        await try_send(self.thread, round_summary(result))
+        await try_send(self.thread, round_summary(result), reasoning_view(result.answers))
 
     async def notice(self, notice: Notice) -> None:
         await try_send(self.thread, notice_text(notice))
@@ -131,9 +133,11 @@ class InteractionDisplay:
         footer = f"-# {answer_line(answer)}"
         try:
             if answer.text:
-                await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS)
+                await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS,
+                                                     **view_kwargs(result.answers))
             else:
-                await self.interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS)
+                await self.interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS,
+                                                              **view_kwargs(result.answers))
         except discord.HTTPException:
             pass  # the interaction token expired (15 min): the answer itself is shown and stored
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.engine.notices import ContextTrimmed, EarlyStop, ModeratorFallback, NoModerator, Notice, PeerReviewed
 from bot.engine.rounds import Answer, RoundResult
 from bot.kinds import MessageStatus
+from bot.llm.types import is_cut_off, is_filtered
 
 THREAD_TITLE_LIMIT = 90
 
@@ -20,10 +21,22 @@ def tokens(answer: Answer) -> str:
     return f"{usage.input_tokens or 0:,} → {usage.output_tokens:,} tokens"
 
 
+def stop_note(stop_reason: str | None, max_tokens: int) -> str:
+    """Under an answer that did not end by itself: what stopped it."""
+    if is_cut_off(stop_reason):
+        return f"\n\n-# ✂️ cut off: the answer hit max_tokens ({max_tokens:,} tokens)"
+    if is_filtered(stop_reason):
+        return "\n\n-# 🚫 stopped by the provider's content filter"
+    return ""
+
+
 def answer_line(answer: Answer) -> str:
     name = answer.model.name
     if answer.status is MessageStatus.COMPLETE:
-        return f"✅ **{name}** · {seconds(answer.latency_ms)} · {tokens(answer)}"
+        cut = " · ✂️ cut at max_tokens" if is_cut_off(answer.stop_reason) else \
+            (" · 🚫 filtered" if is_filtered(answer.stop_reason) else "")
+        thought = " · 🧠 reasoned" if answer.reasoning else ""
+        return f"✅ **{name}** · {seconds(answer.latency_ms)} · {tokens(answer)}{cut}{thought}"
     if answer.status is MessageStatus.CANCELLED:
         return f"⏹️ **{name}** · stopped after {seconds(answer.latency_ms)}"
     reason = (answer.error or "failed").replace("\n", " ")

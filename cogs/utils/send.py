@@ -15,15 +15,20 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
-async def send_text(channel: discord.abc.Messageable, text: str) -> None:
-    for chunk in split_message(text):
-        await channel.send(chunk, allowed_mentions=NO_MENTIONS)
+async def send_text(channel: discord.abc.Messageable, text: str, view: discord.ui.View | None = None) -> None:
+    """Split to Discord's limit; a view (buttons) goes on the last message."""
+    chunks = split_message(text)
+    for index, chunk in enumerate(chunks):
+        if view is not None and index == len(chunks) - 1:
+            await channel.send(chunk, view=view, allowed_mentions=NO_MENTIONS)
+        else:
+            await channel.send(chunk, allowed_mentions=NO_MENTIONS)
 
 
-async def try_send(channel: discord.abc.Messageable, text: str) -> bool:
+async def try_send(channel: discord.abc.Messageable, text: str, view: discord.ui.View | None = None) -> bool:
     """For notices in a thread that may be gone or locked meanwhile: the database has everything anyway."""
     try:
-        await send_text(channel, text)
+        await send_text(channel, text, view)
         return True
     except discord.HTTPException as error:
         log.warning("could not post in channel %s: %s", getattr(channel, "id", "?"), error.status)
