@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -107,6 +108,9 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
         return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console()))
     except UserError as error:
         return fail(str(error))
+    except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr
+        logging.getLogger("moai.console").exception("console run failed")
+        return fail(f"internal error ({type(error).__name__}); see the log above", EXIT_FAILED)
 
 
 async def migrate(config: AppConfig) -> int:

@@ -10,8 +10,12 @@ from bot.llm.types import Usage
 CHARS_PER_TOKEN = 3  # deliberately pessimistic: staying under a budget matters more than filling it
 
 
+def tokens_for_chars(chars: int) -> int:
+    return chars // CHARS_PER_TOKEN + 1
+
+
 def estimate_tokens(text: str) -> int:
-    return len(text) // CHARS_PER_TOKEN + 1
+    return tokens_for_chars(len(text))
 
 
 def chars_for_tokens(tokens: int) -> int:
@@ -27,7 +31,7 @@ def message_cost(model: ModelConfig, usage: Usage) -> float | None:
 
 def round_cost(models: Sequence[ModelConfig], prompt_chars: int) -> float:
     """Worst case for one round: the whole prompt in (as much as each model's window takes), max_tokens out."""
-    prompt_tokens = estimate_tokens("x" * prompt_chars) if prompt_chars else 0
+    prompt_tokens = tokens_for_chars(prompt_chars) if prompt_chars else 0
     return sum((min(prompt_tokens, m.context_tokens - m.max_tokens) * m.input_price
                 + m.max_tokens * m.output_price) / 1e6 for m in models)
 

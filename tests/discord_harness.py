@@ -130,7 +130,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
             data = payload.get("data") or {}
             if payload["type"] in (4, 5):  # message, or deferred "thinking"
                 message = SentMessage(snowflake(), self._channel_of(token), "response", None,
-                                      ephemeral=bool(data.get("flags", 0) & 64))
+                                      ephemeral=bool(data.get("flags", 0) & 64), files=files)
                 call.response = self._record(message, data)
                 return {"interaction": {"id": hook_id, "type": 2, "response_message_id": str(message.id),
                                         "response_message_loading": payload["type"] == 5,

@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_validation import Invalid, anthropic_error, openai_error, validate_anthropic, validate_openai
+
 
 @dataclass
 class Script:
@@ -36,6 +38,15 @@ class Script:
     echo_request_in_error: bool = False  # error body repeats request headers (secret-leak tests)
     input_tokens: int = 11
     output_tokens: int | None = None  # default: number of chunks
+    retry_after_ms: str | None = None  # OpenAI's retry-after-ms header
+    html_error: bool = False  # the error body is a proxy's HTML page
+    reasoning: str = ""  # streamed before the text: delta.<reasoning_field> (OpenAI) or a thinking block
+    reasoning_field: str = "reasoning"  # OpenRouter "reasoning", DeepSeek/vLLM "reasoning_content"
+    reasoning_tokens: int | None = None  # reported in usage.completion_tokens_details (OpenAI)
+    stop_reason: str | None = None  # default: stop / end_turn
+    no_message_stop: bool = False  # Anthropic: end after message_delta without message_stop
+    raw: list[bytes] | None = None  # a 200 event stream sent verbatim, chunk by chunk (wire conformance)
+    raw_interval: float = 0.005  # between raw chunks, so that each arrives on its own
 
 
 @dataclass
@@ -99,13 +110,33 @@ class FakeLLM:
             return self.default
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    async def _prepare(self, request: web.Request) -> tuple[dict[str, Any], Script]:
-        body = await request.json()
+    async def _prepare(self, request: web.Request, anthropic: bool) -> tuple[dict[str, Any], Script]:
+        """The request recorded and validated as the real API would (Invalid: answer 400 with its body)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Invalid("The request body is not valid JSON") from None
         self.requests.append(RecordedRequest(request.path, dict(request.headers), body, time.monotonic()))
+        (validate_anthropic if anthropic else validate_openai)(body)
         script = self._next_script(body.get("model", ""))
         if script.latency:
             await self._sleep(script.latency)
         return body, script
+
+    @staticmethod
+    def _refuse(error: Invalid, anthropic: bool) -> web.Response:
+        return web.json_response(anthropic_error(error) if anthropic else openai_error(error), status=400)
+
+    async def _raw(self, request: web.Request, script: Script) -> web.StreamResponse:
+        assert script.raw is not None
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        for index, chunk in enumerate(script.raw):
+            if index:
+                await self._sleep(script.raw_interval)
+            await response.write(chunk)
+        await response.write_eof()
+        return response
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -130,11 +161,19 @@ class FakeLLM:
         message = script.error_message
         if script.echo_request_in_error:
             message += " | echo: " + json.dumps(dict(request.headers))
+        headers = {"Retry-After": script.retry_after} if script.retry_after is not None else {}
+        if script.retry_after_ms is not None:
+            headers["retry-after-ms"] = script.retry_after_ms
+        if script.html_error:
+            page = (f"<html><head><title>{script.status} Bad Gateway</title></head><body><center><h1>"
+                    f"{script.status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
+            return web.Response(text=page, status=script.status, content_type="text/html", headers=headers)
         if anthropic:
-            payload: dict[str, Any] = {"type": "error", "error": {"type": "api_error", "message": message}}
+            kind = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}.get(
+                script.status, "api_error")
+            payload: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
             payload = {"error": {"message": message, "type": "server_error", "code": script.status}}
-        headers = {"Retry-After": script.retry_after} if script.retry_after is not None else {}
         return web.json_response(payload, status=script.status, headers=headers)
 
     async def _stream(self, request: web.Request, script: Script, chunks: list[str],
@@ -181,47 +220,80 @@ class FakeLLM:
         return web.json_response({"object": "list", "data": [{"id": m} for m in self.listed_models]})
 
     async def _openai(self, request: web.Request) -> web.StreamResponse:
-        body, script = await self._prepare(request)
+        try:
+            body, script = await self._prepare(request, anthropic=False)
+        except Invalid as error:
+            return self._refuse(error, anthropic=False)
         if script.status != 200:
             return self._error_response(request, script, anthropic=False)
+        if script.raw is not None:
+            return await self._raw(request, script)
         text = self._text(body, script)
-        chunks = self._chunks(text, script.chunk_chars)
-        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks)
-        usage = {"prompt_tokens": script.input_tokens, "completion_tokens": output_tokens,
-                 "total_tokens": script.input_tokens + output_tokens}
+        chunks = self._chunks(text, script.chunk_chars) if text else []
+        thoughts = self._chunks(script.reasoning, script.chunk_chars) if script.reasoning else []
+        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks) + len(thoughts)
+        usage: dict[str, Any] = {"prompt_tokens": script.input_tokens, "completion_tokens": output_tokens,
+                                 "total_tokens": script.input_tokens + output_tokens}
+        if script.reasoning_tokens is not None:
+            usage["completion_tokens_details"] = {"reasoning_tokens": script.reasoning_tokens}
+        finish = script.stop_reason or "stop"
         if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if script.reasoning:
+                message[script.reasoning_field] = script.reasoning
             return web.json_response({
                 "id": "chatcmpl-fake", "object": "chat.completion", "model": body["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                 "usage": usage,
             })
 
-        def encode(chunk: str) -> bytes:
+        def encode(chunk: str, field: str = "content") -> bytes:
             event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": body["model"],
-                     "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": None}]}
+                     "choices": [{"index": 0, "delta": {field: chunk}, "finish_reason": None}]}
             return b": OPENROUTER PROCESSING\n\ndata: " + json.dumps(event).encode() + b"\n\n"
 
+        prelude = b"".join(encode(thought, script.reasoning_field) for thought in thoughts)
+        if not chunks:  # nothing but reasoning (or nothing at all): the prelude is the whole stream
+            chunks, prelude_only = [""], True
+        else:
+            prelude_only = False
+        first = [True]
+
+        def encode_text(chunk: str) -> bytes:
+            head = prelude if first[0] else b""
+            first[0] = False
+            return head + (b"" if prelude_only else encode(chunk))
+
         final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
-                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                 "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
         usage_event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage}
         close = (b"data: " + json.dumps(final).encode() + b"\n\ndata: " + json.dumps(usage_event).encode()
                  + b"\n\ndata: [DONE]\n\n")
         error = b"data: " + json.dumps({"error": {"message": script.error_message, "code": 502}}).encode() + b"\n\n"
-        return await self._stream(request, script, chunks, encode, error, close)
+        return await self._stream(request, script, chunks, encode_text, error, close)
 
     async def _anthropic(self, request: web.Request) -> web.StreamResponse:
-        body, script = await self._prepare(request)
+        try:
+            body, script = await self._prepare(request, anthropic=True)
+        except Invalid as error:
+            return self._refuse(error, anthropic=True)
         if script.status != 200:
             return self._error_response(request, script, anthropic=True)
+        if script.raw is not None:
+            return await self._raw(request, script)
         text = self._text(body, script)
         chunks = self._chunks(text, script.chunk_chars)
-        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks)
+        thoughts = self._chunks(script.reasoning, script.chunk_chars) if script.reasoning else []
+        output_tokens = script.output_tokens if script.output_tokens is not None else len(chunks) + len(thoughts)
         message_id = f"msg_{uuid.uuid4().hex[:12]}"
+        stop = script.stop_reason or "end_turn"
         if not body.get("stream"):
+            content: list[dict[str, Any]] = [{"type": "thinking", "thinking": script.reasoning,
+                                              "signature": "sig"}] if script.reasoning else []
+            content += [{"type": "text", "text": text}] if text else []
             return web.json_response({
                 "id": message_id, "type": "message", "role": "assistant", "model": body["model"],
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "content": content, "stop_reason": stop,
                 "usage": {"input_tokens": script.input_tokens, "output_tokens": output_tokens},
             })
 
@@ -231,7 +303,18 @@ class FakeLLM:
         opening = sse("message_start", {"type": "message_start", "message": {
             "id": message_id, "type": "message", "role": "assistant", "model": body["model"], "content": [],
             "usage": {"input_tokens": script.input_tokens, "output_tokens": 1}}})
-        opening += sse("content_block_start", {"type": "content_block_start", "index": 0,
+        text_index = 0
+        if thoughts:
+            opening += sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                                   "content_block": {"type": "thinking", "thinking": ""}})
+            for thought in thoughts:
+                opening += sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                       "delta": {"type": "thinking_delta", "thinking": thought}})
+            opening += sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                   "delta": {"type": "signature_delta", "signature": "sig"}})
+            opening += sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+            text_index = 1
+        opening += sse("content_block_start", {"type": "content_block_start", "index": text_index,
                                                "content_block": {"type": "text", "text": ""}})
         opening += sse("ping", {"type": "ping"})
         first = [True]
@@ -239,13 +322,15 @@ class FakeLLM:
         def encode(chunk: str) -> bytes:
             prefix = opening if first[0] else b""
             first[0] = False
-            return prefix + sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+            if not chunk:
+                return prefix
+            return prefix + sse("content_block_delta", {"type": "content_block_delta", "index": text_index,
                                                         "delta": {"type": "text_delta", "text": chunk}})
 
-        close = (sse("content_block_stop", {"type": "content_block_stop", "index": 0})
-                 + sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+        close = (sse("content_block_stop", {"type": "content_block_stop", "index": text_index})
+                 + sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
                                          "usage": {"output_tokens": output_tokens}})
-                 + sse("message_stop", {"type": "message_stop"}))
+                 + (b"" if script.no_message_stop else sse("message_stop", {"type": "message_stop"})))
         error = sse("error", {"type": "error", "error": {"type": "overloaded_error",
                                                          "message": script.error_message}})
         return await self._stream(request, script, chunks, encode, error, close)

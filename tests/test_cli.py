@@ -159,3 +159,18 @@ async def test_console_bad_input(tmp_path: Path, fake_llm: FakeLLM) -> None:
     code, _, err = await moai("--config", str(config), "console", "Q", "--mode", "discuss", "--rounds", "12",
                               env=TEST_ENV)
     assert (code, err) == (2, "moai: --rounds must be between 1 and 10 (got 12)\n")
+
+
+async def test_console_never_prints_a_key(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """A provider error that echoes the request (Authorization included) reaches the terminal scrubbed."""
+    from tests.fake_llm import Script
+
+    fake_llm.script("gpt-test", Script(status=400, echo_request_in_error=True))
+    fake_llm.script("claude-test", Script(status=500, echo_request_in_error=True))
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    code, out, err = await moai("--config", str(config), "console", "Leak?", "--models", "gpt,claude",
+                                "--log-level", "DEBUG", "--log-format", "json", env=TEST_ENV)
+    assert code == 1  # every model failed
+    assert "echo:" in err and "[redacted]" in err  # the echoed request reached the log, scrubbed
+    assert '"event": "model_failed"' in err  # structured lines, also scrubbed
+    assert OPENAI_KEY not in out + err and ANTHROPIC_KEY not in out + err

@@ -101,9 +101,15 @@ class AnthropicClient(ProviderClient):
             except ValueError:
                 raise self.stream_error("malformed stream data") from None
             kind = data.get("type", event.event) if isinstance(data, dict) else None
-            if kind == "error":
+            if kind == "content_block_delta":  # most events: checked first
+                delta = data.get("delta") or {}
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    yield TextDelta(delta["text"])
+                elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                    yield ReasoningDelta(delta["thinking"])
+            elif kind == "error":
                 raise self.stream_error(self._error_message(data), kind=self._error_type(data))
-            if kind == "message_start":
+            elif kind == "message_start":
                 start_usage = (data.get("message") or {}).get("usage") or {}
                 usage = usage_or_empty(start_usage.get("input_tokens"), start_usage.get("output_tokens"))
             elif kind == "content_block_start":
@@ -114,12 +120,6 @@ class AnthropicClient(ProviderClient):
                     thinking_blocks += 1
                     if block.get("type") == "redacted_thinking":
                         yield ReasoningDelta(REDACTED_THINKING)
-            elif kind == "content_block_delta":
-                delta = data.get("delta") or {}
-                if delta.get("type") == "text_delta" and delta.get("text"):
-                    yield TextDelta(delta["text"])
-                elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
-                    yield ReasoningDelta(delta["thinking"])
             elif kind == "message_delta":
                 stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
                 delta_usage = data.get("usage") or {}

@@ -25,34 +25,49 @@ class SseEvent:
 
 
 class SseParser:
-    """Feed bytes in, get events out. Keeps a lone CR at the end of a chunk until it knows whether LF follows."""
+    """Feed bytes in, get events out; linear in the input however it is cut (a long line in many chunks too).
+
+    A CR ends a line at once; an LF right after it (even in the next chunk) is the rest of that CRLF.
+    """
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._partial: list[bytes] = []  # the current line so far, in pieces
+        self._partial_size = 0
+        self._skip_lf = False
         self._event = ""
         self._data: list[str] = []
         self._size = 0
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
-        buffer = self._buffer + chunk if self._buffer else chunk
         events: list[SseEvent] = []
+        if self._skip_lf and chunk:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         start = 0
-        for match in LINE_END.finditer(buffer):
-            if match.end() == len(buffer) and match.group() == b"\r":
-                break  # maybe the first half of CRLF: wait for the next chunk
-            self._line(buffer[start:match.start()], events)
+        for match in LINE_END.finditer(chunk):
+            piece = chunk[start:match.start()]
+            if self._partial:
+                self._partial.append(piece)
+                piece = b"".join(self._partial)
+                self._partial, self._partial_size = [], 0
+            self._line(piece, events)
             start = match.end()
-        self._buffer = buffer[start:]
-        if len(self._buffer) + self._size > MAX_EVENT_BYTES:
-            raise EventTooLarge(f"an event of more than {MAX_EVENT_BYTES} bytes")
+        if start < len(chunk):
+            self._partial.append(chunk[start:])
+            self._partial_size += len(chunk) - start
+            if self._partial_size + self._size > MAX_EVENT_BYTES:
+                raise EventTooLarge(f"an event of more than {MAX_EVENT_BYTES} bytes")
+        elif chunk.endswith(b"\r"):
+            self._skip_lf = True
         return events
 
     def close(self) -> list[SseEvent]:
         """End of body: a last line without a line end still counts; an event without a blank line too."""
         events: list[SseEvent] = []
-        if self._buffer:
-            self._line(self._buffer.rstrip(b"\r"), events)
-            self._buffer = b""
+        if self._partial:
+            self._line(b"".join(self._partial), events)
+            self._partial, self._partial_size = [], 0
         if self._data:
             events.append(SseEvent(self._event or "message", "\n".join(self._data)))
         self._event, self._data, self._size = "", [], 0
@@ -63,6 +78,10 @@ class SseParser:
             if self._data:
                 events.append(SseEvent(self._event or "message", "\n".join(self._data)))
             self._event, self._data, self._size = "", [], 0
+            return
+        if raw.startswith(b"data: "):  # the common case, without the general split below
+            self._data.append(raw[6:].decode("utf-8", errors="replace"))
+            self._size += len(raw)
             return
         if raw[0] == 0x3A:  # ":" comment (OpenRouter's keep-alives)
             return
