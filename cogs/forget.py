@@ -8,7 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.budget import forget_cooldowns
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.send import NO_MENTIONS
 from cogs.utils.threads import thread_discussion
@@ -52,7 +51,6 @@ class Forget(commands.GroupCog, group_name="forget", group_description="Delete s
                                          f"answers in them) and your {elsewhere} message(s) in other discussions, "
                                          "in every server. Run `/forget me confirm:True` to do it.")
             return
-        await forget_cooldowns(user_id)
         await self._say(interaction, f"🗑️ Deleted {started} discussion(s) you started and {elsewhere} other "
                                      "message(s) of yours.")
 

@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.services.budget import guild_budget, month_spend, set_guild_budget, usage_report
+from bot.services.budget import guild_budget, set_guild_budget
+from bot.services.ledger import month_total, usage_report
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.send import NO_MENTIONS
 
@@ -37,7 +38,7 @@ class Usage(commands.Cog):
                      f"${total.cost:.4f}")
         budget = await guild_budget(self.bot.config, interaction.guild_id)
         if budget:
-            spent = await month_spend(interaction.guild_id)
+            spent = await month_total(interaction.guild_id)
             lines.append(f"Server budget: ${spent:.2f} of ${budget:.2f} this month")
         await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
 

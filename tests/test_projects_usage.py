@@ -7,7 +7,7 @@ import asyncio
 import discord
 import pytest
 
-from bot.db.models import BudgetHold, ChannelDefault, Cooldown, Discussion, Guild, Message, Project
+from bot.db.models import BudgetHold, ChannelDefault, Cooldown, Discussion, Guild, Message, MonthlySpend, Project
 from bot.services.budget import CooldownClaim, take_cooldown
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
@@ -111,7 +111,7 @@ async def test_budget_refuses_runs_that_would_exceed_it(priced: DiscordHarness, 
     # gpt: up to 1024 output tokens at $2000/M = $2.05 per run; the first run spends $0.2.
     fake_llm.script("gpt-test", Script(input_tokens=100, output_tokens=50))
     await priced.slash("open", question="One", models="gpt")
-    await Message.filter(model_alias="gpt").update(cost_usd=3.5)  # as if answers had been long
+    await MonthlySpend.filter(guild_id=priced.guild.id).update(total_usd=3.5)  # as if answers had been long
     call = await priced.slash("open", question="Two", models="gpt")
     [text] = call.ephemeral_texts
     assert text.startswith("This server's monthly budget is $5.00; $3.50 is spent or in use and this run could cost "

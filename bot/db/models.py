@@ -179,6 +179,48 @@ class BudgetHold(Model):
     )
     amount_usd = fields.FloatField()
     expires_at = fields.DatetimeField()
+    owner = fields.CharField(max_length=64, default="", db_default="")  # the process that took it (host:pid:start)
 
     class Meta:
         table = "budget_hold"
+
+
+class Spend(Model):
+    """One billed model call, append-only: the record budgets and usage read.
+
+    Kept when discussions or members are forgotten (their ids are cleared instead), so deleting content
+    never gives money back. discussion_id is a plain id, not a foreign key, for the same reason.
+    """
+
+    id = fields.IntField(primary_key=True)
+    guild_id = fields.BigIntField(null=True)  # Discord guild id; None for console runs
+    user_id = fields.BigIntField(null=True)  # the member who triggered the run; None once forgotten
+    discussion_id = fields.IntField(null=True)
+    model_alias = fields.CharField(max_length=32)
+    model_name = fields.CharField(max_length=100, default="")
+    provider = fields.CharField(max_length=32, default="")
+    input_tokens = fields.IntField(default=0)
+    output_tokens = fields.IntField(default=0)
+    reasoning_tokens = fields.IntField(null=True)
+    cost_usd = fields.FloatField(default=0.0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "spend"
+        indexes = (("guild_id", "created_at"),)
+
+
+class MonthlySpend(Model):
+    """A guild's spend in one calendar month (UTC), kept up to date with every Spend row.
+
+    Budget admission reads this one row instead of adding up the month.
+    """
+
+    id = fields.IntField(primary_key=True)
+    guild_id = fields.BigIntField()
+    month = fields.CharField(max_length=7)  # YYYY-MM
+    total_usd = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "monthly_spend"
+        unique_together = (("guild_id", "month"),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -25,7 +25,7 @@ from bot.llm.types import ChatMessage, ReasoningDelta, StreamEnd, TextDelta, Usa
 from bot.text import clean_text
 
 __all__ = [  # Round: re-exported for the displays' annotations
-    "STOPPED_REASON", "Answer", "Listener", "MessagesFor", "ModelDelta", "ModelFailed", "ModelFinished",
+    "STOPPED_REASON", "Answer", "Bill", "Listener", "MessagesFor", "ModelDelta", "ModelFailed", "ModelFinished",
     "ModelStarted", "ModelStopped", "Round", "RoundEvent", "RoundResult", "RoundRunner",
 ]
 
@@ -70,6 +70,7 @@ class ModelStopped:
 
 RoundEvent = ModelStarted | ModelDelta | ModelFinished | ModelFailed | ModelStopped
 Listener = Callable[[RoundEvent], None]
+Bill = Callable[["Answer"], Awaitable[None]]  # writes a finished answer's cost to the ledger
 MessagesFor = Callable[[ModelConfig], list[ChatMessage]]
 
 
@@ -130,13 +131,13 @@ class RoundRunner:
         return await self.play(round_, answers, messages_for, listener)
 
     async def play(self, round_: Round, answers: list[Answer], messages_for: MessagesFor,
-                   listener: Listener = lambda event: None) -> RoundResult:
+                   listener: Listener = lambda event: None, bill: Bill | None = None) -> RoundResult:
         """All models concurrently; one failing or slow model never blocks or hides the others.
 
         Cancelling the calling task stops every model, keeps their partial text (status cancelled)
         and marks the round cancelled before CancelledError propagates.
         """
-        tasks = [asyncio.create_task(self._answer(a, messages_for(a.model), listener),
+        tasks = [asyncio.create_task(self._answer(a, messages_for(a.model), listener, bill),
                                      name=f"moai-model-{a.model.alias}") for a in answers]
         try:
             await asyncio.gather(*tasks)
@@ -155,7 +156,8 @@ class RoundRunner:
         await round_.save(update_fields=["status", "finished_at"])
         self.stats.db_writes += 1
 
-    async def _answer(self, answer: Answer, messages: list[ChatMessage], listener: Listener) -> None:
+    async def _answer(self, answer: Answer, messages: list[ChatMessage], listener: Listener,
+                      bill: Bill | None) -> None:
         alias = answer.model.alias
         started = time.monotonic()
         last_checkpoint = started
@@ -187,6 +189,8 @@ class RoundRunner:
             answer.status, answer.error = MessageStatus.FAILED, f"internal error ({type(error).__name__})"
             answer.error_class = type(error).__name__
         answer.latency_ms = _ms_since(started)
+        if bill is not None:  # the money record first: a crash right after must not lose a paid call
+            await asyncio.shield(bill(answer))
         await self._save(answer)
         if answer.status is MessageStatus.COMPLETE:
             listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms, answer.stop_reason))

@@ -3,36 +3,20 @@ in progress, per-member cooldowns, and the usage report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from bot.config import AppConfig
-from bot.db.models import BudgetHold, Cooldown, Guild, Message
+from bot.db.models import BudgetHold, Cooldown, Guild
 from bot.errors import UserError
-from bot.kinds import AuthorKind
+from bot.services.ledger import month_total
 
 TIME_SLACK = timedelta(milliseconds=1)
 HOLD_LIFETIME = timedelta(hours=1)  # longer than any run: a crashed process's holds lapse after this
-
-
-def month_start(at: datetime) -> datetime:
-    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-async def month_spend(guild_id: int, at: datetime | None = None,
-                      connection: BaseDBAsyncClient | None = None) -> float:
-    # Tortoise's Sum() here groups by every column (one row per message), so add up the costs ourselves.
-    query = Message.filter(discussion__guild__discord_id=guild_id, created_at__gte=month_start(at or now()),
-                           cost_usd__isnull=False)
-    if connection is not None:
-        query = query.using_db(connection)
-    costs: list[float] = await query.values_list("cost_usd", flat=True)  # type: ignore[assignment]
-    return float(sum(costs))
 
 
 def budget_of(config: AppConfig, guild: Guild | None) -> float:
@@ -62,7 +46,7 @@ async def reserve_budget(config: AppConfig, guild_id: int, estimate: float) -> B
         current = now()
         held: list[float] = await BudgetHold.filter(  # type: ignore[assignment]
             guild=guild, expires_at__gt=current).using_db(connection).values_list("amount_usd", flat=True)
-        spent = await month_spend(guild_id, connection=connection)
+        spent = await month_total(guild_id, connection=connection)
         committed = spent + float(sum(held))
         if committed + estimate > budget:
             raise BudgetRefused(f"This server's monthly budget is ${budget:.2f}; ${committed:.2f} is spent or in use "
@@ -139,49 +123,3 @@ async def refund_cooldown(claim: CooldownClaim | None) -> None:
 async def set_guild_budget(guild_id: int, amount: float) -> None:
     await create_guild_row(guild_id)
     await Guild.filter(discord_id=guild_id).update(monthly_budget_usd=amount)
-
-
-async def forget_cooldowns(user_id: int) -> None:
-    await Cooldown.filter(user_id=user_id).delete()
-
-
-@dataclass
-class UsageLine:
-    name: str
-    messages: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float = 0.0
-
-
-@dataclass
-class UsageReport:
-    since: datetime
-    lines: dict[str, UsageLine] = field(default_factory=dict)
-
-    @property
-    def total(self) -> UsageLine:
-        total = UsageLine("Total")
-        for line in self.lines.values():
-            total.messages += line.messages
-            total.input_tokens += line.input_tokens
-            total.output_tokens += line.output_tokens
-            total.cost += line.cost
-        return total
-
-
-async def usage_report(guild_id: int, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
-    """This month's model usage in a guild, per model; for one user, only runs they started."""
-    since = month_start(at or now())
-    query = Message.filter(discussion__guild__discord_id=guild_id, author_kind=AuthorKind.MODEL, created_at__gte=since)
-    if user_id is not None:
-        query = query.filter(discussion__created_by=user_id)
-    report = UsageReport(since)
-    rows = await query.values("model_alias", "author_name", "input_tokens", "output_tokens", "cost_usd")
-    for row in rows:
-        line = report.lines.setdefault(row["model_alias"] or "?", UsageLine(row["author_name"] or "?"))
-        line.messages += 1
-        line.input_tokens += row["input_tokens"] or 0
-        line.output_tokens += row["output_tokens"] or 0
-        line.cost += row["cost_usd"] or 0.0
-    return report

@@ -19,6 +19,7 @@ from bot.kinds import (
     RoundStatus,
 )
 from bot.panel import Panel
+from bot.services import ledger
 from bot.text import clean_text
 
 __all__ = ["Author", "Discussion", "DiscussionStore"]  # Discussion: for the cogs' annotations
@@ -137,6 +138,8 @@ class DiscussionStore:
         await Message.filter(id=message_row_id).update(discord_message_ids=list(discord_ids))
 
     async def forget_discussion(self, discussion: Discussion) -> None:
+        """Its rows go; its spend stays counted in the ledger, no longer tied to it or its members."""
+        await ledger.anonymise_discussion(discussion.id)
         await discussion.delete()
 
     async def forget_member(self, user_id: int, *, dry_run: bool) -> tuple[int, int]:
@@ -146,6 +149,10 @@ class DiscussionStore:
             discussion__created_by=user_id)
         counts = (await started.count(), await elsewhere.count())
         if not dry_run:
+            # Their spend stays counted (budgets), tied to no one and to no deleted discussion.
+            for discussion_id in await Discussion.filter(created_by=user_id).values_list("id", flat=True):
+                await ledger.anonymise_discussion(int(discussion_id))  # type: ignore[call-overload]
+            await ledger.anonymise_member(user_id)
             await started.delete()
             await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
         return counts

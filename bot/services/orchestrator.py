@@ -9,14 +9,17 @@ from bot.config import AppConfig
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
 from bot.engine.notices import ContextTrimmed
-from bot.engine.rounds import MessagesFor, RoundResult, RoundRunner
+from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
 from bot.engine.transcript import round_context
+from bot.estimate import message_cost
 from bot.kinds import MessageStatus
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
 from bot.modes.base import Mode, ModeState, RoundPlan
+from bot.services import ledger
 from bot.services.admission import Ticket
 from bot.services.discussions import DiscussionStore
+from bot.services.ledger import Payer
 from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
 
 log = logging.getLogger(__name__)
@@ -31,20 +34,31 @@ class Orchestrator:
 
     def start(self, key: int, discussion: Discussion, mode: Mode, display: Display, *, ticket: Ticket | None,
               info: RunInfo | None = None, on_crash: OnCrash | None = None) -> Run:
-        """Play the mode in the background as the key's next run."""
-        return self.runs.start(key, discussion, lambda: self.play(discussion, mode, display), ticket=ticket,
-                               info=info or RunInfo(mode.name), on_crash=on_crash)
+        """Play the mode in the background as the key's next run, billed to the run's guild and member."""
+        info = info or RunInfo(mode.name)
+        payer = Payer(info.guild_id, info.started_by)
+        return self.runs.start(key, discussion, lambda: self.play(discussion, mode, display, payer), ticket=ticket,
+                               info=info, on_crash=on_crash)
 
-    async def play(self, discussion: Discussion, mode: Mode, display: Display) -> list[RoundResult]:
+    async def play(self, discussion: Discussion, mode: Mode, display: Display,
+                   payer: Payer | None = None) -> list[RoundResult]:
         state = ModeState(discussion, self.store)
+        payer = payer or Payer()
+
+        async def bill(answer: Answer) -> None:
+            cost = message_cost(answer.model, answer.usage)
+            if cost is not None:
+                await ledger.record(payer, discussion.id, answer.model, answer.usage, cost)
+
         while (plan := await mode.next_round(state)) is not None:
-            result = await self._play_round(discussion, plan, display)
+            result = await self._play_round(discussion, plan, display, bill)
             state.results.append(result)
             for notice in await mode.after_round(state, plan, result):
                 await display.notice(notice)
         return state.results
 
-    async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display) -> RoundResult:
+    async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display,
+                          bill: Bill) -> RoundResult:
         messages_for: MessagesFor
         if plan.messages_for is not None:
             messages_for = plan.messages_for
@@ -56,7 +70,7 @@ class Orchestrator:
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
         view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
         try:
-            result = await self.runner.play(round_, answers, messages_for, view.on_event)
+            result = await self.runner.play(round_, answers, messages_for, view.on_event, bill)
         finally:
             await asyncio.shield(view.settle())
         for answer in result.answers:

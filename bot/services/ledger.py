@@ -1,0 +1,115 @@
+"""The spend ledger: one append-only row per billed model call, and a running monthly total per guild.
+
+Budgets, /usage and the month's spend read it, never the (deletable) discussions: forgetting a member or a
+discussion clears their ids here instead of deleting rows, so it never gives money back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.timezone import now
+
+from bot.config import ModelConfig
+from bot.db.models import MonthlySpend, Spend
+from bot.llm.types import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Whom a run's calls are billed to: the guild's budget, and the member who triggered the run."""
+
+    guild_id: int | None = None
+    user_id: int | None = None
+
+
+def month_key(at: datetime) -> str:
+    return at.strftime("%Y-%m")
+
+
+def month_start(at: datetime) -> datetime:
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage, cost: float) -> None:
+    """One billed call; the guild's month total moves with it in one atomic update."""
+    await Spend.create(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
+                       model_alias=model.alias, model_name=model.name[:100], provider=model.provider[:32],
+                       input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
+                       reasoning_tokens=usage.reasoning_tokens, cost_usd=cost)
+    if payer.guild_id is None or not cost:
+        return
+    month = month_key(now())
+    if await MonthlySpend.filter(guild_id=payer.guild_id, month=month).update(total_usd=F("total_usd") + cost):
+        return
+    try:
+        await MonthlySpend.create(guild_id=payer.guild_id, month=month, total_usd=cost)
+    except IntegrityError:  # another process created the month's row first
+        await MonthlySpend.filter(guild_id=payer.guild_id, month=month).update(total_usd=F("total_usd") + cost)
+
+
+async def month_total(guild_id: int, at: datetime | None = None, connection: BaseDBAsyncClient | None = None) -> float:
+    query = MonthlySpend.filter(guild_id=guild_id, month=month_key(at or now()))
+    if connection is not None:
+        query = query.using_db(connection)
+    row = await query.first()
+    return row.total_usd if row is not None else 0.0
+
+
+async def anonymise_member(user_id: int) -> int:
+    """The member's calls stay counted; who made them is forgotten."""
+    return await Spend.filter(user_id=user_id).update(user_id=None)
+
+
+async def anonymise_discussion(discussion_id: int) -> int:
+    return await Spend.filter(discussion_id=discussion_id).update(discussion_id=None, user_id=None)
+
+
+@dataclass
+class UsageLine:
+    name: str
+    messages: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass
+class UsageReport:
+    since: datetime
+    lines: dict[str, UsageLine] = field(default_factory=dict)
+
+    @property
+    def total(self) -> UsageLine:
+        total = UsageLine("Total")
+        for line in self.lines.values():
+            total.messages += line.messages
+            total.input_tokens += line.input_tokens
+            total.output_tokens += line.output_tokens
+            total.reasoning_tokens += line.reasoning_tokens
+            total.cost += line.cost
+        return total
+
+
+async def usage_report(guild_id: int, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
+    """This month's billed calls in a guild, per model; for one member, only the runs they triggered."""
+    since = month_start(at or now())
+    query = Spend.filter(guild_id=guild_id, created_at__gte=since)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    report = UsageReport(since)
+    rows = await query.values("model_alias", "model_name", "input_tokens", "output_tokens", "reasoning_tokens",
+                              "cost_usd")
+    for row in rows:
+        line = report.lines.setdefault(row["model_alias"], UsageLine(row["model_name"] or row["model_alias"]))
+        line.messages += 1
+        line.input_tokens += row["input_tokens"] or 0
+        line.output_tokens += row["output_tokens"] or 0
+        line.reasoning_tokens += row["reasoning_tokens"] or 0
+        line.cost += row["cost_usd"] or 0.0
+    return report
