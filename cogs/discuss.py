@@ -49,7 +49,7 @@ class ResumeButton(discord.ui.DynamicItem[discord.ui.Button["discord.ui.View"]],
         cog = interaction.client.get_cog(Discuss.__cog_name__)
         assert isinstance(cog, Discuss)
         try:
-            await cog.resume(interaction, self.discussion_id, rounds=None)
+            await cog.resume(interaction, self.discussion_id, rounds=None, from_button=True)
         except UserError as error:
             await reply_ephemeral(interaction, str(error))
 
@@ -97,14 +97,17 @@ class Discuss(commands.Cog):
         await self.resume(interaction, discussion.id, rounds=rounds)
 
     async def resume(self, interaction: discord.Interaction[MoaiBot], discussion_id: int, *,
-                     rounds: int | None) -> None:
+                     rounds: int | None, from_button: bool = False) -> None:
+        """/continue, or the Resume button (which only resumes an interrupted discussion, once)."""
         services = self.bot.services
         discussion = await services.store.get(discussion_id)
         thread = interaction.channel
         if discussion is None or not isinstance(thread, discord.Thread) or discussion.thread_id != thread.id:
             raise UserError("This discussion no longer exists.")
-        if services.runs.is_running(thread.id):
+        if services.runs.is_running(thread.id) or discussion.status is DiscussionStatus.RUNNING:
             raise UserError(STILL_ANSWERING)
+        if from_button and discussion.status is not DiscussionStatus.INTERRUPTED:
+            raise UserError("This discussion was already resumed. Use /continue for more rounds.")
         require_steer(discussion.created_by, interaction.user.id,
                       manages_threads=interaction.permissions.manage_threads, action="continue")
         panel = self.panel_of(discussion)
@@ -113,15 +116,21 @@ class Discuss(commands.Cog):
             left = discussion.rounds_planned - done
             rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
         rounds = check_rounds(rounds)
-        ticket = await services.admission.admit(interaction.guild_id, interaction.user.id, panel,
-                                                await transcript_chars(discussion), rounds)
-        async with ticket.refunded_on_error():
-            await services.store.plan_rounds(discussion, done + rounds)
-            await interaction.response.send_message(
-                f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
-                allowed_mentions=NO_MENTIONS)
-            start_in_thread(self.bot, thread, discussion, continuation(discussion, panel, rounds, done), ticket,
-                            interaction.user.id)
+        if not await services.store.claim(discussion):
+            raise UserError(STILL_ANSWERING)
+        try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
+            ticket = await services.admission.admit(interaction.guild_id, interaction.user.id, panel,
+                                                    await transcript_chars(discussion), rounds)
+            async with ticket.refunded_on_error():
+                await services.store.plan_rounds(discussion, done + rounds)
+                await interaction.response.send_message(
+                    f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
+                    allowed_mentions=NO_MENTIONS)
+        except BaseException:
+            await services.store.unclaim(discussion)
+            raise
+        start_in_thread(self.bot, thread, discussion, continuation(discussion, panel, rounds, done), ticket,
+                        interaction.user.id)
 
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.bot.config.models]
@@ -138,6 +147,7 @@ class Discuss(commands.Cog):
         await self.recover([g.id for g in self.bot.guilds])
 
     async def recover(self, guild_ids: list[int]) -> list[Discussion]:
+        await self.bot.services.recovery.release_holds(guild_ids)
         stale = await self.bot.services.recovery.mark_interrupted(guild_ids)
         for discussion in stale:
             thread = self.bot.get_channel(discussion.thread_id) if discussion.thread_id else None

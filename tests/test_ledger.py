@@ -4,21 +4,24 @@ forgetting anonymises instead of refunding."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
+import discord
 import pytest
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from bot.db.models import Cooldown, Discussion, Message, MonthlySpend, Spend
-from bot.db.setup import TORTOISE_ORM
+from bot.db.setup import TORTOISE_ORM, tortoise_config
 from bot.services.ledger import month_key
 from tests.conftest import TEST_ENV, make_config
-from tests.db import database_url, drop_postgres_database
+from tests.db import database_url, drop_postgres_database, postgres_reachable
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
 
-ADMIN = __import__("discord").Permissions(manage_guild=True)
+ADMIN = discord.Permissions(manage_guild=True)
 
 
 @pytest.fixture
@@ -78,13 +81,10 @@ async def test_usage_per_member_reads_who_triggered_the_run(priced: DiscordHarne
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_history_moves_into_the_ledger(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A database from before the ledger: this month's billed answers keep counting after the upgrade."""
-    from tests.db import postgres_reachable
-
     if backend == "postgres" and not postgres_reachable():
         pytest.skip("PostgreSQL not reachable")
     url = f"sqlite://{tmp_path / 'old.sqlite3'}" if backend == "sqlite" else database_url("postgres")
-    from bot.db.setup import tortoise_config
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
 
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(url), _create_db=True)
@@ -92,13 +92,14 @@ async def test_history_moves_into_the_ledger(backend: str, tmp_path) -> None:  #
         executor = MigrationExecutor(get_connection("default"), TORTOISE_ORM["apps"])
         await executor.migrate([MigrationTarget("moai", "0004_stop_reason_reasoning")])
         client = get_connection("default")
-        mark = "?" if backend == "sqlite" else "$"
-        values = (lambda n: ", ".join("?" * n)) if mark == "?" else (lambda n: ", ".join(f"${i}" for i in range(1, n + 1)))
-        await client.execute_query(f"INSERT INTO guild (discord_id, name, created_at) VALUES ({values(3)})",
-                                   [77, "g", "2026-11-01 00:00:00+00:00" if backend == "sqlite" else
-                                    __import__("datetime").datetime.now(__import__("datetime").UTC)])
-        now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+
+        def values(count: int) -> str:
+            return ", ".join("?" * count) if backend == "sqlite" else ", ".join(f"${i}" for i in range(1, count + 1))
+
+        now = datetime.now(UTC)
         stamp = now.isoformat(sep=" ") if backend == "sqlite" else now
+        await client.execute_query(f"INSERT INTO guild (discord_id, name, created_at) VALUES ({values(3)})",
+                                   [77, "g", stamp])
         await client.execute_query(
             f"INSERT INTO discussion (guild_id, mode, status, question, models, rounds_planned, created_by, "
             f"created_at, updated_at) VALUES ({values(9)})", [1, "open", "completed", "q", "[]", 1, 5, stamp, stamp])

@@ -3,6 +3,10 @@ in progress, per-member cooldowns, and the usage report."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +19,8 @@ from bot.db.models import BudgetHold, Cooldown, Guild
 from bot.errors import UserError
 from bot.services.ledger import month_total
 
+# Who took a hold: this process, told apart from an earlier run of it (a crashed one) by its start.
+PROCESS_ID = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 TIME_SLACK = timedelta(milliseconds=1)
 HOLD_LIFETIME = timedelta(hours=1)  # longer than any run: a crashed process's holds lapse after this
 
@@ -53,7 +59,7 @@ async def reserve_budget(config: AppConfig, guild_id: int, estimate: float) -> B
                                 f"and this run could cost up to ${estimate:.2f}. Try fewer models, or ask an admin "
                                 "to raise it with /budget.")
         return await BudgetHold.create(guild=guild, amount_usd=estimate, expires_at=current + HOLD_LIFETIME,
-                                       using_db=connection)
+                                       owner=PROCESS_ID, using_db=connection)
 
 
 async def create_guild_row(guild_id: int) -> None:
@@ -62,6 +68,11 @@ async def create_guild_row(guild_id: int) -> None:
         await Guild.create(discord_id=guild_id)
     except IntegrityError:
         pass
+
+
+async def release_orphaned_holds(guild_ids: Sequence[int]) -> int:
+    """At startup: holds in this process's guilds that no living run of it owns (a crash left them)."""
+    return await BudgetHold.filter(guild__discord_id__in=list(guild_ids)).exclude(owner=PROCESS_ID).delete()
 
 
 async def release_budget(hold: BudgetHold | None) -> None:

@@ -130,6 +130,17 @@ class DiscussionStore:
         discussion.status = status
         await discussion.save(update_fields=["status", "updated_at"])
 
+    async def claim(self, discussion: Discussion) -> bool:
+        """Mark it running unless it already is: one atomic update, so of two simultaneous Resume or /continue
+        presses (in any process) exactly one wins."""
+        claimed = await Discussion.filter(id=discussion.id).exclude(status=DiscussionStatus.RUNNING).update(
+            status=DiscussionStatus.RUNNING)
+        return bool(claimed)
+
+    async def unclaim(self, discussion: Discussion) -> None:
+        """The claimed run never started: back to the status it had."""
+        await Discussion.filter(id=discussion.id, status=DiscussionStatus.RUNNING).update(status=discussion.status)
+
     async def plan_rounds(self, discussion: Discussion, total: int) -> None:
         discussion.rounds_planned = total
         await discussion.save(update_fields=["rounds_planned", "updated_at"])

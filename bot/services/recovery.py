@@ -10,6 +10,7 @@ from tortoise.timezone import now
 from bot.db.models import Discussion, Message, Round
 from bot.kinds import DiscussionStatus, MessageStatus, RoundStatus
 from bot.logs import log_event
+from bot.services.budget import release_orphaned_holds
 from bot.services.discussions import DiscussionStore
 from bot.services.runs import RunRegistry
 
@@ -21,6 +22,13 @@ class Recovery:
     def __init__(self, store: DiscussionStore, runs: RunRegistry) -> None:
         self.store = store
         self.runs = runs
+
+    async def release_holds(self, guild_ids: Sequence[int]) -> int:
+        """Budget holds a crashed run of this process left in its guilds: released now, not in an hour."""
+        released = await release_orphaned_holds(guild_ids)
+        if released:
+            log_event(log, "holds_released", count=released, guilds=len(guild_ids))
+        return released
 
     async def mark_interrupted(self, guild_ids: Sequence[int]) -> list[Discussion]:
         """Running discussions of these guilds that no run of this process is playing become interrupted."""

@@ -48,6 +48,7 @@ class Run:
         self._store = store
         self._on_crash = on_crash
         self._previous = previous
+        self._cleanup: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> Run:
@@ -69,9 +70,18 @@ class Run:
 
     def _finished(self) -> None:
         """Done callback: a run cancelled before its first step never ran its cleanup; do it here."""
-        if not self.ended.is_set():
+        if not self.ended.is_set() and self._cleanup is None:
+            self._cleanup = asyncio.get_running_loop().create_task(self._never_started())
+
+    async def _never_started(self) -> None:
+        try:
+            self.outcome = "cancelled"
+            await self.ticket.release()
+            if self.discussion.status is DiscussionStatus.RUNNING:  # as created: it must not look alive
+                await self._store.set_status(self.discussion, DiscussionStatus.CANCELLED)
+        finally:
+            self._log_end(0.0)
             self.ended.set()
-            asyncio.get_running_loop().create_task(self.ticket.release())
 
     async def _main(self) -> None:
         started = time.monotonic()
@@ -95,9 +105,9 @@ class Run:
         """Running while models answer (a crash of the process leaves it so, for recovery); then the outcome."""
         log_event(log, "run_start", discussion=self.discussion.id, mode=self.info.mode, guild=self.info.guild_id,
                   user=self.info.started_by, models=self.discussion.models)
-        await self._store.set_status(self.discussion, DiscussionStatus.RUNNING)
         status = DiscussionStatus.CANCELLED
         try:
+            await self._store.set_status(self.discussion, DiscussionStatus.RUNNING)
             self.results = list(await self._work())
             status, self.outcome = DiscussionStatus.COMPLETED, "completed"
         except asyncio.CancelledError:
