@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
     "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.reasoning",
+    "cogs.threads",
 )
 
 

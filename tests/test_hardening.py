@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 import pytest
 from discord.ext.test import backend as back
 
-from bot.db.models import Discussion, DiscussionStatus, Message, MessageStatus, Round, RoundStatus
+from bot.db.models import BudgetHold, Discussion, DiscussionStatus, Message, MessageStatus, Round, RoundStatus
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
+from tests.test_ask_stop import eventually
 
 PINGS = "@everyone @here <@123456789012345678> <@!123456789012345678> <@&234567890123456789>"
 NO_PINGS = {"parse": []}
@@ -192,17 +194,47 @@ async def test_thread_commands_outside_a_thread(harness: DiscordHarness, command
 
 
 async def test_thread_deleted_mid_round(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
-    fake_llm.script("gpt-test", Script(text="word " * 60, chunk_chars=5, token_interval=0.01))
-    await harness.slash("open", question="Delete my thread", models="gpt,claude", wait=False)
+    """Discord answers 404 for the thread: the run stops at once (no more paid tokens), what was said is kept."""
+    fake_llm.script("gpt-test", Script(text="word " * 400, chunk_chars=5, token_interval=0.01))  # about 4 s
+    started = asyncio.get_running_loop().time()
+    await harness.slash("discuss", topic="Delete my thread", rounds=3, models="gpt,claude", wait=False)
     [thread] = harness.threads
     harness.delete_thread(thread)
     await harness.bot.services.runs.wait_idle()
+    assert asyncio.get_running_loop().time() - started < 2  # stopped, not streamed to the end
     assert harness.errors == []
     discussion = await Discussion.get(thread_id=thread.id)
-    assert discussion.status == DiscussionStatus.COMPLETED
-    rows = await Message.filter(discussion=discussion, author_kind="model")
-    assert {r.status for r in rows} == {MessageStatus.COMPLETE}  # nothing lost, though nothing could be shown
-    assert next(r for r in rows if r.model_alias == "gpt").content == "word " * 60
+    assert discussion.status == DiscussionStatus.CANCELLED
+    assert await Round.filter(discussion=discussion).count() == 1  # no further rounds were paid for
+    gpt = await Message.get(discussion=discussion, model_alias="gpt")
+    assert gpt.status == MessageStatus.CANCELLED and ("word " * 400).startswith(gpt.content)  # kept as far as it got
+    assert await BudgetHold.all().count() == 0
+
+
+async def test_thread_deleted_event_stops_the_run(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="word " * 400, chunk_chars=5, token_interval=0.01))
+    await harness.slash("discuss", topic="Gone", rounds=2, models="gpt", wait=False)
+    [thread] = harness.threads
+    await eventually(lambda: fake_llm.requests)
+    back.get_state().parse_thread_delete({"id": str(thread.id), "guild_id": str(harness.guild.id),
+                                          "parent_id": str(harness.channel.id), "type": 11})
+    await eventually(lambda: not harness.bot.services.runs.is_running(thread.id), within=1.0)
+    discussion = await Discussion.get(thread_id=thread.id)
+    assert discussion.status == DiscussionStatus.CANCELLED
+
+
+async def test_locked_thread_stops_the_run(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="word " * 400, chunk_chars=5, token_interval=0.01))
+    await harness.slash("discuss", topic="Locked", rounds=2, models="gpt", wait=False)
+    [thread] = harness.threads
+    await eventually(lambda: fake_llm.requests)
+    back.get_state().parse_thread_update({
+        "id": str(thread.id), "guild_id": str(harness.guild.id), "parent_id": str(harness.channel.id), "type": 11,
+        "name": thread.name, "owner_id": str(back.get_state().user.id),
+        "thread_metadata": {"archived": False, "locked": True, "auto_archive_duration": 1440,
+                            "archive_timestamp": "2026-01-01T00:00:00+00:00"}})
+    await eventually(lambda: not harness.bot.services.runs.is_running(thread.id), within=1.0)
+    assert (await Discussion.get(thread_id=thread.id)).status == DiscussionStatus.CANCELLED
 
 
 async def test_deleted_webhook_is_replaced(harness: DiscordHarness, fake_llm: FakeLLM) -> None:

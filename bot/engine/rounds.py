@@ -144,11 +144,15 @@ class RoundRunner:
         except asyncio.CancelledError:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._close_round(round_, RoundStatus.CANCELLED)
+            # Shielded: a second cancel (another /stop, the thread vanishing) must not cut the saving short.
+            await asyncio.shield(self._settle_cancelled(round_, tasks))
             raise
         await self._close_round(round_, RoundStatus.COMPLETED)
         return RoundResult(round_, answers)
+
+    async def _settle_cancelled(self, round_: Round, tasks: list[asyncio.Task[None]]) -> None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._close_round(round_, RoundStatus.CANCELLED)
 
     async def _close_round(self, round_: Round, status: RoundStatus) -> None:
         round_.status = status
@@ -189,15 +193,18 @@ class RoundRunner:
             answer.status, answer.error = MessageStatus.FAILED, f"internal error ({type(error).__name__})"
             answer.error_class = type(error).__name__
         answer.latency_ms = _ms_since(started)
-        if bill is not None:  # the money record first: a crash right after must not lose a paid call
-            await asyncio.shield(bill(answer))
-        await self._save(answer)
+        await _uncancellable(self._record(answer, bill))
         if answer.status is MessageStatus.COMPLETE:
             listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms, answer.stop_reason))
         elif answer.status is MessageStatus.CANCELLED:
             listener(ModelStopped(alias, answer.text))
         else:
             listener(ModelFailed(alias, answer.text, answer.error or "", answer.latency_ms))
+
+    async def _record(self, answer: Answer, bill: Bill | None) -> None:
+        if bill is not None:  # the money record first: a crash right after must not lose a paid call
+            await bill(answer)
+        await self._save(answer)
 
     async def _checkpoint(self, answer: Answer) -> None:
         """Keep what was shown if the process dies mid-answer; cheap, and at most once per interval."""
@@ -221,6 +228,18 @@ class RoundRunner:
                                       "latency_ms", "first_token_ms", "cost_usd", "reasoning", "reasoning_tokens",
                                       "stop_reason", "updated_at"])
         self.stats.db_writes += 1
+
+
+async def _uncancellable(work: Awaitable[None]) -> None:
+    """Finish `work` even if this task is cancelled meanwhile (again): an answer's final row and its bill
+    must be written however many stops arrive. The cancellation is not lost: the round's own task carries it."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            continue
+    task.result()
 
 
 def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:

@@ -49,6 +49,7 @@ class Run:
         self._on_crash = on_crash
         self._previous = previous
         self._cleanup: asyncio.Task[None] | None = None
+        self._cancelled = False
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> Run:
@@ -59,9 +60,14 @@ class Run:
     def done(self) -> bool:
         return self.task is not None and self.task.done()
 
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+    def cancel(self) -> bool:
+        """Idempotent: many signals (a /stop, each failing post in a deleted thread) make one cancellation.
+
+        True if this call cancelled the run."""
+        if self.task is None or self._cancelled or self.task.done():
+            return False
+        self._cancelled = True
+        return self.task.cancel()
 
     async def wait(self) -> None:
         if self.task is not None:

@@ -3,7 +3,8 @@ rate-limit bucket, with the round's status line and the run's notices posted in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,14 +22,25 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.services.discussions import DiscussionStore
-from cogs.utils.live import EditScheduler, EmbedPoster, InteractionPoster, LiveMessage, Poster, WebhookPoster
+from cogs.utils.live import (
+    EditScheduler,
+    EmbedPoster,
+    InteractionPoster,
+    LiveMessage,
+    Poster,
+    WebhookPoster,
+    thread_gone,
+)
 from cogs.utils.reasoning import reasoning_view, view_kwargs
 from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary, stop_note
-from cogs.utils.send import NO_MENTIONS, try_send
+from cogs.utils.send import NO_MENTIONS, send_text
 from cogs.utils.webhooks import WebhookCache
 
 if TYPE_CHECKING:
     from bot.engine.rounds import Round
+
+
+log = logging.getLogger(__name__)
 
 
 class SchedulerPool:
@@ -64,8 +76,13 @@ class LiveRound:
     """One round on Discord: a LiveMessage per model; at the end, the Discord ids of each answer are stored."""
 
     def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], scheduler: EditScheduler,
-                 release: Callable[[], None], store: DiscussionStore, headers: Mapping[str, str]) -> None:
-        self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], scheduler, headers.get(a.model.alias, ""))
+                 release: Callable[[], None], store: DiscussionStore, headers: Mapping[str, str],
+                 on_gone: Callable[[], None] | None = None) -> None:
+        def remember(row_id: int) -> Callable[[list[int]], Awaitable[None]]:
+            return lambda ids: store.remember_discord_messages(row_id, ids)
+
+        self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], scheduler, headers.get(a.model.alias, ""),
+                                                 on_sent=remember(a.row.id), on_gone=on_gone)
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
         self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
@@ -96,22 +113,34 @@ class LiveRound:
 
 
 class ThreadDisplay:
-    """A discussion thread: models speak through the parent channel's webhook (embeds without it)."""
+    """A discussion thread: models speak through the parent channel's webhook (embeds without it).
 
-    def __init__(self, thread: discord.Thread, screens: Screens) -> None:
+    `on_gone` is called when Discord says the thread was deleted, archived or locked: the run stops.
+    """
+
+    def __init__(self, thread: discord.Thread, screens: Screens, on_gone: Callable[[], None] | None = None) -> None:
         self.thread = thread
         self.screens = screens
+        self.on_gone = on_gone
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
         posters, bucket = await self.screens.thread_posters(self.thread, [a.model for a in answers])
         return LiveRound(answers, posters, self.screens.pool.take(bucket), lambda: self.screens.pool.give_back(bucket),
-                         self.screens.store, {})
+                         self.screens.store, {}, self.on_gone)
 
     async def end_round(self, result: RoundResult) -> None:
-        await try_send(self.thread, round_summary(result), reasoning_view(result.answers))
+        await self._post(round_summary(result), reasoning_view(result.answers))
 
     async def notice(self, notice: Notice) -> None:
-        await try_send(self.thread, notice_text(notice))
+        await self._post(notice_text(notice))
+
+    async def _post(self, text: str, view: discord.ui.View | None = None) -> None:
+        try:
+            await send_text(self.thread, text, view)
+        except discord.HTTPException as error:
+            log.warning("could not post in thread %s: %s %s", self.thread.id, error.status, error.code)
+            if thread_gone(error) and self.on_gone is not None:
+                self.on_gone()
 
 
 class InteractionDisplay:
@@ -156,8 +185,8 @@ class Screens:
         self.pool = SchedulerPool(config.edit_interval)
         self.store = store
 
-    def thread(self, thread: discord.Thread) -> ThreadDisplay:
-        return ThreadDisplay(thread, self)
+    def thread(self, thread: discord.Thread, on_gone: Callable[[], None] | None = None) -> ThreadDisplay:
+        return ThreadDisplay(thread, self, on_gone)
 
     def interaction(self, interaction: discord.Interaction[Any]) -> InteractionDisplay:
         return InteractionDisplay(interaction, self)

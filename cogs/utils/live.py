@@ -6,10 +6,11 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 import discord
 
 from cogs.utils.send import NO_MENTIONS
@@ -17,6 +18,8 @@ from cogs.utils.split import DISCORD_LIMIT, split_message
 
 log = logging.getLogger(__name__)
 UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
+UNKNOWN_CHANNEL = 10003  # the thread was deleted
+THREAD_CLOSED = {50083, 160005}  # "Operation on an archived thread", "Thread is locked"
 
 
 class Poster(Protocol):
@@ -102,13 +105,17 @@ class EditScheduler:
 class LiveMessage:
     """One model's answer as Discord messages, edited as text arrives; earlier chunks stay put."""
 
-    def __init__(self, poster: Poster, scheduler: EditScheduler, header: str = "") -> None:
+    def __init__(self, poster: Poster, scheduler: EditScheduler, header: str = "", *,
+                 on_sent: Callable[[list[int]], Awaitable[None]] | None = None,
+                 on_gone: Callable[[], None] | None = None) -> None:
         self.poster = poster
         self.scheduler = scheduler
         self.header = header
         self.text = ""
         self.message_ids: list[int] = []
         self._shown: list[str] = []
+        self._on_sent = on_sent  # a new Discord message exists: its id is stored at once (replies find it)
+        self._on_gone = on_gone  # the thread is gone: the run should stop
 
     def update(self, text: str, *, final: bool = False) -> None:
         self.text = text
@@ -128,6 +135,8 @@ class LiveMessage:
                     self.message_ids.append(await self.poster.send(chunk))
                     self._shown.append(chunk)
                     scheduler.stats.creates += 1
+                    if self._on_sent is not None:
+                        await self._on_sent(list(self.message_ids))
                 elif self._shown[index] != chunk:
                     await scheduler.acquire()
                     await self.poster.edit(self.message_ids[index], chunk)
@@ -136,6 +145,16 @@ class LiveMessage:
         except discord.HTTPException as error:
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
             log.warning("could not update a message: %s %s", error.status, error.code)
+            if thread_gone(error) and self._on_gone is not None:
+                self._on_gone()
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            # A dropped connection must not kill the channel's worker (drain() would never return).
+            log.warning("could not reach Discord to update a message: %s", type(error).__name__)
+
+
+def thread_gone(error: discord.HTTPException) -> bool:
+    """404 Unknown Channel (deleted), or refused because a moderator archived or locked the thread."""
+    return (isinstance(error, discord.NotFound) and error.code == UNKNOWN_CHANNEL) or error.code in THREAD_CLOSED
 
 
 class WebhookPoster:

@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
+from bot.logs import log_event
 from bot.modes.base import Mode
 from bot.panel import Panel
 from bot.services.admission import Ticket
@@ -71,8 +72,13 @@ def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion
     async def report(error: BaseException) -> None:
         await try_send(thread, crash_text(error))
 
+    def gone() -> None:  # deleted, archived or locked under us: stop paying for answers nobody can see
+        run = bot.services.runs.get(thread.id)
+        if run is not None and run.cancel():
+            log_event(log, "run_stopped", discussion=discussion.id, thread=thread.id, reason="thread gone")
+
     info = RunInfo(mode.name, thread.guild.id, started_by)
-    bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread), ticket=ticket,
+    bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread, gone), ticket=ticket,
                                     info=info, on_crash=report)
 
 
