@@ -46,7 +46,8 @@ class Ask(commands.Cog):
 
         run = services.orchestrator.start(
             interaction.id, discussion, OpenMode(panel.models), self.bot.screens.interaction(interaction),
-            ticket=ticket, info=RunInfo("ask", interaction.guild.id, interaction.user.id), on_crash=report)
+            ticket=ticket, info=RunInfo("ask", interaction.guild.id, interaction.user.id, interaction.channel_id),
+            on_crash=report)
         await run.wait()
 
 

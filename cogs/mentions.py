@@ -32,24 +32,34 @@ INTENT_NOTICE = ("ℹ️ I can't read messages here, so `@model` mentions are of
 class Mentions(commands.Cog):
     def __init__(self, bot: MoaiBot) -> None:
         self.bot = bot
-        self._told_about_intent = False
+        self._told_about_intent: set[int] = set()
         if not bot.intents.message_content:
             log.warning("message_content intent is off: @model mentions in threads are disabled")
 
     async def addressed_models(self, message: discord.Message, discussion: Discussion) -> list[ModelConfig]:
         """Models named with @alias (order kept), plus the author of a replied-to model message."""
+        models, _ = self.named_models(message.content)
         config = self.bot.config
-        models: list[ModelConfig] = []
-        for name in MENTION_RE.findall(message.content):
-            model = config.resolve_model(name)
-            if model is not None and model not in models:
-                models.append(model)
         if message.reference and message.reference.message_id:
             alias = await self.bot.services.store.model_of_message(discussion, message.reference.message_id)
             replied = config.models.get(alias) if alias else None
             if replied is not None and replied not in models:
                 models.append(replied)
         return models
+
+    def named_models(self, content: str) -> tuple[list[ModelConfig], list[str]]:
+        """Models named with @alias, as people type them ("@claude." at the end of a sentence too), and the
+        @names that are no model."""
+        config = self.bot.config
+        models: list[ModelConfig] = []
+        unknown: list[str] = []
+        for name in MENTION_RE.findall(content):
+            model = config.resolve_model(name) or config.resolve_model(name.rstrip("._-"))
+            if model is None:
+                unknown.append(name.rstrip("._-"))
+            elif model not in models:
+                models.append(model)
+        return models, unknown
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -67,6 +77,9 @@ class Mentions(commands.Cog):
         await services.store.add_user_turn(discussion, author_of(message.author), message.content, message.id)
         models = await self.addressed_models(message, discussion)
         if not models:
+            _, unknown = self.named_models(message.content)
+            if unknown:
+                await self._name_the_panel(message, discussion, unknown)
             return
         thread = message.channel
         try:
@@ -78,10 +91,22 @@ class Mentions(commands.Cog):
         start_in_thread(self.bot, thread, discussion, MentionMode(models, message.author.display_name), ticket,
                         message.author.id)
 
+    async def _name_the_panel(self, message: discord.Message, discussion: Discussion, unknown: list[str]) -> None:
+        """One short reply: who can be asked here (the message itself is kept as the member's turn)."""
+        models = [self.bot.config.models[a] for a in discussion.models if a in self.bot.config.models]
+        panel = ", ".join(f"{m.name} (`@{m.alias}`)" for m in models) or "none configured"
+        names = ", ".join(f"`@{n[:32]}`" for n in dict.fromkeys(unknown))
+        try:
+            await message.reply(f"I don't know {names}. This discussion's models: {panel}.", mention_author=False,
+                                allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not answer an unknown mention in thread %s", message.channel.id)
+
     async def _explain_missing_intent(self, thread: discord.Thread) -> None:
-        if self._told_about_intent:
+        """Once per thread, not once per process: every thread's members deserve to know."""
+        if thread.id in self._told_about_intent:
             return
-        self._told_about_intent = True
+        self._told_about_intent.add(thread.id)
         await try_send(thread, INTENT_NOTICE)
 
 

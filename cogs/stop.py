@@ -24,7 +24,9 @@ class Stop(commands.Cog):
     @app_commands.guild_only()
     async def stop(self, interaction: discord.Interaction[MoaiBot]) -> None:
         runs = self.bot.services.runs
-        run = runs.get(interaction.channel_id or 0)
+        channel_id = interaction.channel_id or 0
+        asks = sorted(runs.in_channel(channel_id), key=lambda r: r.info.started_by != interaction.user.id)
+        run = runs.get(channel_id) or (asks[0] if asks else None)  # a discussion, else an /ask (yours first)
         if run is None:
             raise UserError("Nothing is running in this channel. Use /stop inside a discussion thread "
                             "while the models are answering.")

@@ -223,6 +223,8 @@ class DiscordHarness:
         self.errors: list[BaseException] = []
         self.channel_payloads: list[dict[str, Any]] = []  # every bot message create/edit, as sent
         self.deleted_channels: set[int] = set()
+        self.deleted_by_bot: set[int] = set()  # threads the bot deleted itself
+        self.refuse_thread_posts: tuple[int, int] | None = None  # (HTTP status, Discord code) for posts in threads
         self._token_reset: Any = None
 
     # --- setup --------------------------------------------------------------------------
@@ -319,6 +321,11 @@ class DiscordHarness:
             harness.channel_payloads.append(params.payload or {})
             if int(channel_id) in harness.deleted_channels:
                 raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
+            refusal = harness.refuse_thread_posts
+            if refusal is not None and any(t.id == int(channel_id) for t in harness.threads):
+                status, code = refusal
+                error = discord.Forbidden if status == 403 else discord.HTTPException
+                raise error(_FakeResponse(status), {"code": code, "message": "refused"})
             # dpytest reads `channel` from its caller's locals (frame inspection): provide it.
             channel = harness.guild.get_channel_or_thread(int(channel_id))  # noqa: F841
             data = await original_send(channel_id, params=params)
@@ -340,6 +347,11 @@ class DiscordHarness:
             self = back.get_state()._get_message(int(message_id))  # noqa: F841
             return await original_edit(channel_id, message_id, **fields)
 
+        async def delete_channel(channel_id: int, *, reason: str | None = None) -> None:
+            harness.deleted_by_bot.add(int(channel_id))
+            harness.deleted_channels.add(int(channel_id))
+
+        http.delete_channel = delete_channel  # type: ignore[method-assign]
         http.send_message = send_message  # type: ignore[method-assign]
         http.edit_message = edit_message  # type: ignore[method-assign]
         http.start_thread_without_message = start_thread_without_message  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ WRITERS = ("bot/services/", "bot/engine/rounds.py", "bot/db/")
 WRITE_METHODS = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "select_for_update",
                  "update", "delete", "save"}
 INSTANCE_WRITES = {"save", "delete", "update_from_dict", "refresh_from_db"}
+DISCORD_KEYWORDS = {"reason", "delay"}  # thread.delete(reason=...), message.delete(delay=...): Discord, not rows
 
 
 def sources(folder: str) -> list[Path]:
@@ -59,7 +60,8 @@ def writes(path: Path) -> list[str]:
             continue
         method = node.func.attr
         on_model = method in WRITE_METHODS and root_name(node.func.value) in models
-        if on_model or method in INSTANCE_WRITES:
+        discord_call = method == "delete" and any(k.arg in DISCORD_KEYWORDS for k in node.keywords)
+        if on_model or (method in INSTANCE_WRITES and not discord_call):
             found.append(f"{node.lineno} .{method}()")
     return found
 

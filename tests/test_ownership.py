@@ -10,7 +10,7 @@ import discord
 from discord.ext.test import backend as back
 from tortoise.timezone import now
 
-from bot.db.models import BudgetHold, Discussion, Guild
+from bot.db.models import BudgetHold, Cooldown, Discussion, Guild
 from bot.kinds import DiscussionStatus
 from bot.services.budget import PROCESS_ID
 from tests.discord_harness import DiscordHarness
@@ -67,3 +67,25 @@ async def test_holds_of_a_crashed_process_are_released_at_startup(harness: Disco
     mine = await BudgetHold.create(guild=guild, amount_usd=1.0, expires_at=later, owner=PROCESS_ID)
     await harness.bot.get_cog("Discuss").recover([harness.guild.id])  # type: ignore[union-attr]
     assert await BudgetHold.all().values_list("id", flat=True) == [mine.id]  # a live run's hold stays
+
+
+async def test_a_refused_first_post_leaves_nothing_behind(database: str, fake_llm: FakeLLM) -> None:
+    """AutoMod blocks the question in the new thread: told why, thread removed, no row, cooldown refunded."""
+    from tests.conftest import TEST_ENV, make_config
+    from tests.discord_harness import make_harness
+
+    harness = await make_harness(make_config(fake_llm, defaults__user_cooldown_seconds=600.0), TEST_ENV)
+    try:
+        harness.refuse_thread_posts = (403, 200000)
+        call = await harness.slash("open", question="Something AutoMod dislikes", models="gpt")
+        assert call.ephemeral_texts == ["Discord's AutoMod in this server blocked me when I tried to post your "
+                                        "question in the thread. Rephrase and try again."]
+        [thread] = harness.threads
+        assert thread.id in harness.deleted_by_bot
+        assert await Discussion.all().count() == 0 and fake_llm.requests == []
+        assert await Cooldown.all().count() == 0 and await BudgetHold.all().count() == 0
+        harness.refuse_thread_posts = None
+        await harness.slash("open", question="Something fine", models="gpt")  # no cooldown was spent
+        assert len(fake_llm.requests) == 1
+    finally:
+        await harness.close()

@@ -33,6 +33,16 @@ async def load_turns(discussion: Discussion) -> list[Turn]:
     return [as_turn(row) for row in rows]
 
 
+def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[Turn]:
+    """A member whose name is a model's name (or alias) is labelled as a member, so no model mistakes them.
+
+    Model names are those at this round's table and every model that has spoken in the discussion."""
+    taken = {name.lower() for m in panel for name in (m.name, m.alias, *m.aliases)}
+    taken |= {t.author_name.lower() for t in turns if t.model_alias is not None}
+    return [Turn(f"{t.author_name} (member)", t.content) if t.model_alias is None and
+            t.author_name.lower() in taken else t for t in turns]
+
+
 async def round_context(discussion: Discussion, panel: Sequence[ModelConfig],
                         note: str = "") -> tuple[MessagesFor, dict[str, int]]:
     """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
@@ -41,7 +51,7 @@ async def round_context(discussion: Discussion, panel: Sequence[ModelConfig],
     """
     project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
     topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
-    turns = await load_turns(discussion)
+    turns = label_members(await load_turns(discussion), panel)
     fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note,
                                    turns) for m in panel}
     dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}

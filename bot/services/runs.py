@@ -32,6 +32,7 @@ class RunInfo:
     mode: str
     guild_id: int | None = None
     started_by: int | None = None
+    channel_id: int | None = None  # where /stop finds it when its key is not the channel (an /ask)
 
 
 class Run:
@@ -169,6 +170,10 @@ class RunRegistry:
     def get(self, key: int) -> Run | None:
         run = self._runs.get(key)
         return run if run is not None and not run.done else None
+
+    def in_channel(self, channel_id: int) -> list[Run]:
+        """Live runs started in a channel under other keys (/ask runs, keyed by their interaction)."""
+        return [run for run in self._runs.values() if run.info.channel_id == channel_id and not run.done]
 
     def is_running(self, key: int) -> bool:
         return self.get(key) is not None

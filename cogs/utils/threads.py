@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 THREAD_ARCHIVE_MINUTES: Final = 1440
+AUTOMOD_CODES = {200000, 200001}  # message, or thread title, blocked by AutoMod
 STILL_ANSWERING = "The models are still answering here. Wait for them, or /stop first."
 
 
@@ -95,13 +96,36 @@ async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], cha
         thread = await channel.create_thread(name=thread_title(question), type=discord.ChannelType.public_thread,
                                              auto_archive_duration=THREAD_ARCHIVE_MINUTES,
                                              reason=f"moai /{mode.value} by {interaction.user.id}")
-    except discord.Forbidden:
-        raise UserError("Discord refused to let me create a thread here (missing permission).") from None
+    except discord.HTTPException as error:
+        raise UserError(refusal_text(error, "create a thread here")) from None
+    try:
+        await send_text(thread, f"{intro}\n>>> {question}")
+    except discord.HTTPException as error:  # nothing is stored and nothing was spent: leave no empty thread
+        await delete_quietly(thread)
+        raise UserError(refusal_text(error, "post your question in the thread")) from None
     assert interaction.guild is not None
     place = Place(interaction.guild.id, interaction.guild.name, channel.id, thread.id)
     discussion = await bot.services.store.create(mode=mode, question=question, panel=panel,
                                                  author=author_of(interaction.user), place=place,
                                                  rounds_planned=rounds)
-    await send_text(thread, f"{intro}\n>>> {question}")
-    await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)
     start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)
+    try:
+        await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as error:  # the run has started in the thread; only the pointer to it is lost
+        log.warning("could not announce the thread %s: %s", thread.id, error.status)
+
+
+def refusal_text(error: discord.HTTPException, doing: str) -> str:
+    """Why Discord said no, in words a member can act on (AutoMod blocks named as such)."""
+    if error.code in AUTOMOD_CODES:
+        return f"Discord's AutoMod in this server blocked me when I tried to {doing}. Rephrase and try again."
+    if isinstance(error, discord.Forbidden):
+        return f"Discord refused to let me {doing} (missing permission)."
+    return f"Discord would not let me {doing} right now (HTTP {error.status}). Nothing was spent; try again."
+
+
+async def delete_quietly(thread: discord.Thread) -> None:
+    try:
+        await thread.delete(reason="moai: the discussion could not start")
+    except discord.HTTPException:
+        log.warning("could not delete the empty thread %s", thread.id)
