@@ -92,6 +92,7 @@ class DefaultsConfig(_Strict):
     monthly_budget_usd: float = Field(default=0.0, ge=0)  # per guild; 0 = no limit
     user_cooldown_seconds: float = Field(default=0.0, ge=0, le=86_400)
     moderators: tuple[str, ...] = ()  # /consensus: the first that answers writes the synthesis
+    mention_queue_limit: int = Field(default=10, ge=1, le=100)  # mentions merged into one waiting round
     timeouts: TimeoutsConfig = TimeoutsConfig()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord.ext import commands
@@ -14,7 +14,8 @@ from bot.config import ModelConfig
 from bot.engine.transcript import transcript_chars
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
-from bot.modes.mention import MentionMode
+from bot.modes.mention import MentionBatch, MentionMode
+from bot.services.runs import Run
 from cogs.utils.send import NO_MENTIONS, try_send
 from cogs.utils.threads import author_of, start_in_thread
 
@@ -33,6 +34,7 @@ class Mentions(commands.Cog):
     def __init__(self, bot: MoaiBot) -> None:
         self.bot = bot
         self._told_about_intent: set[int] = set()
+        self._pending: dict[int, tuple[MentionBatch, Run]] = {}  # per thread: mentions waiting for one round
         if not bot.intents.message_content:
             log.warning("message_content intent is off: @model mentions in threads are disabled")
 
@@ -82,25 +84,53 @@ class Mentions(commands.Cog):
                 await self._name_the_panel(message, discussion, unknown)
             return
         thread = message.channel
+        limit = self.bot.config.defaults.mention_queue_limit
+        if self._waiting(thread.id, limit) is False:
+            await self._reply(message, f"{limit} questions are already waiting for the models here. Wait for "
+                                       "their answers, then ask again.")
+            return
         try:
             ticket = await services.admission.admit(message.guild.id if message.guild else None, message.author.id,
                                                     models, await transcript_chars(discussion))
         except UserError as refusal:
-            await message.reply(str(refusal), mention_author=False, allowed_mentions=NO_MENTIONS)
+            await self._reply(message, str(refusal))
             return
-        start_in_thread(self.bot, thread, discussion, MentionMode(models, message.author.display_name), ticket,
-                        message.author.id)
+        # No await from here on: joining or starting the batch cannot race another mention.
+        waiting = self._waiting(thread.id, limit)
+        if waiting is False:
+            await ticket.refund()
+            await self._reply(message, f"{limit} questions are already waiting for the models here.")
+            return
+        if waiting is not None:
+            batch, run = waiting
+            batch.add(models, message.author.display_name)
+            run.ticket.absorb(ticket)
+            return
+        batch = MentionBatch()
+        batch.add(models, message.author.display_name)
+        run = start_in_thread(self.bot, thread, discussion, MentionMode(batch), ticket, message.author.id)
+        self._pending[thread.id] = (batch, run)
+
+    def _waiting(self, thread_id: int, limit: int) -> tuple[MentionBatch, Run] | Literal[False] | None:
+        """The batch of mentions still waiting for its round here (None if none; False if it is full)."""
+        pending = self._pending.get(thread_id)
+        if pending is None or pending[0].started or pending[1].done:
+            self._pending.pop(thread_id, None)
+            return None
+        return False if pending[0].mentions >= limit else pending
+
+    async def _reply(self, message: discord.Message, text: str) -> None:
+        try:
+            await message.reply(text, mention_author=False, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not reply in thread %s", message.channel.id)
 
     async def _name_the_panel(self, message: discord.Message, discussion: Discussion, unknown: list[str]) -> None:
         """One short reply: who can be asked here (the message itself is kept as the member's turn)."""
         models = [self.bot.config.models[a] for a in discussion.models if a in self.bot.config.models]
         panel = ", ".join(f"{m.name} (`@{m.alias}`)" for m in models) or "none configured"
         names = ", ".join(f"`@{n[:32]}`" for n in dict.fromkeys(unknown))
-        try:
-            await message.reply(f"I don't know {names}. This discussion's models: {panel}.", mention_author=False,
-                                allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not answer an unknown mention in thread %s", message.channel.id)
+        await self._reply(message, f"I don't know {names}. This discussion's models: {panel}.")
 
     async def _explain_missing_intent(self, thread: discord.Thread) -> None:
         """Once per thread, not once per process: every thread's members deserve to know."""

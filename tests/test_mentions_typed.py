@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from discord.ext.test import backend as back
 
-from bot.db.models import Discussion
+from bot.db.models import Discussion, Round
 from bot.kinds import DiscussionStatus
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
@@ -83,3 +83,39 @@ async def test_stop_also_stops_ask(harness: DiscordHarness, fake_llm: FakeLLM) -
     await asking
     discussion = await Discussion.get(mode="ask")
     assert discussion.status is DiscussionStatus.CANCELLED
+
+
+async def test_mentions_during_a_round_coalesce_into_one(chatty: DiscordHarness, fake_llm: FakeLLM) -> None:
+    """Eight mentions while a round runs: one follow-up round for the union of the models, all in context."""
+    fake_llm.script("gpt-test", Script(text="g" * 60, chunk_chars=4, token_interval=0.03))
+    await chatty.slash("open", question="Q", models="gpt", wait=False)
+    [thread] = chatty.threads
+    bob = back.make_member(back.make_user("bob", "0002"), chatty.guild, nick="Bob")
+    for index in range(8):
+        who = bob if index % 2 else chatty.member
+        target = "@claude" if index < 6 else "@llama"
+        await chatty.say(f"{target} point {index}", channel=thread, member=who, wait=False)
+    await chatty.bot.services.runs.wait_idle()
+    asked = [r.body["model"] for r in fake_llm.requests[1:]]
+    assert sorted(asked) == ["claude-test", "llama-test"]  # one round, not eight
+    context = "\n".join(m["content"] for m in fake_llm.requests_for("claude-test")[0].body["messages"])
+    assert all(f"point {i}" in context for i in range(8))
+    assert "Alice and Bob addressed you" in fake_llm.requests_for("claude-test")[0].body["system"]
+    discussion = await Discussion.get(thread_id=thread.id)
+    assert await Round.filter(discussion=discussion).count() == 2
+
+
+async def test_waiting_mentions_are_capped(database: str, fake_llm: FakeLLM) -> None:
+    harness = await make_harness(make_config(fake_llm, discord__message_content_intent=True,
+                                             defaults__mention_queue_limit=2), TEST_ENV)
+    try:
+        fake_llm.script("gpt-test", Script(text="g" * 60, chunk_chars=4, token_interval=0.03))
+        await harness.slash("open", question="Q", models="gpt", wait=False)
+        [thread] = harness.threads
+        for index in range(3):
+            await harness.say(f"@claude point {index}", channel=thread, wait=False)
+        await harness.bot.services.runs.wait_idle()
+        refusals = [p for p in harness.channel_payloads if "already waiting" in (p.get("content") or "")]
+        assert len(refusals) == 1 and len(fake_llm.requests_for("claude-test")) == 1
+    finally:
+        await harness.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import BudgetHold
@@ -26,24 +26,35 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Ticket:
-    """What admission took for one run. `release` when the run ends; `refund` if it never started."""
+    """What admission took for one run (or, merged, for several members' share of one run).
 
-    hold: BudgetHold | None = None
-    cooldown: CooldownClaim | None = None
+    `release` when the run ends; `refund` if it never started."""
+
+    holds: list[BudgetHold] = field(default_factory=list)
+    cooldowns: list[CooldownClaim] = field(default_factory=list)
     settled: bool = False
 
+    def absorb(self, other: Ticket) -> None:
+        """Another member's admission joins this run (coalesced mentions): one run releases both."""
+        self.holds += other.holds
+        self.cooldowns += other.cooldowns
+        other.settled = True
+
     async def release(self) -> None:
-        """The run is over: its real cost is on its messages now, so the hold goes; the cooldown stays spent."""
+        """The run is over: its real cost is in the ledger now, so the holds go; cooldowns stay spent."""
         if not self.settled:
             self.settled = True
-            await release_budget(self.hold)
+            for hold in self.holds:
+                await release_budget(hold)
 
     async def refund(self) -> None:
-        """The run never started: the hold and the member's cooldown both come back."""
+        """The run never started: the holds and the members' cooldowns all come back."""
         if not self.settled:
             self.settled = True
-            await release_budget(self.hold)
-            await refund_cooldown(self.cooldown)
+            for hold in self.holds:
+                await release_budget(hold)
+            for claim in self.cooldowns:
+                await refund_cooldown(claim)
 
     @asynccontextmanager
     async def refunded_on_error(self) -> AsyncIterator[Ticket]:
@@ -71,10 +82,11 @@ class Admission:
             log_event(log, "budget_refused", guild=guild_id, user=user_id, models=[m.alias for m in models],
                       rounds=rounds, estimate_usd=round(estimate, 6))
             raise
-        ticket = Ticket(hold)
+        ticket = Ticket([hold] if hold is not None else [])
         try:
-            ticket.cooldown = await take_cooldown(self.config, guild_id, user_id)
+            claim = await take_cooldown(self.config, guild_id, user_id)
         except BaseException:
             await ticket.refund()
             raise
+        ticket.cooldowns = [claim] if claim is not None else []
         return ticket

@@ -14,7 +14,7 @@ from bot.modes.base import Mode
 from bot.panel import Panel
 from bot.services.admission import Ticket
 from bot.services.discussions import Author, Place
-from bot.services.runs import RunInfo
+from bot.services.runs import Run, RunInfo
 from cogs.utils.render import crash_text, thread_title
 from cogs.utils.send import NO_MENTIONS, send_text, try_send
 
@@ -68,7 +68,7 @@ async def thread_discussion(interaction: discord.Interaction[MoaiBot], command: 
 
 
 def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion, mode: Mode, ticket: Ticket,
-                    started_by: int) -> None:
+                    started_by: int) -> Run:
     """Play the mode in the thread in the background; an internal error is reported in the thread."""
     async def report(error: BaseException) -> None:
         await try_send(thread, crash_text(error))
@@ -78,9 +78,9 @@ def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion
         if run is not None and run.cancel():
             log_event(log, "run_stopped", discussion=discussion.id, thread=thread.id, reason="thread gone")
 
-    info = RunInfo(mode.name, thread.guild.id, started_by)
-    bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread, gone), ticket=ticket,
-                                    info=info, on_crash=report)
+    info = RunInfo(mode.name, thread.guild.id, started_by, thread.id)
+    return bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread, gone),
+                                           ticket=ticket, info=info, on_crash=report)
 
 
 async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
