@@ -8,12 +8,14 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from bot.config import AppConfig, ConfigError, load_config
+from bot.catalogue import catalogue_entry, load_catalogue, with_prices, write_catalogue
+from bot.config import CONFIG_ENV, DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
 from bot.db.setup import close_database, open_database
 from bot.errors import UserError
 from bot.llm.errors import ProviderError
@@ -75,9 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"rounds for discuss mode ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config)")
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
     add_logging_options(console, default_level="WARNING")
-    commands.add_parser("check", help="validate config, database and reach every provider")
+    commands.add_parser("check", help="validate config, database, prices and reach every provider")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    models = commands.add_parser("models", help="the model catalogue (prices, context, modalities)")
+    models.add_argument("action", choices=["sync"], help="sync: fetch providers' model lists into the catalogue")
     return parser
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def catalogue_path(config: AppConfig, args: argparse.Namespace) -> Path:
+    """The catalogue file, relative to the config file unless absolute."""
+    path = Path(config.defaults.catalogue_file)
+    return path if path.is_absolute() else config_path(args).parent / path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,10 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
     except ConfigError as error:
         return fail(str(error))
-    if args.command == "run":
-        return run_bot(config, args, os.environ)
+    catalogue = catalogue_path(config, args)
     if args.command == "check":
-        return asyncio.run(check(config, os.environ))
+        return asyncio.run(check(config, os.environ, catalogue))
+    if args.command == "models":
+        return asyncio.run(sync_models(config, os.environ, catalogue))
+    config, unpriced = with_prices(config, catalogue)
+    if args.command == "run":
+        return run_bot(config, args, os.environ, unpriced)
     if args.command == "console":
         return console_command(config, args, os.environ)
     return asyncio.run(migrate(config))
@@ -132,7 +150,7 @@ async def preflight_database(config: AppConfig) -> str | None:
     return None
 
 
-def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str], unpriced: Sequence[str]) -> int:
     from tortoise.exceptions import BaseORMException
 
     from bot.discord_bot import DiscordRefused, run_bot_until_closed
@@ -142,6 +160,11 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
         return fail(f"{config.discord.token_env} is not set: export {config.discord.token_env}=<your bot token> "
                     "(Discord developer portal > your application > Bot > Reset Token)")
     start_logging(config, args, environ)
+    if unpriced:
+        logging.getLogger("moai").warning(
+            "UNPRICED MODELS: %s have no known price: their spend counts as $0 and, where a server sets a budget, "
+            "they are refused (defaults.allow_unpriced = true to allow). Price them in config.toml or run "
+            "`moai models sync`.", ", ".join(unpriced))
     shard_kwargs: dict[str, Any] = {}
     if args.shard_ids is not None:
         shard_kwargs = {"shard_ids": args.shard_ids, "shard_count": args.shard_count or len(args.shard_ids)}
@@ -159,7 +182,57 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     return EXIT_OK
 
 
-async def check(config: AppConfig, environ: Mapping[str, str]) -> int:
+async def fetch_catalogue(config: AppConfig, environ: Mapping[str, str],
+                          catalogue: Path) -> tuple[dict[str, list[str] | ProviderError], int]:
+    """Every provider's model list; the priced entries (OpenRouter's) go into the catalogue file.
+
+    Returns each provider's model ids (or its error) and how many priced models were stored."""
+    found: dict[str, list[str] | ProviderError] = {}
+    priced: dict[str, dict[str, dict[str, object]]] = {}
+    async with aiohttp.ClientSession() as session:
+        clients = ModelClients(config, session, environ=environ, redact=Redactor.from_config(config, environ))
+        results = await asyncio.gather(*(c.model_entries() for c in clients.providers.values()),
+                                       return_exceptions=True)
+    for name, result in zip(clients.providers, results, strict=True):
+        if isinstance(result, ProviderError):
+            found[name] = result
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        found[name] = [str(e.get("id") or e.get("name")) for e in result]
+        entries = {str(e.get("id")): stored for e in result if (stored := catalogue_entry(e)) is not None}
+        if entries:
+            priced[name] = entries
+    if priced:
+        previous = load_catalogue(catalogue)
+        write_catalogue(catalogue, {**previous, **priced})
+    return found, sum(len(entries) for entries in priced.values())
+
+
+async def sync_models(config: AppConfig, environ: Mapping[str, str], catalogue: Path) -> int:
+    found, stored = await fetch_catalogue(config, environ, catalogue)
+    for name, result in found.items():
+        print(f"FAIL  provider {name}: {result}" if isinstance(result, ProviderError)
+              else f"ok    provider {name}: {len(result)} models listed")
+    print(f"ok    catalogue: {stored} priced models written to {catalogue}" if stored
+          else "warn  catalogue: no provider lists prices (OpenRouter does); shipped and config prices apply")
+    _, unpriced = with_prices(config, catalogue)
+    print_prices(config, catalogue, unpriced)
+    return EXIT_FAILED if any(isinstance(r, ProviderError) for r in found.values()) else EXIT_OK
+
+
+def print_prices(config: AppConfig, catalogue: Path, unpriced: Sequence[str]) -> None:
+    priced, _ = with_prices(config, catalogue)
+    for alias, model in priced.models.items():
+        if alias in unpriced:
+            print(f"WARN  model {alias}: NO KNOWN PRICE for '{model.model}': counted as $0 and refused where a "
+                  "server has a budget; set input_price/output_price or run `moai models sync`")
+        else:
+            print(f"ok    model {alias}: ${model.input_price:g} in / ${model.output_price:g} out per million tokens "
+                  f"({model.price_source})")
+
+
+async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) -> int:
     """Print one line per part; exit 1 if any part is broken."""
     ok = True
     print(f"ok    config: {len(config.providers)} providers, {len(config.models)} models")
@@ -171,22 +244,19 @@ async def check(config: AppConfig, environ: Mapping[str, str]) -> int:
         print(f"ok    database: {safe_url(config.database.url)} (migrations applied)")
     if not environ.get(config.discord.token_env):
         print(f"warn  discord: {config.discord.token_env} is not set (needed by `moai run`)")
-    async with aiohttp.ClientSession() as session:
-        clients = ModelClients(config, session, environ=environ, redact=Redactor.from_config(config, environ))
-        results = await asyncio.gather(*(c.list_models() for c in clients.providers.values()),
-                                       return_exceptions=True)
-        for (name, client), result in zip(clients.providers.items(), results, strict=True):
-            if isinstance(result, ProviderError):
-                ok = False
-                print(f"FAIL  provider {name}: {result}")
-                continue
-            if isinstance(result, BaseException):
-                raise result
-            print(f"ok    provider {name}: reachable at {client.config.base_url} ({len(result)} models listed)")
-            missing = [m.alias for m in config.models.values()
-                       if m.provider == name and result and m.model not in result]
-            for alias in missing:
-                print(f"warn  model {alias}: '{config.models[alias].model}' is not in {name}'s model list")
+    found, _ = await fetch_catalogue(config, environ, catalogue)
+    for name, result in found.items():
+        if isinstance(result, ProviderError):
+            ok = False
+            print(f"FAIL  provider {name}: {result}")
+            continue
+        client_url = config.providers[name].base_url
+        print(f"ok    provider {name}: reachable at {client_url} ({len(result)} models listed)")
+        missing = [m.alias for m in config.models.values() if m.provider == name and result and m.model not in result]
+        for alias in missing:
+            print(f"warn  model {alias}: '{config.models[alias].model}' is not in {name}'s model list")
+    _, unpriced = with_prices(config, catalogue)
+    print_prices(config, catalogue, unpriced)
     return EXIT_OK if ok else EXIT_FAILED
 
 

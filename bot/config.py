@@ -61,14 +61,20 @@ class ModelConfig(_Strict):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     aliases: tuple[str, ...] = ()
     context_tokens: int = Field(default=16_000, ge=256, le=2_000_000)
-    input_price: float = Field(default=0.0, ge=0)  # USD per million input tokens
-    output_price: float = Field(default=0.0, ge=0)  # USD per million output tokens
+    input_price: float | None = Field(default=None, ge=0)  # USD per million input tokens; None: look it up
+    output_price: float | None = Field(default=None, ge=0)  # USD per million output tokens
+    price_source: str = ""  # filled in when prices are resolved (config, catalogue, shipped list)
     reasoning_effort: Literal["low", "medium", "high"] | None = None  # OpenAI-compatible reasoning models
     thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
 
     @property
     def name(self) -> str:
         return self.display_name or self.alias
+
+    @property
+    def priced(self) -> bool:
+        """A price is known (a side left out of config.toml, with the other given, is free)."""
+        return self.input_price is not None or self.output_price is not None
 
     @model_validator(mode="after")
     def _room_for_context(self) -> ModelConfig:
@@ -93,6 +99,8 @@ class DefaultsConfig(_Strict):
     user_cooldown_seconds: float = Field(default=0.0, ge=0, le=86_400)
     moderators: tuple[str, ...] = ()  # /consensus: the first that answers writes the synthesis
     mention_queue_limit: int = Field(default=10, ge=1, le=100)  # mentions merged into one waiting round
+    allow_unpriced: bool = False  # with a budget set, run models whose price is unknown (counted as free)
+    catalogue_file: str = "moai-catalogue.json"  # written by `moai models sync`
     timeouts: TimeoutsConfig = TimeoutsConfig()
 
 

@@ -26,14 +26,15 @@ def message_cost(model: ModelConfig, usage: Usage) -> float | None:
     """What a finished answer cost, from the tokens the provider reported; None when it reported none."""
     if usage.input_tokens is None and usage.output_tokens is None:
         return None
-    return ((usage.input_tokens or 0) * model.input_price + (usage.output_tokens or 0) * model.output_price) / 1e6
+    return ((usage.input_tokens or 0) * (model.input_price or 0.0)
+            + (usage.output_tokens or 0) * (model.output_price or 0.0)) / 1e6
 
 
 def round_cost(models: Sequence[ModelConfig], prompt_chars: int) -> float:
     """Worst case for one round: the whole prompt in (as much as each model's window takes), max_tokens out."""
     prompt_tokens = tokens_for_chars(prompt_chars) if prompt_chars else 0
-    return sum((min(prompt_tokens, m.context_tokens - m.max_tokens) * m.input_price
-                + m.max_tokens * m.output_price) / 1e6 for m in models)
+    return sum((min(prompt_tokens, m.context_tokens - m.max_tokens) * (m.input_price or 0.0)
+                + m.max_tokens * (m.output_price or 0.0)) / 1e6 for m in models)
 
 
 def run_cost(models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1) -> float:

@@ -53,6 +53,13 @@ class Usage(commands.Cog):
         assert interaction.guild_id is not None
         await set_guild_budget(interaction.guild_id, amount)
         text = f"💰 Monthly budget set to ${amount:.2f}." if amount else "💰 No monthly budget limit now."
+        unpriced = [m.name for m in self.bot.config.models.values() if not m.priced]
+        if amount and unpriced:
+            allowed = self.bot.config.defaults.allow_unpriced
+            text += (f"\n⚠️ No price is known for {', '.join(unpriced)}: "
+                     + ("their spend counts as $0 against the budget (allow_unpriced is on)." if allowed else
+                        "they will be refused while the budget is set. The bot owner can price them in config.toml "
+                        "or with `moai models sync`."))
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 
 

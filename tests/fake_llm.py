@@ -67,6 +67,7 @@ class FakeLLM:
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
     listed_models: list[str] = field(default_factory=lambda: ["gpt-test", "claude-test", "llama-test"])
     models_status: int = 200
+    model_pricing: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> OpenRouter-style extras
     active_streams: int = 0
     peak_streams: int = 0
 
@@ -217,7 +218,8 @@ class FakeLLM:
         self.requests.append(RecordedRequest(request.path, dict(request.headers), {}, time.monotonic()))
         if self.models_status != 200:
             return web.json_response({"error": {"message": "invalid api key"}}, status=self.models_status)
-        return web.json_response({"object": "list", "data": [{"id": m} for m in self.listed_models]})
+        return web.json_response({"object": "list",
+                                  "data": [{"id": m, **self.model_pricing.get(m, {})} for m in self.listed_models]})
 
     async def _openai(self, request: web.Request) -> web.StreamResponse:
         try:

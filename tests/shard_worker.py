@@ -26,7 +26,8 @@ def config(db_url: str, cooldown: float):
         "defaults": {"monthly_budget_usd": 5.0, "user_cooldown_seconds": cooldown},
         "providers": {"p": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1"}},
         # $1 worst case per run: 1000 output tokens at $1000 per million.
-        "models": {"m": {"provider": "p", "model": "m", "max_tokens": 1000, "output_price": 1000.0}},
+        "models": {"m": {"provider": "p", "model": "m", "max_tokens": 1000, "input_price": 0.0,
+                         "output_price": 1000.0}},
     })
 
 

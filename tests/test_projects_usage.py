@@ -84,7 +84,8 @@ async def test_project_autocomplete(harness: DiscordHarness) -> None:
 @pytest.fixture
 async def priced(database: str, fake_llm: FakeLLM):
     config = make_config(fake_llm, models__gpt__input_price=1000.0, models__gpt__output_price=2000.0,
-                         models__claude__input_price=3.0, models__claude__output_price=15.0)
+                         models__claude__input_price=3.0, models__claude__output_price=15.0,
+                         models__llama__input_price=0.0, models__llama__output_price=0.0)  # free, and known to be
     harness = await make_harness(config, TEST_ENV)
     yield harness
     await harness.close()

@@ -50,7 +50,7 @@ async def new_discussion(services: Services, config: AppConfig, mode: Discussion
 
 async def test_refund_gives_back_hold_and_cooldown(database: str, fake_llm: FakeLLM) -> None:
     config = make_config(fake_llm, defaults__user_cooldown_seconds=60.0, defaults__monthly_budget_usd=5.0,
-                         models__gpt__output_price=1000.0)
+                         models__gpt__input_price=0.0, models__gpt__output_price=1000.0)
     services = build(config, ModelClients(config, None, environ={}))  # type: ignore[arg-type]
     gpt = [config.models["gpt"]]
     ticket = await services.admission.admit(GUILD, ALICE.id or 0, gpt, 100)

@@ -194,6 +194,10 @@ class ProviderClient(ABC):
 
     async def list_models(self) -> list[str]:
         """The provider's model ids: proves it is reachable and the key is accepted, at no token cost."""
+        return [str(e.get("id") or e.get("name")) for e in await self.model_entries()]
+
+    async def model_entries(self) -> list[dict[str, Any]]:
+        """The provider's model list as it sends it (OpenRouter's entries carry pricing and modalities)."""
         if self.config.api_key_env and not self._api_key:
             raise MissingApiKey(self.name, self.config.api_key_env)
         try:
@@ -204,7 +208,7 @@ class ProviderClient(ABC):
         except Exception as error:
             raise self._map_exception(error, started=False) from None
         entries = (data.get("data") or data.get("models") or []) if isinstance(data, dict) else []
-        return [str(e.get("id") or e.get("name")) for e in entries if isinstance(e, dict)]
+        return [e for e in entries if isinstance(e, dict)]
 
     # --- helpers ------------------------------------------------------------------------
     def _log_retry(self, delay: float, attempt: int) -> None:

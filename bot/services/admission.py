@@ -77,7 +77,7 @@ class Admission:
             raise UserError("moai runs models in servers only.")
         estimate = run_cost(models, prompt_chars, rounds)
         try:
-            hold = await reserve_budget(self.config, guild_id, estimate)
+            hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in models if not m.priced])
         except BudgetRefused:
             log_event(log, "budget_refused", guild=guild_id, user=user_id, models=[m.alias for m in models],
                       rounds=rounds, estimate_usd=round(estimate, 6))

@@ -35,7 +35,12 @@ async def guild_budget(config: AppConfig, guild_id: int) -> float:
     return budget_of(config, await Guild.get_or_none(discord_id=guild_id))
 
 
-async def reserve_budget(config: AppConfig, guild_id: int, estimate: float) -> BudgetHold | None:
+class UnpricedRefused(UserError):
+    """A model with no known price asked to run where a budget is set."""
+
+
+async def reserve_budget(config: AppConfig, guild_id: int, estimate: float,
+                         unpriced: Sequence[str] = ()) -> BudgetHold | None:
     """Set the run's worst-case cost aside, or refuse (UserError) if it could take the guild over budget.
 
     The guild row is locked (SELECT ... FOR UPDATE on PostgreSQL) while spend and open holds are added
@@ -45,6 +50,11 @@ async def reserve_budget(config: AppConfig, guild_id: int, estimate: float) -> B
     budget = budget_of(config, guild)
     if not budget:
         return None
+    if unpriced and not config.defaults.allow_unpriced:
+        raise UnpricedRefused(
+            f"This server has a budget, and moai knows no price for {', '.join(unpriced)}, so it cannot promise to "
+            "stay within it. Pick other models, or ask the bot owner to price them (input_price/output_price in "
+            "config.toml, or `moai models sync`).")
     if guild is None:
         await create_guild_row(guild_id)
     async with in_transaction() as connection:

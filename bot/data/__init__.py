@@ -1,0 +1,1 @@
+"""Data files shipped with moai (list prices)."""
