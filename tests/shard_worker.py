@@ -12,8 +12,11 @@ import sys
 import time
 
 from bot.config import parse_config
+from bot.db.models import Discussion
 from bot.discord_bot import MoaiBot
 from bot.errors import UserError
+from bot.llm.types import Usage
+from bot.services import ledger
 
 GUILD = 4242
 ATTEMPTS = 12
@@ -46,8 +49,17 @@ async def main(db_url: str, shard: int, start_at: float, mode: str) -> None:
         except UserError:
             return False
 
+    async def bill(user: int) -> bool:
+        await ledger.record(ledger.Payer(GUILD, user), None, model, Usage(10, 1000), 0.25)
+        return True
+
+    async def claim(_: int) -> bool:
+        discussion = await Discussion.get(id=1)
+        return await bot.services.store.claim(discussion)
+
     users = [7] * ATTEMPTS if mode == "cooldown" else [100 * shard + i for i in range(ATTEMPTS)]
-    won = sum(await asyncio.gather(*(attempt(user) for user in users)))
+    action = {"ledger": bill, "claim": claim}.get(mode, attempt)
+    won = sum(await asyncio.gather(*(action(user) for user in users)))
     print(json.dumps({"shard": shard, "won": won}))
     await bot.close()
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db.models import BudgetHold, Cooldown
+from bot.db.models import BudgetHold, Cooldown, Discussion, MonthlySpend, Spend
+from bot.kinds import DiscussionMode, DiscussionStatus
 from tests.conftest import REQUIRE_POSTGRES
 from tests.db import fresh_database, postgres_reachable
 
@@ -52,3 +53,18 @@ async def test_cooldown_holds_across_processes(postgres_url: str) -> None:
     won = await run_shards(postgres_url, "cooldown")
     assert sum(won) == 1, won
     assert await Cooldown.all().count() == 1
+
+
+async def test_ledger_totals_hold_across_processes(postgres_url: str) -> None:
+    """24 billed calls at once from two processes: every one in the ledger and in the month's total."""
+    await run_shards(postgres_url, "ledger")
+    assert await Spend.all().count() == 24
+    [month] = await MonthlySpend.all()
+    assert month.total_usd == pytest.approx(24 * 0.25)
+
+
+async def test_resume_is_claimed_once_across_processes(postgres_url: str) -> None:
+    """24 simultaneous Resume/continue claims of one interrupted discussion from two processes: one wins."""
+    await Discussion.create(mode=DiscussionMode.DISCUSS, question="q", status=DiscussionStatus.INTERRUPTED)
+    won = await run_shards(postgres_url, "claim")
+    assert sum(won) == 1, won
