@@ -83,7 +83,7 @@ class Run:
     async def _never_started(self) -> None:
         try:
             self.outcome = "cancelled"
-            await self.ticket.release()
+            await self.ticket.refund()  # nothing was asked of any model: the members get their cooldowns back
             if self.discussion.status is DiscussionStatus.RUNNING:  # as created: it must not look alive
                 await self._store.set_status(self.discussion, DiscussionStatus.CANCELLED)
         finally:
