@@ -13,12 +13,14 @@ def check_rounds(rounds: int) -> int:
     return rounds
 
 
-def may_steer(started_by: int | None, member_id: int, *, manages_threads: bool) -> bool:
-    """/stop, /continue and Resume: the member who started the discussion, or a moderator of threads."""
-    return manages_threads or started_by is None or started_by == member_id
+def may_steer(started_by: int | None, member_id: int, *, manages_threads: bool, anyone: bool = False) -> bool:
+    """/stop, /continue and Resume: the member who started the discussion, or a moderator of threads
+    (or anyone, where the server chose so with /steering)."""
+    return anyone or manages_threads or started_by is None or started_by == member_id
 
 
-def require_steer(started_by: int | None, member_id: int, *, manages_threads: bool, action: str) -> None:
-    if not may_steer(started_by, member_id, manages_threads=manages_threads):
+def require_steer(started_by: int | None, member_id: int, *, manages_threads: bool, action: str,
+                  anyone: bool = False) -> None:
+    if not may_steer(started_by, member_id, manages_threads=manages_threads, anyone=anyone):
         raise UserError(f"Only the member who started this discussion, or someone with Manage Threads, can "
                         f"{action} it.")

@@ -18,6 +18,7 @@ from bot.modes import continuation
 from bot.modes.debate import DebateMode
 from bot.panel import clean_question, parse_models, resolve_panel
 from bot.policy import check_rounds, require_steer
+from bot.services.budget import anyone_steers
 from cogs.utils.send import NO_MENTIONS, reply_ephemeral
 from cogs.utils.threads import STILL_ANSWERING, begin_thread_discussion, discussion_channel, start_in_thread
 from cogs.utils.transformers import Models, Project
@@ -108,8 +109,9 @@ class Discuss(commands.Cog):
             raise UserError(STILL_ANSWERING)
         if from_button and discussion.status is not DiscussionStatus.INTERRUPTED:
             raise UserError("This discussion was already resumed. Use /continue for more rounds.")
-        require_steer(discussion.created_by, interaction.user.id,
-                      manages_threads=interaction.permissions.manage_threads, action="continue")
+        require_steer(discussion.created_by, interaction.user.id, action="continue",
+                      manages_threads=interaction.permissions.manage_threads,
+                      anyone=await anyone_steers(interaction.guild_id))
         panel = self.panel_of(discussion)
         done = await services.store.completed_rounds(discussion)
         if rounds is None:

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.policy import require_steer
+from bot.services.budget import anyone_steers
 from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ class Stop(commands.Cog):
         if run is None:
             raise UserError("Nothing is running in this channel. Use /stop inside a discussion thread "
                             "while the models are answering.")
-        require_steer(run.discussion.created_by, interaction.user.id,
-                      manages_threads=interaction.permissions.manage_threads, action="stop")
+        require_steer(run.discussion.created_by, interaction.user.id, action="stop",
+                      manages_threads=interaction.permissions.manage_threads,
+                      anyone=await anyone_steers(interaction.guild_id))
         await interaction.response.defer(thinking=True)
         await runs.stop(run.key)
         await interaction.followup.send(f"⏹️ Stopped by {interaction.user.display_name}. "

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.services.budget import guild_budget, set_guild_budget
+from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
 from bot.services.ledger import month_total, usage_report
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.send import NO_MENTIONS
@@ -60,6 +60,20 @@ class Usage(commands.Cog):
                      + ("their spend counts as $0 against the budget (allow_unpriced is on)." if allowed else
                         "they will be refused while the budget is set. The bot owner can price them in config.toml "
                         "or with `moai models sync`."))
+        await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+
+
+    @app_commands.command(name="steering", description="Who may stop, continue or resume discussions (Manage Server)")
+    @app_commands.describe(who="starter: the member who started it, or Manage Threads (default); everyone: anyone")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def steering(self, interaction: discord.Interaction[MoaiBot],
+                       who: Literal["starter", "everyone"]) -> None:
+        require_manage_guild(interaction, "Choosing who steers discussions")
+        assert interaction.guild_id is not None
+        await set_anyone_steers(interaction.guild_id, who == "everyone")
+        text = ("🧭 Anyone may now /stop, /continue or resume any discussion here." if who == "everyone" else
+                "🧭 Only the member who started a discussion, or someone with Manage Threads, may steer it.")
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 
 

@@ -89,3 +89,15 @@ async def test_a_refused_first_post_leaves_nothing_behind(database: str, fake_ll
         assert len(fake_llm.requests) == 1
     finally:
         await harness.close()
+
+
+async def test_a_server_can_let_anyone_steer(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="slow " * 60, chunk_chars=5, token_interval=0.01))
+    bob = back.make_member(back.make_user("bob", "0002"), harness.guild, nick="Bob")
+    call = await harness.slash("steering", by=bob, permissions=discord.Permissions.none(), who="everyone")
+    assert call.ephemeral_texts == ["Choosing who steers discussions needs the Manage Server permission."]
+    await harness.slash("steering", permissions=discord.Permissions(manage_guild=True), who="everyone")
+    await harness.slash("discuss", topic="Ours", rounds=1, models="gpt", wait=False)
+    [thread] = harness.threads
+    call = await harness.slash("stop", channel=thread, by=bob, permissions=discord.Permissions.none())
+    assert "Stopped by Bob" in call.texts[-1]

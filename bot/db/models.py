@@ -19,6 +19,7 @@ class Guild(Model):
     discord_id = fields.BigIntField(unique=True)
     name = fields.CharField(max_length=100, default="")
     monthly_budget_usd = fields.FloatField(null=True)  # None: the config default applies
+    anyone_steers = fields.BooleanField(default=False, db_default=False)  # /stop, /continue, Resume for all
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

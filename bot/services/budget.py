@@ -141,6 +141,17 @@ async def refund_cooldown(claim: CooldownClaim | None) -> None:
         await mine.update(last_at=claim.previous)
 
 
+async def set_anyone_steers(guild_id: int, anyone: bool) -> None:
+    await create_guild_row(guild_id)
+    await Guild.filter(discord_id=guild_id).update(anyone_steers=anyone)
+
+
+async def anyone_steers(guild_id: int | None) -> bool:
+    """The server's choice: may every member /stop, /continue or Resume any discussion?"""
+    guild = await Guild.get_or_none(discord_id=guild_id) if guild_id is not None else None
+    return bool(guild and guild.anyone_steers)
+
+
 async def set_guild_budget(guild_id: int, amount: float) -> None:
     await create_guild_row(guild_id)
     await Guild.filter(discord_id=guild_id).update(monthly_budget_usd=amount)
