@@ -26,9 +26,11 @@ import aiohttp
 from bot.config import AppConfig, parse_config
 from bot.db.models import Discussion, DiscussionMode, RoundKind
 from bot.db.setup import close_database, open_database
-from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
+from bot.engine.rounds import Answer, ModelDelta, ModelFailed, ModelFinished, RoundEvent, RoundRunner
+from bot.estimate import message_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
+from bot.services import ledger
 from cogs.utils.live import EditScheduler, LiveMessage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +93,9 @@ def bench_config(base_url: str, models: int, db_url: str) -> AppConfig:
         "database": {"url": db_url},
         "defaults": {"timeouts": {"connect": 10.0, "idle": 30.0, "total": 300.0}},
         "providers": {"fake": {"kind": "openai", "base_url": f"{base_url}/v1", "max_concurrency": 1024}},
-        "models": {f"m{i}": {"provider": "fake", "model": f"model-{i}", "display_name": f"Model {i}"}
-                   for i in range(models)},
+        # Priced, so that every answer also writes its ledger row and moves the guild's month total, as in use.
+        "models": {f"m{i}": {"provider": "fake", "model": f"model-{i}", "display_name": f"Model {i}",
+                             "input_price": 1.0, "output_price": 2.0} for i in range(models)},
     })
 
 
@@ -135,11 +138,18 @@ async def measure(args: argparse.Namespace, config: AppConfig) -> None:
                 elif isinstance(event, ModelFinished | ModelFailed):
                     lives[event.alias].update(event.text, final=True)
 
-            result = await runner.run(row, RoundKind.OPEN, panel, lambda m: [ChatMessage("user", "go")], show)
+            async def bill(answer: Answer) -> None:
+                cost = message_cost(answer.model, answer.usage)
+                if cost is not None:
+                    await ledger.record(ledger.Payer(index, 1), row.id, answer.model, answer.usage, cost)
+                    ledger_writes.append(2 if cost else 1)  # the spend row, and the month total when it moved
+
+            result = await runner.run(row, RoundKind.OPEN, panel, lambda m: [ChatMessage("user", "go")], show, bill)
             await schedulers[index].drain()
             failures.extend(a.error for a in result.answers if a.error)
 
         failures: list[str | None] = []
+        ledger_writes: list[int] = []
         loaded = LagMonitor()
         monitor = asyncio.create_task(loaded.run())
         started = time.monotonic()
@@ -160,9 +170,10 @@ async def measure(args: argparse.Namespace, config: AppConfig) -> None:
           f"{idle_p99 * 1000:.2f} ms; loaded/idle p99 = {p99 / idle_p99:.0f}x)  target p99 < 50 ms: "
           f"{'met' if p99 < 0.05 else 'NOT met'}")
     print(f"memory RSS:              {rss_before:.0f} MB before, {rss_mb('VmHWM'):.0f} MB peak")
-    print(f"DB writes:               {runner.stats.db_writes} for {runner.stats.deltas} streamed chunks "
-          f"({runner.stats.db_writes / streams:.1f} per answer, {runner.stats.deltas / runner.stats.db_writes:.0f} "
-          f"chunks per write)")
+    writes = runner.stats.db_writes + sum(ledger_writes)
+    print(f"DB writes:               {writes} for {runner.stats.deltas} streamed chunks "
+          f"({writes / streams:.1f} per answer, of which {sum(ledger_writes) / streams:.1f} ledger; "
+          f"{runner.stats.deltas / writes:.0f} chunks per write)")
     print(f"Discord calls/channel:   mean {statistics.mean(calls):.1f}, max {max(calls)}; "
           f"{statistics.mean(calls) / elapsed:.2f}/s per channel; busiest 5 s window "
           f"{max(c.busiest_window() for c in channels)} calls")

@@ -126,9 +126,10 @@ class RoundRunner:
         return round_, answers
 
     async def run(self, discussion: Discussion, kind: RoundKind, panel: Sequence[ModelConfig],
-                  messages_for: MessagesFor, listener: Listener = lambda event: None) -> RoundResult:
+                  messages_for: MessagesFor, listener: Listener = lambda event: None,
+                  bill: Bill | None = None) -> RoundResult:
         round_, answers = await self.start_round(discussion, kind, panel)
-        return await self.play(round_, answers, messages_for, listener)
+        return await self.play(round_, answers, messages_for, listener, bill)
 
     async def play(self, round_: Round, answers: list[Answer], messages_for: MessagesFor,
                    listener: Listener = lambda event: None, bill: Bill | None = None) -> RoundResult:
