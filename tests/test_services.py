@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot.config import AppConfig
-from bot.db.models import BudgetHold, Cooldown, Discussion, Round
+from bot.db.models import BudgetHold, Cooldown, Discussion, Message, Round
 from bot.engine.display import SilentDisplay
 from bot.engine.notices import EarlyStop, ModeratorFallback
 from bot.errors import UserError
@@ -262,3 +262,25 @@ async def test_recovery_marks_stale_runs_only(database: str, config: AppConfig, 
     assert (await Discussion.get(id=stale.id)).status is DiscussionStatus.INTERRUPTED
     gate.set()
     await run.wait()
+
+
+async def test_stop_while_the_display_sets_up_leaves_no_streaming_rows(database: str, config: AppConfig,
+                                                                      clients: ModelClients,
+                                                                      fake_llm: FakeLLM) -> None:
+    """A /stop that lands while the round's messages are being prepared (webhook lookup): rows are final."""
+    services = build(config, clients)
+    discussion = await new_discussion(services, config)
+    entered = asyncio.Event()
+
+    class SlowDisplay(SilentDisplay):
+        async def begin_round(self, round_, answers):  # type: ignore[no-untyped-def]
+            entered.set()
+            await asyncio.sleep(10)
+            return await super().begin_round(round_, answers)
+
+    services.orchestrator.start(8, discussion, OpenMode(config.default_models()), SlowDisplay(), ticket=None)
+    await entered.wait()
+    assert await services.runs.stop(8)
+    statuses = await Message.filter(discussion=discussion, author_kind="model").values_list("status", flat=True)
+    assert set(statuses) == {MessageStatus.CANCELLED} and fake_llm.requests == []
+    assert (await Round.get(discussion=discussion)).status is RoundStatus.CANCELLED

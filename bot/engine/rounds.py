@@ -151,6 +151,13 @@ class RoundRunner:
         await self._close_round(round_, RoundStatus.COMPLETED)
         return RoundResult(round_, answers)
 
+    async def abandon(self, round_: Round, answers: list[Answer]) -> None:
+        """A round stopped before any model was asked: its rows say so instead of looking mid-stream."""
+        for answer in answers:
+            answer.status, answer.error = MessageStatus.CANCELLED, STOPPED_REASON
+            await self._save(answer)
+        await self._close_round(round_, RoundStatus.CANCELLED)
+
     async def _settle_cancelled(self, round_: Round, tasks: list[asyncio.Task[None]]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._close_round(round_, RoundStatus.CANCELLED)

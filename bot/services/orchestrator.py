@@ -68,7 +68,11 @@ class Orchestrator:
                 names = {m.alias: m.name for m in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in dropped.items())))
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
-        view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
+        try:
+            view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
+        except BaseException:  # stopped (or failed) while the display was being set up: nothing was asked yet
+            await asyncio.shield(self.runner.abandon(round_, answers))
+            raise
         try:
             result = await self.runner.play(round_, answers, messages_for, view.on_event, bill)
         finally:
