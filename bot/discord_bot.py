@@ -93,9 +93,9 @@ class MoaiBot(commands.AutoShardedBot):
         log.info("logged in as %s in %d guilds", self.user, len(self.guilds))
 
     async def shutdown_runs(self) -> None:
-        """Stop every run of this process; their partial answers are kept (a restart offers Resume)."""
+        """Stop every run of this process; their partial answers are kept and the next start offers Resume."""
         if self._services is not None:
-            await self._services.runs.cancel_all()
+            await self._services.runs.interrupt_all()
         if self._screens is not None:
             self._screens.close()
 

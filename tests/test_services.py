@@ -284,3 +284,18 @@ async def test_stop_while_the_display_sets_up_leaves_no_streaming_rows(database:
     statuses = await Message.filter(discussion=discussion, author_kind="model").values_list("status", flat=True)
     assert set(statuses) == {MessageStatus.CANCELLED} and fake_llm.requests == []
     assert (await Round.get(discussion=discussion)).status is RoundStatus.CANCELLED
+
+
+async def test_a_graceful_shutdown_leaves_discussions_resumable(database: str, config: AppConfig,
+                                                                 clients: ModelClients, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="slow " * 100, chunk_chars=5, token_interval=0.01))
+    services = build(config, clients)
+    discussion = await new_discussion(services, config, thread=21)
+    services.orchestrator.start(21, discussion, DebateMode([config.models["gpt"]], 2), SilentDisplay(), ticket=None)
+    await eventually(lambda: fake_llm.requests_for("gpt-test"))
+    await services.runs.interrupt_all()
+    assert (await Discussion.get(id=discussion.id)).status is DiscussionStatus.RUNNING  # as after a crash
+    assert (await Message.get(discussion=discussion, model_alias="gpt")).status is MessageStatus.CANCELLED
+    [marked] = await build(config, clients).recovery.mark_interrupted([GUILD])  # the next process
+    assert marked.id == discussion.id
+    assert (await Discussion.get(id=discussion.id)).status is DiscussionStatus.INTERRUPTED

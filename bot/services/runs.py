@@ -51,6 +51,7 @@ class Run:
         self._previous = previous
         self._cleanup: asyncio.Task[None] | None = None
         self._cancelled = False
+        self._shutdown = False
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> Run:
@@ -60,6 +61,11 @@ class Run:
     @property
     def done(self) -> bool:
         return self.task is not None and self.task.done()
+
+    def interrupt(self) -> bool:
+        """The process is stopping: cancel, but leave the discussion resumable after the restart."""
+        self._shutdown = True
+        return self.cancel()
 
     def cancel(self) -> bool:
         """Idempotent: many signals (a /stop, each failing post in a deleted thread) make one cancellation.
@@ -118,7 +124,9 @@ class Run:
             self.results = list(await self._work())
             status, self.outcome = DiscussionStatus.COMPLETED, "completed"
         except asyncio.CancelledError:
-            self.outcome = "cancelled"
+            self.outcome = "shutdown" if self._shutdown else "cancelled"
+            if self._shutdown:  # left running, as after a crash: the next start offers Resume
+                status = DiscussionStatus.RUNNING
             raise
         except Exception as error:
             self.outcome = "failed"
@@ -193,8 +201,9 @@ class RunRegistry:
             await asyncio.gather(*(run.wait() for run in list(self._runs.values())))
             await asyncio.sleep(0)
 
-    async def cancel_all(self) -> None:
+    async def interrupt_all(self) -> None:
+        """Shutdown: every run stops, its text kept, its discussion left for the next start to offer Resume."""
         runs = list(self._runs.values())
         for run in runs:
-            run.cancel()
+            run.interrupt()
         await asyncio.gather(*(run.wait() for run in runs))
