@@ -29,5 +29,5 @@ class Services:
         store = DiscussionStore()
         runs = RunRegistry(store)
         return cls(config=config, store=store, admission=Admission(config), runs=runs,
-                   orchestrator=Orchestrator(config, clients, store, runs), recovery=Recovery(store, runs),
+                   orchestrator=Orchestrator(clients, store, runs), recovery=Recovery(store, runs),
                    projects=ProjectService(store))

@@ -72,12 +72,13 @@ async def reserve_budget(config: AppConfig, guild_id: int, estimate: float,
                                        owner=PROCESS_ID, using_db=connection)
 
 
-async def create_guild_row(guild_id: int) -> None:
-    """The row the budget lock is taken on; two processes may race to create it, and one insert wins."""
+async def create_guild_row(guild_id: int, name: str = "") -> Guild:
+    """The guild's row (the one the budget lock is taken on); two processes may race to create it, one wins."""
     try:
-        await Guild.create(discord_id=guild_id)
-    except IntegrityError:
-        pass
+        row, _ = await Guild.get_or_create(discord_id=guild_id, defaults={"name": name[:100]})
+    except IntegrityError:  # another process created it between the get and the insert
+        row = await Guild.get(discord_id=guild_id)
+    return row
 
 
 async def release_orphaned_holds(guild_ids: Sequence[int]) -> int:

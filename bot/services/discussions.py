@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-
 from bot.db.models import Discussion, Guild, Message, PeerRanking, Round
 from bot.errors import UserError
 from bot.kinds import (
@@ -20,6 +18,7 @@ from bot.kinds import (
 )
 from bot.panel import Panel
 from bot.services import ledger
+from bot.services.budget import create_guild_row
 from bot.text import clean_text
 
 __all__ = ["Author", "Discussion", "DiscussionStore"]  # Discussion: for the cogs' annotations
@@ -45,11 +44,7 @@ class Place:
 
 class DiscussionStore:
     async def ensure_guild(self, guild_id: int, name: str = "") -> Guild:
-        try:
-            row, _ = await Guild.get_or_create(discord_id=guild_id, defaults={"name": name[:100]})
-        except IntegrityError:  # another process created it between the get and the insert
-            row = await Guild.get(discord_id=guild_id)
-        return row
+        return await create_guild_row(guild_id, name)
 
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
                      rounds_planned: int = 1) -> Discussion:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.config import AppConfig
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
 from bot.engine.notices import ContextTrimmed
@@ -26,8 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class Orchestrator:
-    def __init__(self, config: AppConfig, clients: ModelClients, store: DiscussionStore, runs: RunRegistry) -> None:
-        self.config = config
+    def __init__(self, clients: ModelClients, store: DiscussionStore, runs: RunRegistry) -> None:
         self.runner = RoundRunner(clients)
         self.store = store
         self.runs = runs
