@@ -63,7 +63,11 @@ class Run:
         return self.task is not None and self.task.done()
 
     def interrupt(self) -> bool:
-        """The process is stopping: cancel, but leave the discussion resumable after the restart."""
+        """The process is stopping: cancel, but leave the discussion resumable after the restart.
+
+        A run already stopped by a member stays stopped (cancelled), not resumable."""
+        if self._cancelled:
+            return False
         self._shutdown = True
         return self.cancel()
 
