@@ -22,6 +22,7 @@ from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.logs import setup_logging
 from bot.policy import MAX_ROUNDS, MIN_ROUNDS
+from bot.reload import catalogue_file
 from bot.secrets import RedactingFilter, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -89,9 +90,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 
 def catalogue_path(config: AppConfig, args: argparse.Namespace) -> Path:
-    """The catalogue file, relative to the config file unless absolute."""
-    path = Path(config.defaults.catalogue_file)
-    return path if path.is_absolute() else config_path(args).parent / path
+    return catalogue_file(config, config_path(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,7 +171,7 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     if database_problem:
         return fail(database_problem, EXIT_FAILED)
     try:
-        run_bot_until_closed(config, token, environ, **shard_kwargs)
+        run_bot_until_closed(config, token, environ, config_path=config_path(args), **shard_kwargs)
     except BaseORMException as error:
         return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
     except (aiohttp.ClientError, OSError) as error:

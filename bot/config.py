@@ -31,7 +31,8 @@ class ProviderConfig(_Strict):
     kind: Literal["openai", "anthropic"]
     base_url: str
     api_key_env: str = ""
-    max_concurrency: int = Field(default=4, ge=1, le=4096)
+    max_concurrency: int = Field(default=4, ge=1, le=4096)  # requests in flight, across all processes
+    requests_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)  # requests started, all processes
     max_retries: int = Field(default=2, ge=0, le=10)
     max_retry_after: PositiveSeconds = 60.0
     retry_backoff: float = Field(default=0.5, gt=0, le=60)
@@ -124,9 +125,28 @@ class DiscordConfig(_Strict):
     webhook_name: str = "moai"
 
 
+class RedisConfig(_Strict):
+    url: str = ""  # redis://host:6379/0 — when set, provider limits are shared through Redis
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class MetricsConfig(_Strict):
+    port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
+    host: str = "127.0.0.1"  # bind address; 0.0.0.0 exposes /metrics and /healthz beyond this machine
+    loop_lag_interval: PositiveSeconds = 0.5  # how often the event-loop lag probe runs
+
+
 class AppConfig(_Strict):
     discord: DiscordConfig = DiscordConfig()
     database: DatabaseConfig = DatabaseConfig()
+    redis: RedisConfig = RedisConfig()
+    metrics: MetricsConfig = MetricsConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}

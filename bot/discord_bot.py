@@ -3,20 +3,26 @@ display machinery, and loads the cogs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.config import AppConfig
+from bot.config import AppConfig, ConfigError
 from bot.db.setup import close_database, open_database
 from bot.llm.registry import ModelClients
-from bot.secrets import Redactor
+from bot.logs import log_event
+from bot.reload import Reloaded, reload_config
+from bot.secrets import Redactor, learn_secrets
 from bot.services import Services
+from bot.services.limit_stores import provider_limits
 from cogs.utils import ratelimits
 from cogs.utils.display import Screens
 from cogs.utils.tree import MoaiTree
@@ -26,7 +32,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
     "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.reasoning",
-    "cogs.threads",
+    "cogs.threads", "cogs.admin",
 )
 
 
@@ -38,7 +44,7 @@ def make_intents(config: AppConfig) -> discord.Intents:
 
 class MoaiBot(commands.AutoShardedBot):
     def __init__(self, config: AppConfig, *, environ: Mapping[str, str] | None = None,
-                 manage_database: bool = True, **kwargs: Any) -> None:
+                 manage_database: bool = True, config_path: Path | None = None, **kwargs: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(config),
@@ -51,8 +57,11 @@ class MoaiBot(commands.AutoShardedBot):
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.redact = Redactor.from_config(config, self.environ)
         self.manage_database = manage_database
+        self.config_path = config_path  # re-read by SIGHUP and /admin reload
         self.http_session: aiohttp.ClientSession | None = None
+        self._clients: ModelClients | None = None
         self._services: Services | None = None
+        self._background: set[asyncio.Task[Any]] = set()
         self._screens: Screens | None = None
         ratelimits.install()
 
@@ -63,6 +72,12 @@ class MoaiBot(commands.AutoShardedBot):
         return self._services
 
     @property
+    def clients(self) -> ModelClients:
+        if self._clients is None:
+            raise RuntimeError("clients are built in setup_hook")
+        return self._clients
+
+    @property
     def screens(self) -> Screens:
         if self._screens is None:
             raise RuntimeError("screens are built in setup_hook")
@@ -71,7 +86,9 @@ class MoaiBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         # No connection cap here: each provider's own semaphore limits its concurrent requests.
         self.http_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-        clients = ModelClients(self.config, self.http_session, environ=self.environ, redact=self.redact)
+        clients = ModelClients(self.config, self.http_session, environ=self.environ, redact=self.redact,
+                               limits=provider_limits(self.config))
+        self._clients = clients
         self._services = Services.build(self.config, clients)
         self._screens = Screens(self.config.discord, self._services.store)
         if self.manage_database:
@@ -80,6 +97,45 @@ class MoaiBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         if self.config.discord.sync_commands:
             await self.sync_commands()
+        if self.config_path is not None:
+            self.reload_on_sighup()
+
+    def reload_on_sighup(self) -> None:
+        """`kill -HUP <pid>` re-reads config.toml, like /admin reload (no-op where there are no signals)."""
+        if hasattr(signal, "SIGHUP"):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._reload_on_signal)
+
+    def _reload_on_signal(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._reload_logged(), name="moai-reload")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload_config()
+        except ConfigError as error:
+            log_event(log, "config_reload_failed", level=logging.ERROR, error=str(error))
+
+    async def reload_config(self) -> Reloaded:
+        """Re-read config.toml (SIGHUP, /admin reload). A ConfigError leaves the running config untouched."""
+        if self.config_path is None:
+            raise ConfigError("this process was not started from a config file, so there is nothing to re-read")
+        reloaded = await asyncio.to_thread(reload_config, self.config, self.config_path)
+        self.apply_config(reloaded.config)
+        log_event(log, "config_reloaded", changed=",".join(reloaded.changed) or "nothing",
+                  needs_restart=",".join(reloaded.needs_restart), unpriced=",".join(reloaded.unpriced))
+        return reloaded
+
+    def apply_config(self, config: AppConfig) -> None:
+        """New runs, commands and edits use `config`; running discussions are left as they are."""
+        self.config = config
+        self.redact.learn(learn_secrets(config, self.environ))
+        if self._clients is not None:
+            self._clients.reconfigure(config)
+        if self._services is not None:
+            self._services.reconfigure(config)
+        if self._screens is not None:
+            self._screens.pool.interval = config.discord.edit_interval
 
     async def sync_commands(self) -> None:
         for guild_id in self.config.discord.dev_guild_ids:
@@ -100,8 +156,12 @@ class MoaiBot(commands.AutoShardedBot):
             self._screens.close()
 
     async def close(self) -> None:
+        if hasattr(signal, "SIGHUP"):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.shutdown_runs()
         await super().close()
+        if self._clients is not None:
+            await self._clients.limits.close()
         if self.http_session is not None:
             await self.http_session.close()
         if self.manage_database:
@@ -112,9 +172,10 @@ class DiscordRefused(Exception):
     """Discord would not let the bot in, for a reason the owner fixes in config or the developer portal."""
 
 
-def run_bot_until_closed(config: AppConfig, token: str, environ: Mapping[str, str], **shard_kwargs: Any) -> None:
+def run_bot_until_closed(config: AppConfig, token: str, environ: Mapping[str, str], *,
+                         config_path: Path | None = None, **shard_kwargs: Any) -> None:
     """Run the bot in this process until it is stopped; Discord's refusals become one-line DiscordRefused."""
-    bot = MoaiBot(config, environ=environ, **shard_kwargs)
+    bot = MoaiBot(config, environ=environ, config_path=config_path, **shard_kwargs)
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure:

@@ -25,6 +25,11 @@ class Redactor:
         names = {config.discord.token_env} | {p.api_key_env for p in config.providers.values() if p.api_key_env}
         return cls(env[name] for name in names if env.get(name))
 
+    def learn(self, other: Redactor) -> None:
+        """Add another redactor's secrets (a reloaded config may name new keys); old ones stay masked."""
+        merged = set(self._secrets) | set(other._secrets)
+        self._secrets = sorted(merged, key=len, reverse=True)
+
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
@@ -39,6 +44,10 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._redact = redact
 
+    @property
+    def redactor(self) -> Redactor:
+        return self._redact
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._redact(record.getMessage())
         record.args = None
@@ -51,3 +60,13 @@ class RedactingFilter(logging.Filter):
                                           for key, value in fields.items()})
         return True
 
+
+
+def learn_secrets(config: AppConfig, environ: Mapping[str, str] | None = None) -> Redactor:
+    """After a reload: every redacting log filter also masks the secrets the new config names."""
+    found = Redactor.from_config(config, environ)
+    for handler in logging.getLogger().handlers:
+        for item in handler.filters:
+            if isinstance(item, RedactingFilter):
+                item.redactor.learn(found)
+    return found

@@ -15,16 +15,39 @@ from tortoise.context import TortoiseContext
 from bot.db.setup import apply_migrations, tortoise_config
 
 POSTGRES_BASE = os.environ.get("MOAI_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("MOAI_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REQUIRE_REDIS = os.environ.get("MOAI_REQUIRE_REDIS") == "1"
 
 
-def postgres_reachable() -> bool:
-    host_port = POSTGRES_BASE.rsplit("@", 1)[-1].split("/", 1)[0]
+def reachable(url: str, default_port: int) -> bool:
+    host_port = url.rsplit("@", 1)[-1].split("://", 1)[-1].split("/", 1)[0]
     host, _, port = host_port.partition(":")
     try:
-        with socket.create_connection((host, int(port or 5432)), timeout=0.5):
+        with socket.create_connection((host, int(port or default_port)), timeout=0.5):
             return True
     except OSError:
         return False
+
+
+def postgres_reachable() -> bool:
+    return reachable(POSTGRES_BASE, 5432)
+
+
+async def redis_test_url() -> str:
+    """Redis for shared-limit tests (database 15, emptied first); skipped where absent unless required."""
+    import pytest
+    import redis.asyncio as redis
+
+    if not reachable(REDIS_URL, 6379):
+        if REQUIRE_REDIS:
+            pytest.fail(f"Redis is required (MOAI_REQUIRE_REDIS=1) but not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return REDIS_URL
 
 
 def database_url(backend: str) -> str:

@@ -15,28 +15,29 @@ from bot.config import parse_config
 from bot.db.models import Discussion
 from bot.discord_bot import MoaiBot
 from bot.errors import UserError
-from bot.llm.types import Usage
+from bot.llm.types import ChatMessage, StreamEnd, Usage
 from bot.services import ledger
 
 GUILD = 4242
 ATTEMPTS = 12
 
 
-def config(db_url: str, cooldown: float):
+def config(db_url: str, cooldown: float, llm_url: str = "http://127.0.0.1:9/v1", redis_url: str = ""):
     return parse_config({
         "discord": {"sync_commands": False},
         "database": {"url": db_url},
+        "redis": {"url": redis_url},
         "defaults": {"monthly_budget_usd": 5.0, "user_cooldown_seconds": cooldown},
-        "providers": {"p": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1"}},
+        "providers": {"p": {"kind": "openai", "base_url": llm_url, "max_concurrency": 2}},
         # $1 worst case per run: 1000 output tokens at $1000 per million.
         "models": {"m": {"provider": "p", "model": "m", "max_tokens": 1000, "input_price": 0.0,
                          "output_price": 1000.0}},
     })
 
 
-async def main(db_url: str, shard: int, start_at: float, mode: str) -> None:
+async def main(db_url: str, shard: int, start_at: float, mode: str, llm_url: str, redis_url: str) -> None:
     cooldown = 60.0 if mode == "cooldown" else 0.0
-    bot = MoaiBot(config(db_url, cooldown), environ={}, shard_ids=[shard], shard_count=2)
+    bot = MoaiBot(config(db_url, cooldown, llm_url, redis_url), environ={}, shard_ids=[shard], shard_count=2)
     await bot._async_setup_hook()
     await bot.setup_hook()
     model = bot.config.models["m"]
@@ -57,12 +58,18 @@ async def main(db_url: str, shard: int, start_at: float, mode: str) -> None:
         discussion = await Discussion.get(id=1)
         return await bot.services.store.claim(discussion)
 
+    async def ask(_: int) -> bool:
+        async for event in bot.clients.stream(model, [ChatMessage("user", "hi")]):
+            if isinstance(event, StreamEnd):
+                return True
+        return False
+
     users = [7] * ATTEMPTS if mode == "cooldown" else [100 * shard + i for i in range(ATTEMPTS)]
-    action = {"ledger": bill, "claim": claim}.get(mode, attempt)
+    action = {"ledger": bill, "claim": claim, "limits": ask}.get(mode, attempt)
     won = sum(await asyncio.gather(*(action(user) for user in users)))
     print(json.dumps({"shard": shard, "won": won}))
     await bot.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], *sys.argv[5:7]))

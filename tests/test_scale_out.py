@@ -11,19 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.db.models import BudgetHold, Cooldown, Discussion, MonthlySpend, Spend
+from bot.db.models import BudgetHold, Cooldown, Discussion, MonthlySpend, ProviderLease, Spend
 from bot.kinds import DiscussionMode, DiscussionStatus
 from tests.conftest import REQUIRE_POSTGRES
-from tests.db import fresh_database, postgres_reachable
+from tests.db import fresh_database, postgres_reachable, redis_test_url
+from tests.fake_llm import FakeLLM, Script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run_shards(db_url: str, mode: str) -> list[int]:
+async def run_shards(db_url: str, mode: str, llm_url: str = "http://127.0.0.1:9/v1", redis_url: str = "") -> list[int]:
     start_at = time.time() + 2.0  # both processes are up and connected by then, and fire together
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOAI_")}
     processes = [await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.shard_worker", db_url, str(shard), str(start_at), mode, cwd=ROOT, env=env,
+        sys.executable, "-m", "tests.shard_worker", db_url, str(shard), str(start_at), mode, llm_url, redis_url, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for shard in (0, 1)]
     outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), timeout=60)
     for process, (_, err) in zip(processes, outputs, strict=True):
@@ -68,3 +69,17 @@ async def test_resume_is_claimed_once_across_processes(postgres_url: str) -> Non
     await Discussion.create(mode=DiscussionMode.DISCUSS, question="q", status=DiscussionStatus.INTERRUPTED)
     won = await run_shards(postgres_url, "claim")
     assert sum(won) == 1, won
+
+
+@pytest.mark.parametrize("shared_through", ["postgres", "redis"])
+async def test_provider_concurrency_holds_across_processes(postgres_url: str, fake_llm: FakeLLM,
+                                                           shared_through: str) -> None:
+    """max_concurrency 2, 24 simultaneous requests from two processes: never more than 2 at the provider."""
+    redis_url = ""
+    if shared_through == "redis":
+        redis_url = await redis_test_url()
+    fake_llm.default = Script(text="ok", ttft=0.05, chunk_chars=1, token_interval=0.01)
+    won = await run_shards(postgres_url, "limits", fake_llm.openai_url, redis_url)
+    assert sum(won) == 24, won
+    assert fake_llm.peak_streams == 2
+    assert await ProviderLease.all().count() == 0  # every lease given back

@@ -225,3 +225,30 @@ class MonthlySpend(Model):
     class Meta:
         table = "monthly_spend"
         unique_together = (("guild_id", "month"),)
+
+
+class ProviderLease(Model):
+    """A request in flight to a provider, counted against its max_concurrency by every process (PostgreSQL).
+
+    Renewed while the request runs. One past expires_at belongs to a process that died, and is ignored.
+    """
+
+    lease = fields.CharField(max_length=32, primary_key=True)
+    provider = fields.CharField(max_length=64, db_index=True)
+    owner = fields.CharField(max_length=64)  # the process holding it (host:pid:start)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "provider_lease"
+
+
+class ProviderStart(Model):
+    """A request started to a provider, counted against its requests_per_minute by every process (PostgreSQL)."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=64)
+    started_at = fields.DatetimeField()
+
+    class Meta:
+        table = "provider_start"
+        indexes = (("provider", "started_at"),)

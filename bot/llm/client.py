@@ -28,6 +28,7 @@ from bot.llm.errors import (
     ServerError,
     StreamFailed,
 )
+from bot.llm.limits import ProviderLimits
 from bot.llm.sse import EventTooLarge
 from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, TextDelta, Usage
 from bot.logs import log_event
@@ -113,12 +114,12 @@ class ProviderClient(ABC):
 
     def __init__(self, name: str, config: ProviderConfig, session: aiohttp.ClientSession,
                  timeouts: TimeoutsConfig, api_key: str | None,
-                 redact: Callable[[str], str] = lambda text: text) -> None:
+                 redact: Callable[[str], str] = lambda text: text, limits: ProviderLimits | None = None) -> None:
         self.name = name
         self.config = config
         self._session = session
         self._api_key = api_key
-        self._limit = asyncio.Semaphore(config.max_concurrency)
+        self._limits = limits or ProviderLimits({name: config})
         self._redact = redact
         self._timeout = aiohttp.ClientTimeout(
             total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.idle
@@ -154,7 +155,7 @@ class ProviderClient(ABC):
         attempt = 0
         while True:
             try:
-                async with self._limit, self._post(request, stream=False) as response:
+                async with self._limits.slot(self.name), self._post(request, stream=False) as response:
                     await self._raise_for_status(response)
                     return self._parse_completion(await response.json(content_type=None))
             except Exception as error:
@@ -173,7 +174,7 @@ class ProviderClient(ABC):
         while True:
             delivered = False
             try:
-                async with self._limit, self._post(request, stream=True) as response:
+                async with self._limits.slot(self.name), self._post(request, stream=True) as response:
                     await self._raise_for_status(response)
                     async for event in self._parse_stream(response):
                         if isinstance(event, TextDelta | ReasoningDelta) and event.text:

@@ -10,6 +10,7 @@ import aiohttp
 from bot.config import AppConfig, ModelConfig
 from bot.llm.anthropic import AnthropicClient
 from bot.llm.client import ProviderClient
+from bot.llm.limits import ProviderLimits
 from bot.llm.openai import OpenAIClient
 from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEvent
 
@@ -21,16 +22,27 @@ class ModelClients:
 
     def __init__(self, config: AppConfig, session: aiohttp.ClientSession,
                  environ: Mapping[str, str] | None = None,
-                 redact: Callable[[str], str] = lambda text: text) -> None:
-        env = os.environ if environ is None else environ
+                 redact: Callable[[str], str] = lambda text: text, limits: ProviderLimits | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._session = session
+        self._redact = redact
+        self.limits = limits or ProviderLimits(config.providers)
         self.config = config
-        self.providers: dict[str, ProviderClient] = {
-            name: CLIENT_KINDS[provider.kind](
-                name, provider, session, config.defaults.timeouts,
-                api_key=env.get(provider.api_key_env) if provider.api_key_env else None, redact=redact,
-            )
-            for name, provider in config.providers.items()
-        }
+        self.providers: dict[str, ProviderClient] = {name: self._client(name, config) for name in config.providers}
+
+    def _client(self, name: str, config: AppConfig) -> ProviderClient:
+        provider = config.providers[name]
+        return CLIENT_KINDS[provider.kind](
+            name, provider, self._session, config.defaults.timeouts,
+            api_key=self._environ.get(provider.api_key_env) if provider.api_key_env else None,
+            redact=self._redact, limits=self.limits,
+        )
+
+    def reconfigure(self, config: AppConfig) -> None:
+        """Take a reloaded config: requests already running finish on the clients they started with."""
+        self.limits.configure(config.providers)
+        self.providers = {name: self._client(name, config) for name in config.providers}
+        self.config = config
 
     def request_for(self, model: ModelConfig, messages: list[ChatMessage]) -> ChatRequest:
         return ChatRequest(model=model.model, messages=tuple(messages), max_tokens=model.max_tokens,

@@ -14,7 +14,7 @@ from bot.services.recovery import Recovery
 from bot.services.runs import RunRegistry
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Services:
     config: AppConfig
     store: DiscussionStore
@@ -23,6 +23,11 @@ class Services:
     orchestrator: Orchestrator
     recovery: Recovery
     projects: ProjectService
+
+    def reconfigure(self, config: AppConfig) -> None:
+        """A reloaded config: new admissions use it; running runs keep what they were admitted with."""
+        self.config = config
+        self.admission.config = config
 
     @classmethod
     def build(cls, config: AppConfig, clients: ModelClients) -> Services:

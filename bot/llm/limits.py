@@ -1,0 +1,168 @@
+"""Provider limits: at most `max_concurrency` requests in flight and `requests_per_minute` started per provider.
+
+The counting lives in a `LimitStore`. With one process (SQLite) that is memory; with several processes on one
+PostgreSQL it is the database, or Redis when `[redis] url` is set, so four shard processes together send what
+one provider plan allows, not four times it. A lease is renewed while its request runs and lapses
+`LEASE_TTL` seconds after a crash, so a dead process cannot hold slots for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
+
+from bot.config import ProviderConfig
+
+LEASE_TTL = 60.0  # seconds a lease outlives its last renewal (a crashed process's slots come back after this)
+WINDOW = 60.0  # requests_per_minute counts starts in a sliding window of this many seconds
+POLL_MIN, POLL_MAX = 0.02, 0.5  # waiting for a slot another process holds: re-ask at this pace
+
+
+class LimitStore(Protocol):
+    """Where leases and request starts are counted; every method is atomic across the store's users."""
+
+    async def try_lease(self, provider: str, capacity: int, lease: str, ttl: float) -> bool: ...
+
+    async def release(self, provider: str, lease: str) -> None: ...
+
+    async def renew(self, leases: Sequence[tuple[str, str]], ttl: float) -> None: ...
+
+    async def try_start(self, provider: str, limit: int, window: float, token: str) -> float:
+        """0 if a request may start now (and it is counted), else the seconds until one may."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """One process's own counts: right for SQLite, where one process serves every shard."""
+
+    def __init__(self) -> None:
+        self._leases: dict[str, dict[str, float]] = {}
+        self._starts: dict[str, deque[float]] = {}
+
+    async def try_lease(self, provider: str, capacity: int, lease: str, ttl: float) -> bool:
+        now = time.monotonic()
+        held = self._leases.setdefault(provider, {})
+        for key in [key for key, expiry in held.items() if expiry < now]:
+            del held[key]
+        if len(held) >= capacity:
+            return False
+        held[lease] = now + ttl
+        return True
+
+    async def release(self, provider: str, lease: str) -> None:
+        self._leases.get(provider, {}).pop(lease, None)
+
+    async def renew(self, leases: Sequence[tuple[str, str]], ttl: float) -> None:
+        expiry = time.monotonic() + ttl
+        for provider, lease in leases:
+            held = self._leases.get(provider, {})
+            if lease in held:
+                held[lease] = expiry
+
+    async def try_start(self, provider: str, limit: int, window: float, token: str) -> float:
+        now = time.monotonic()
+        starts = self._starts.setdefault(provider, deque())
+        while starts and starts[0] <= now - window:
+            starts.popleft()
+        if len(starts) < limit:
+            starts.append(now)
+            return 0.0
+        return starts[-limit] + window - now
+
+    async def close(self) -> None:
+        return None
+
+
+class ProviderLimits:
+    """Hands out request slots per provider, honouring both limits; `configure` takes new limits on reload."""
+
+    def __init__(self, providers: Mapping[str, ProviderConfig], store: LimitStore | None = None, *,
+                 window: float = WINDOW, ttl: float = LEASE_TTL) -> None:
+        self.store: LimitStore = store or MemoryStore()
+        self._providers = dict(providers)
+        self._window = window
+        self._ttl = ttl
+        self._held: dict[str, str] = {}  # lease -> provider
+        self._released: dict[str, asyncio.Event] = {}
+        self._renewer: asyncio.Task[None] | None = None
+
+    def configure(self, providers: Mapping[str, ProviderConfig]) -> None:
+        self._providers = dict(providers)
+        for provider in list(self._released):
+            self._wake(provider)
+
+    def in_flight(self, provider: str) -> int:
+        """This process's requests to the provider now."""
+        return sum(1 for name in self._held.values() if name == provider)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, provider: str) -> AsyncIterator[None]:
+        """Wait for a concurrency lease and a rate-limit start; hold the lease for the whole request."""
+        lease = await self._lease(provider)
+        try:
+            await self._pace(provider)
+            yield
+        finally:
+            await asyncio.shield(self._release(provider, lease))
+
+    async def _lease(self, provider: str) -> str:
+        lease = uuid.uuid4().hex
+        pause = POLL_MIN
+        while True:
+            config = self._providers.get(provider)
+            capacity = config.max_concurrency if config is not None else 1
+            if await self.store.try_lease(provider, capacity, lease, self._ttl):
+                self._held[lease] = provider
+                self._start_renewing()
+                return lease
+            event = self._released.setdefault(provider, asyncio.Event())
+            with contextlib.suppress(TimeoutError):  # released here, or time to ask the store again
+                await asyncio.wait_for(event.wait(), pause * random.uniform(0.8, 1.2))
+            pause = min(POLL_MAX, pause * 2)
+
+    async def _pace(self, provider: str) -> None:
+        while True:
+            config = self._providers.get(provider)
+            if config is None or config.requests_per_minute is None:
+                return
+            wait = await self.store.try_start(provider, config.requests_per_minute, self._window, uuid.uuid4().hex)
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, self._window) + random.uniform(0, POLL_MIN))
+
+    async def _release(self, provider: str, lease: str) -> None:
+        self._held.pop(lease, None)
+        try:
+            await self.store.release(provider, lease)
+        finally:
+            self._wake(provider)
+
+    def _wake(self, provider: str) -> None:
+        event = self._released.pop(provider, None)
+        if event is not None:
+            event.set()
+
+    def _start_renewing(self) -> None:
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.get_running_loop().create_task(self._renew_forever(), name="moai-lease-renewal")
+
+    async def _renew_forever(self) -> None:
+        while self._held:
+            await asyncio.sleep(self._ttl / 3)
+            with contextlib.suppress(Exception):  # a missed renewal is retried; the lease has 2 more chances
+                await self.store.renew(list((p, lease) for lease, p in self._held.items()), self._ttl)
+
+    async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+        await self.store.close()

@@ -1,0 +1,180 @@
+"""Provider limits: max_concurrency and requests_per_minute, in one process and shared by several."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.config import AppConfig, ProviderConfig
+from bot.llm.limits import LimitStore, MemoryStore, ProviderLimits
+from bot.llm.registry import ModelClients
+from bot.llm.types import ChatMessage, StreamEnd
+from bot.services.limit_stores import DatabaseStore, RedisStore, limit_store
+from tests.conftest import TEST_ENV, make_config
+from tests.conftest import REQUIRE_POSTGRES
+from tests.db import fresh_database, postgres_reachable, redis_test_url
+from tests.fake_llm import FakeLLM, Script
+
+
+def provider(concurrency: int, rpm: int | None = None) -> ProviderConfig:
+    return ProviderConfig(kind="openai", base_url="http://127.0.0.1:9/v1", max_concurrency=concurrency,
+                          requests_per_minute=rpm)
+
+
+@pytest.fixture(params=["memory", "postgres", "redis"])
+async def store_pair(request: pytest.FixtureRequest) -> AsyncIterator[tuple[LimitStore, LimitStore]]:
+    """Two stores as two processes would hold them (memory, SQLite's, is one process's: one store)."""
+    kind = request.param
+    if kind == "memory":
+        store = MemoryStore()
+        yield store, store
+        return
+    if kind == "postgres":
+        if not postgres_reachable():
+            if REQUIRE_POSTGRES:
+                pytest.fail("PostgreSQL is required (MOAI_REQUIRE_POSTGRES=1) but not reachable")
+            pytest.skip("PostgreSQL not reachable")
+        async with fresh_database("postgres"):
+            yield DatabaseStore(), DatabaseStore()
+        return
+    url = await redis_test_url()
+    first, second = RedisStore(url, prefix="moai-test"), RedisStore(url, prefix="moai-test")
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_concurrency_is_shared(store_pair: tuple[LimitStore, LimitStore]) -> None:
+    """Two holders of max_concurrency 3: at most 3 slots in use at any moment, and all 3 get used."""
+    limits = [ProviderLimits({"p": provider(3)}, store) for store in store_pair]
+    using = peak = 0
+
+    async def call(i: int) -> None:
+        nonlocal using, peak
+        async with limits[i % 2].slot("p"):
+            using += 1
+            peak = max(peak, using)
+            await asyncio.sleep(0.05)
+            using -= 1
+
+    await asyncio.wait_for(asyncio.gather(*(call(i) for i in range(12))), 20)
+    assert peak == 3
+    for holder in limits:
+        await holder.close()
+
+
+async def test_requests_per_minute_is_a_sliding_window(store_pair: tuple[LimitStore, LimitStore]) -> None:
+    """3 starts per (shortened) 0.5 s window across two holders: no window ever holds a 4th start."""
+    limits = [ProviderLimits({"p": provider(50, rpm=3)}, store, window=0.5) for store in store_pair]
+    starts: list[float] = []
+
+    async def call(i: int) -> None:
+        async with limits[i % 2].slot("p"):
+            starts.append(time.monotonic())
+
+    began = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*(call(i) for i in range(7))), 20)
+    starts.sort()
+    assert all(later - earlier >= 0.48 for earlier, later in zip(starts, starts[3:], strict=False)), starts
+    assert starts[-1] - began < 1.8  # waited for the window, not polled far past it
+    for holder in limits:
+        await holder.close()
+
+
+async def test_a_crashed_holders_lease_lapses(store_pair: tuple[LimitStore, LimitStore]) -> None:
+    """A process that dies holding the only slot does not block the provider for ever, only for the lease TTL."""
+    crashed = ProviderLimits({"p": provider(1)}, store_pair[0], ttl=0.4)
+    survivor = ProviderLimits({"p": provider(1)}, store_pair[1], ttl=0.4)
+    slot = crashed.slot("p")
+    await slot.__aenter__()  # never left: the process "died"
+    await crashed.close()  # its renewals stop
+    began = time.monotonic()
+    async with survivor.slot("p"):
+        waited = time.monotonic() - began
+    assert 0.2 < waited < 2.0
+    await survivor.close()
+
+
+async def test_a_long_request_keeps_its_lease(store_pair: tuple[LimitStore, LimitStore]) -> None:
+    """Renewal: a request longer than the TTL still holds its slot; nobody else gets in meanwhile."""
+    first = ProviderLimits({"p": provider(1)}, store_pair[0], ttl=0.3)
+    second = ProviderLimits({"p": provider(1)}, store_pair[1], ttl=0.3)
+    entered = asyncio.Event()
+
+    async def long_request() -> None:
+        async with first.slot("p"):
+            entered.set()
+            await asyncio.sleep(0.8)
+
+    task = asyncio.create_task(long_request())
+    await entered.wait()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.6):
+            async with second.slot("p"):
+                pass
+    await task
+    async with asyncio.timeout(2):
+        async with second.slot("p"):
+            pass
+    await first.close()
+    await second.close()
+
+
+async def test_a_cancelled_request_gives_its_slot_back() -> None:
+    limits = ProviderLimits({"p": provider(1)}, MemoryStore())
+    holder = asyncio.create_task(_hold(limits))
+    await asyncio.sleep(0.05)
+    holder.cancel()
+    async with asyncio.timeout(1):
+        async with limits.slot("p"):
+            assert limits.in_flight("p") == 1
+    assert limits.in_flight("p") == 0
+
+
+async def _hold(limits: ProviderLimits) -> None:
+    async with limits.slot("p"):
+        await asyncio.sleep(60)
+
+
+async def test_reconfigure_takes_new_limits() -> None:
+    limits = ProviderLimits({"p": provider(1)})
+    async with limits.slot("p"):
+        waiting = asyncio.create_task(_enter(limits))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        limits.configure({"p": provider(2)})
+        await asyncio.wait_for(waiting, 1)
+    await limits.close()
+
+
+async def _enter(limits: ProviderLimits) -> None:
+    async with limits.slot("p"):
+        pass
+
+
+async def test_streams_over_http_respect_max_concurrency(fake_llm: FakeLLM) -> None:
+    """Through the real client: 6 answers at once to a provider allowing 2 — the fake never sees a third."""
+    fake_llm.default = Script(text="hello there", ttft=0.05, token_interval=0.01, chunk_chars=2)
+    config: AppConfig = make_config(fake_llm, providers__fakeopenai__max_concurrency=2)
+    async with aiohttp.ClientSession() as session:
+        clients = ModelClients(config, session, environ=TEST_ENV)
+
+        async def ask() -> bool:
+            async for event in clients.stream(config.models["gpt"], [ChatMessage("user", "hi")]):
+                if isinstance(event, StreamEnd):
+                    return True
+            return False
+
+        assert all(await asyncio.gather(*(ask() for _ in range(6))))
+    assert fake_llm.peak_streams == 2
+
+
+def test_the_store_follows_the_deployment(fake_llm: FakeLLM) -> None:
+    assert isinstance(limit_store(make_config(fake_llm)), MemoryStore)
+    assert isinstance(limit_store(make_config(fake_llm, database__url="postgres://u@h/db")), DatabaseStore)
+    redis = limit_store(make_config(fake_llm, database__url="postgres://u@h/db", redis__url="redis://127.0.0.1:1/0"))
+    assert isinstance(redis, RedisStore)
