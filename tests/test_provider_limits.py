@@ -14,8 +14,7 @@ from bot.llm.limits import LimitStore, MemoryStore, ProviderLimits
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd
 from bot.services.limit_stores import DatabaseStore, RedisStore, limit_store
-from tests.conftest import TEST_ENV, make_config
-from tests.conftest import REQUIRE_POSTGRES
+from tests.conftest import REQUIRE_POSTGRES, TEST_ENV, make_config
 from tests.db import fresh_database, postgres_reachable, redis_test_url
 from tests.fake_llm import FakeLLM, Script
 

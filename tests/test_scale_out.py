@@ -24,7 +24,8 @@ async def run_shards(db_url: str, mode: str, llm_url: str = "http://127.0.0.1:9/
     start_at = time.time() + 2.0  # both processes are up and connected by then, and fire together
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOAI_")}
     processes = [await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.shard_worker", db_url, str(shard), str(start_at), mode, llm_url, redis_url, cwd=ROOT, env=env,
+        sys.executable, "-m", "tests.shard_worker", db_url, str(shard), str(start_at), mode, llm_url, redis_url,
+        cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for shard in (0, 1)]
     outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), timeout=60)
     for process, (_, err) in zip(processes, outputs, strict=True):
