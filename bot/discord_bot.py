@@ -15,10 +15,12 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot import metrics
 from bot.config import AppConfig, ConfigError
 from bot.db.setup import close_database, open_database
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
+from bot.ops_server import GatewayHealth, OpsServer
 from bot.reload import Reloaded, reload_config
 from bot.secrets import Redactor, learn_secrets
 from bot.services import Services
@@ -62,6 +64,7 @@ class MoaiBot(commands.AutoShardedBot):
         self._clients: ModelClients | None = None
         self._services: Services | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self.ops_server: OpsServer | None = None
         self._screens: Screens | None = None
         ratelimits.install()
 
@@ -95,10 +98,20 @@ class MoaiBot(commands.AutoShardedBot):
             await open_database(self.config.database.url)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if self.config.metrics.port:
+            self.ops_server = OpsServer(self.config.metrics.host, self.config.metrics.port, self.gateway_health,
+                                        lag_interval=self.config.metrics.loop_lag_interval)
+            await self.ops_server.start()
         if self.config.discord.sync_commands:
             await self.sync_commands()
         if self.config_path is not None:
             self.reload_on_sighup()
+
+    def gateway_health(self) -> GatewayHealth:
+        """For /healthz: connected means logged in with every shard of this process up."""
+        shards = {shard_id: (None if shard.is_closed() else shard.latency) for shard_id, shard in self.shards.items()}
+        connected = self.is_ready() and not self.is_closed() and all(v is not None for v in shards.values())
+        return GatewayHealth(connected, shards)
 
     def reload_on_sighup(self) -> None:
         """`kill -HUP <pid>` re-reads config.toml, like /admin reload (no-op where there are no signals)."""
@@ -113,15 +126,21 @@ class MoaiBot(commands.AutoShardedBot):
     async def _reload_logged(self) -> None:
         try:
             await self.reload_config()
-        except ConfigError as error:
-            log_event(log, "config_reload_failed", level=logging.ERROR, error=str(error))
+        except ConfigError:
+            pass  # logged by reload_config
 
     async def reload_config(self) -> Reloaded:
         """Re-read config.toml (SIGHUP, /admin reload). A ConfigError leaves the running config untouched."""
         if self.config_path is None:
             raise ConfigError("this process was not started from a config file, so there is nothing to re-read")
-        reloaded = await asyncio.to_thread(reload_config, self.config, self.config_path)
+        try:
+            reloaded = await asyncio.to_thread(reload_config, self.config, self.config_path)
+        except ConfigError as error:
+            log_event(log, "config_reload_failed", logging.ERROR, error=str(error))
+            metrics.CONFIG_RELOADS.labels("refused").inc()
+            raise
         self.apply_config(reloaded.config)
+        metrics.CONFIG_RELOADS.labels("applied").inc()
         log_event(log, "config_reloaded", changed=",".join(reloaded.changed) or "nothing",
                   needs_restart=",".join(reloaded.needs_restart), unpriced=",".join(reloaded.unpriced))
         return reloaded
@@ -162,6 +181,8 @@ class MoaiBot(commands.AutoShardedBot):
         await super().close()
         if self._clients is not None:
             await self._clients.limits.close()
+        if self.ops_server is not None:
+            await self.ops_server.close()
         if self.http_session is not None:
             await self.http_session.close()
         if self.manage_database:

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from discord.ext import commands
 
+from bot import metrics
 from bot.discord_bot import EXTENSIONS, MoaiBot
 from cogs.utils import ratelimits
 from tests.conftest import TEST_ENV, make_config
@@ -77,6 +78,7 @@ async def test_a_discord_429_is_one_structured_log_line(monkeypatch: pytest.Monk
     monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
     ratelimits.install()
     caplog.set_level(logging.INFO)
+    before = metrics.DISCORD_429.labels("route")._value.get()
     try:
         async with aiohttp.ClientSession() as session:
             hook = discord.Webhook.partial(55, "token", session=session)
@@ -86,3 +88,4 @@ async def test_a_discord_429_is_one_structured_log_line(monkeypatch: pytest.Monk
     assert len(calls) == 2
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("discord_429")]
     assert "route=55" in line and "retry_after_s=0.05" in line
+    assert metrics.DISCORD_429.labels("route")._value.get() == before + 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from tortoise.timezone import now
 
+from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round
 from bot.estimate import message_cost
@@ -174,6 +175,7 @@ class RoundRunner:
         started = time.monotonic()
         last_checkpoint = started
         listener(ModelStarted(alias))
+        metrics.ACTIVE_STREAMS.inc()
         try:
             async with aclosing(self.clients.stream(answer.model, messages)) as stream:
                 async for event in stream:
@@ -200,7 +202,10 @@ class RoundRunner:
             log.exception("model task %s crashed", alias)
             answer.status, answer.error = MessageStatus.FAILED, f"internal error ({type(error).__name__})"
             answer.error_class = type(error).__name__
+        finally:
+            metrics.ACTIVE_STREAMS.dec()
         answer.latency_ms = _ms_since(started)
+        observe(answer)
         await _uncancellable(self._record(answer, bill))
         if answer.status is MessageStatus.COMPLETE:
             listener(ModelFinished(alias, answer.text, answer.usage, answer.latency_ms, answer.stop_reason))
@@ -264,6 +269,18 @@ def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:
     if answer.reasoning:
         return MessageStatus.FAILED, "thought but gave no answer"
     return MessageStatus.COMPLETE, None
+
+
+def observe(answer: Answer) -> None:
+    """Latency histograms count answers that arrived; failures are counted by provider and reason."""
+    alias = answer.model.alias
+    metrics.ANSWERS.labels(alias, answer.status.value).inc()
+    if answer.status is MessageStatus.COMPLETE and answer.latency_ms is not None:
+        metrics.ANSWER_SECONDS.labels(alias).observe(answer.latency_ms / 1000)
+    if answer.first_token_ms is not None:
+        metrics.FIRST_TOKEN_SECONDS.labels(alias).observe(answer.first_token_ms / 1000)
+    if answer.status is MessageStatus.FAILED:
+        metrics.FAILURES.labels(answer.model.provider, answer.error_class or "unknown").inc()
 
 
 def _ms_since(start: float) -> int:

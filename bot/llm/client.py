@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
 from bot.config import ProviderConfig, TimeoutsConfig
 from bot.llm.errors import (
     AuthenticationFailed,
@@ -213,6 +214,7 @@ class ProviderClient(ABC):
 
     # --- helpers ------------------------------------------------------------------------
     def _log_retry(self, delay: float, attempt: int) -> None:
+        metrics.RETRIES.labels(self.name).inc()
         log_event(log, "provider_retry", provider=self.name, attempt=attempt + 1, delay_s=round(delay, 3))
 
     def _post(self, request: ChatRequest, *, stream: bool) -> Any:

@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.timezone import now
 
+from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import MonthlySpend, Spend
 from bot.llm.types import Usage
@@ -41,6 +42,9 @@ async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, us
                        model_alias=model.alias, model_name=model.name[:100], provider=model.provider[:32],
                        input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
                        reasoning_tokens=usage.reasoning_tokens, cost_usd=cost)
+    metrics.SPEND.labels(model.alias).inc(cost)
+    metrics.TOKENS.labels(model.alias, "input").inc(usage.input_tokens or 0)
+    metrics.TOKENS.labels(model.alias, "output").inc(usage.output_tokens or 0)
     if payer.guild_id is None or not cost:
         return
     month = month_key(now())

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.db.models import Discussion
 from bot.engine.rounds import RoundResult
 from bot.kinds import DiscussionStatus
@@ -102,6 +103,7 @@ class Run:
 
     async def _main(self) -> None:
         started = time.monotonic()
+        metrics.ACTIVE_RUNS.inc()
         try:
             if self._previous is not None:  # one thread's work runs in order
                 await asyncio.shield(self._previous.ended.wait())
@@ -115,6 +117,7 @@ class Run:
             try:
                 await asyncio.shield(self.ticket.release())
             finally:
+                metrics.ACTIVE_RUNS.dec()
                 self._log_end(time.monotonic() - started)
                 self.ended.set()
 
@@ -150,6 +153,8 @@ class Run:
     def _log_end(self, seconds: float) -> None:
         answers = [a for result in self.results for a in result.answers]
         cost = sum(a.row.cost_usd or 0.0 for a in answers)
+        metrics.RUNS.labels(self.info.mode, self.outcome).inc()
+        metrics.RUN_SECONDS.labels(self.info.mode).observe(seconds)
         log_event(log, "run_end", discussion=self.discussion.id, mode=self.info.mode, guild=self.info.guild_id,
                   user=self.info.started_by, outcome=self.outcome, models=self.discussion.models,
                   rounds=len(self.results), answers=len(answers), cost_usd=round(cost, 6),

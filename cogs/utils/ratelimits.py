@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.logs import log_event
 
 log = logging.getLogger("moai.discord")
@@ -17,8 +18,9 @@ class RateLimitWatcher(logging.Filter):
             args = record.args if isinstance(record.args, tuple) else ()
             retry = next((a for a in reversed(args) if isinstance(a, float | int)), None)
             where = " ".join(str(a) for a in args if isinstance(a, str)) or (str(args[0]) if args else "")
-            log_event(log, "discord_429", logging.WARNING, route=where, retry_after_s=retry,
-                      scope="global" if "global" in record.msg.lower() else "route")
+            scope = "global" if "global" in record.msg.lower() else "route"
+            metrics.DISCORD_429.labels(scope).inc()
+            log_event(log, "discord_429", logging.WARNING, route=where, retry_after_s=retry, scope=scope)
         return True
 
 
