@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"rounds for discuss mode ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config)")
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
     add_logging_options(console, default_level="WARNING")
+    usage = commands.add_parser("usage", help="this month's spend per model, as a table and optionally a chart")
+    usage.add_argument("--guild", type=int, help="one server's id (default: everything in the ledger)")
+    usage.add_argument("--member", type=int, help="only runs this member (user id) started")
+    usage.add_argument("--png", type=Path, help="also write the chart (spend per day per model) to this file")
     commands.add_parser("check", help="validate config, database, prices and reach every provider")
     commands.add_parser("migrate", help="apply database migrations and exit")
     models = commands.add_parser("models", help="the model catalogue (prices, context, modalities)")
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bot(config, args, os.environ, unpriced)
     if args.command == "console":
         return console_command(config, args, os.environ)
+    if args.command == "usage":
+        return asyncio.run(usage_command(config, args))
     return asyncio.run(migrate(config))
 
 
@@ -138,13 +144,43 @@ async def migrate(config: AppConfig) -> int:
     return EXIT_OK
 
 
-async def preflight_database(config: AppConfig) -> str | None:
+async def usage_command(config: AppConfig, args: argparse.Namespace) -> int:
+    """The /usage table in the terminal, and its chart as a PNG file with --png."""
+    from bot.charts import month_chart
+    from bot.services.ledger import usage_report
+
+    problem = await preflight_database(config, keep_open=True)
+    if problem:
+        return fail(problem, EXIT_FAILED)
+    try:
+        report = await usage_report(args.guild, args.member)
+    finally:
+        await close_database()
+    scope = f"server {args.guild}" if args.guild else "all servers and console runs"
+    print(f"Usage for {scope}{f', member {args.member}' if args.member else ''} since {report.since:%Y-%m-%d}")
+    for line in sorted(report.lines.values(), key=lambda item: item.cost, reverse=True):
+        print(f"  {line.name:<24} {line.messages:>6} answers {line.input_tokens:>12,} in {line.output_tokens:>12,} out"
+              f"  ${line.cost:.4f}")
+    total = report.total
+    print(f"  {'Total':<24} {total.messages:>6} answers {total.input_tokens:>12,} in {total.output_tokens:>12,} out"
+          f"  ${total.cost:.4f}")
+    if args.png:
+        try:
+            args.png.write_bytes(month_chart(report, f"Spend for {scope}"))
+        except OSError as error:
+            return fail(f"cannot write {args.png}: {error.strerror}", EXIT_FAILED)
+        print(f"chart written to {args.png}")
+    return EXIT_OK
+
+
+async def preflight_database(config: AppConfig, *, keep_open: bool = False) -> str | None:
     """None if the database opens and migrates, else one line saying what is wrong (password masked)."""
     try:
         await open_database(config.database.url)
     except Exception as error:
+        await close_database()
         return f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}"
-    finally:
+    if not keep_open:
         await close_database()
     return None
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import month_chart
 from bot.errors import UserError
 from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
 from bot.services.ledger import month_total, usage_report
@@ -40,7 +43,14 @@ class Usage(commands.Cog):
         if budget:
             spent = await month_total(interaction.guild_id)
             lines.append(f"Server budget: ${spent:.2f} of ${budget:.2f} this month")
-        await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        if not report.lines:
+            await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the chart takes a moment to draw
+        server = interaction.guild.name if interaction.guild else "this server"
+        png = await asyncio.to_thread(month_chart, report, f"Spend for {whose if member else server}")
+        await interaction.followup.send("\n".join(lines), file=discord.File(io.BytesIO(png), "usage.png"),
+                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="budget", description="Set this server's monthly model budget in USD (0: no limit)")
     @app_commands.describe(amount="USD per calendar month; 0 removes the limit")

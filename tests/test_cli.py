@@ -174,3 +174,23 @@ async def test_console_never_prints_a_key(tmp_path: Path, fake_llm: FakeLLM) -> 
     assert "echo:" in err and "[redacted]" in err  # the echoed request reached the log, scrubbed
     assert '"event": "model_failed"' in err  # structured lines, also scrubbed
     assert OPENAI_KEY not in out + err and ANTHROPIC_KEY not in out + err
+
+
+async def test_usage_prints_the_table_and_writes_the_chart(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """The ledger as `moai usage --png` shows it: rows summed per model, the chart a real PNG."""
+    db = tmp_path / "moai.sqlite3"
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db}")
+    code, _, err = await moai("--config", str(config), "migrate", env={})
+    assert code == 0, err
+    with sqlite3.connect(db) as connection:
+        for guild, alias, name, cost in [(1, "gpt", "GPT", 0.25), (1, "gpt", "GPT", 0.5), (2, "claude", "Claude", 2.0)]:
+            connection.execute("INSERT INTO spend (guild_id, model_alias, model_name, provider, input_tokens, "
+                               "output_tokens, cost_usd, created_at) VALUES (?, ?, ?, 'p', 10, 20, ?, "
+                               "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))", (guild, alias, name, cost))
+    chart = tmp_path / "usage.png"
+    code, out, err = await moai("--config", str(config), "usage", "--guild", "1", "--png", str(chart), env={})
+    assert code == 0, err
+    assert "GPT" in out and "$0.7500" in out and "Claude" not in out
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    code, out, _ = await moai("--config", str(config), "usage", env={})
+    assert "Claude" in out and "$2.7500" in out

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import discord
 import pytest
+from PIL import Image
 
 from bot.db.models import BudgetHold, ChannelDefault, Cooldown, Discussion, Guild, Message, MonthlySpend, Project
 from bot.services.budget import CooldownClaim, take_cooldown
@@ -97,11 +99,21 @@ async def test_cost_is_recorded_and_reported(priced: DiscordHarness, fake_llm: F
     gpt = await Message.get(model_alias="gpt")
     assert gpt.cost_usd == pytest.approx((100 * 1000 + 50 * 2000) / 1e6)
     call = await priced.slash("usage")
-    [text] = call.ephemeral_texts
-    assert "• GPT: 1 answers · 100 in / 50 out tokens · $0.2000" in text
-    assert "**Total**: 2 answers" in text
+    [reply] = call.followups
+    assert reply.ephemeral and call.response_type == 5  # deferred while the chart is drawn
+    assert "• GPT: 1 answers · 100 in / 50 out tokens · $0.2000" in (reply.content or "")
+    assert "**Total**: 2 answers" in (reply.content or "")
+    with Image.open(io.BytesIO(reply.files["usage.png"])) as chart:
+        assert chart.format == "PNG" and chart.size == (900, 420)
     mine = await priced.slash("usage", member=priced.member)
-    assert "Usage for Alice" in mine.ephemeral_texts[0] and "$0.2" in mine.ephemeral_texts[0]
+    assert "Usage for Alice" in (mine.followups[0].content or "") and "$0.2" in (mine.followups[0].content or "")
+
+
+async def test_usage_before_any_spend_has_no_chart(priced: DiscordHarness) -> None:
+    call = await priced.slash("usage")
+    [text] = call.ephemeral_texts
+    assert text.startswith("**Usage for this server") and "**Total**: 0 answers" in text
+    assert call.response is not None and not call.response.files
 
 
 async def test_budget_refuses_runs_that_would_exceed_it(priced: DiscordHarness, fake_llm: FakeLLM) -> None:

@@ -7,7 +7,7 @@ discussion clears their ids here instead of deleting rows, so it never gives mon
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -87,6 +87,7 @@ class UsageLine:
 class UsageReport:
     since: datetime
     lines: dict[str, UsageLine] = field(default_factory=dict)
+    daily: dict[date, dict[str, float]] = field(default_factory=dict)  # UTC day -> model name -> USD
 
     @property
     def total(self) -> UsageLine:
@@ -100,15 +101,18 @@ class UsageReport:
         return total
 
 
-async def usage_report(guild_id: int, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
-    """This month's billed calls in a guild, per model; for one member, only the runs they triggered."""
+async def usage_report(guild_id: int | None, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
+    """This month's billed calls in a guild (None: everywhere), per model and per day; for one member, only the
+    runs they triggered."""
     since = month_start(at or now())
-    query = Spend.filter(guild_id=guild_id, created_at__gte=since)
+    query = Spend.filter(created_at__gte=since)
+    if guild_id is not None:
+        query = query.filter(guild_id=guild_id)
     if user_id is not None:
         query = query.filter(user_id=user_id)
     report = UsageReport(since)
     rows = await query.values("model_alias", "model_name", "input_tokens", "output_tokens", "reasoning_tokens",
-                              "cost_usd")
+                              "cost_usd", "created_at")
     for row in rows:
         line = report.lines.setdefault(row["model_alias"], UsageLine(row["model_name"] or row["model_alias"]))
         line.messages += 1
@@ -116,4 +120,6 @@ async def usage_report(guild_id: int, user_id: int | None = None, at: datetime |
         line.output_tokens += row["output_tokens"] or 0
         line.reasoning_tokens += row["reasoning_tokens"] or 0
         line.cost += row["cost_usd"] or 0.0
+        day = report.daily.setdefault(row["created_at"].astimezone(UTC).date(), {})
+        day[line.name] = day.get(line.name, 0.0) + (row["cost_usd"] or 0.0)
     return report

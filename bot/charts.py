@@ -1,0 +1,54 @@
+"""Charts as PNG bytes (matplotlib's object API on its Agg canvas: headless, no pyplot global state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from matplotlib.figure import Figure
+
+from bot.services.ledger import UsageReport
+
+PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974",
+           "#64b5cd")
+
+
+def spend_chart(daily: Mapping[date, Mapping[str, float]], first: date, last: date, title: str) -> bytes:
+    """Spend per day, stacked by model, from `first` to `last` inclusive (days without spend stay empty)."""
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    totals: dict[str, float] = {}
+    for per_model in daily.values():
+        for model, cost in per_model.items():
+            totals[model] = totals.get(model, 0.0) + cost
+    models = sorted(totals, key=lambda name: totals[name], reverse=True)  # biggest spender at the bottom
+    figure = Figure(figsize=(9, 4.2), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    base = [0.0] * len(days)
+    for index, model in enumerate(models):
+        heights = [daily.get(day, {}).get(model, 0.0) for day in days]
+        axes.bar([day.day for day in days], heights, bottom=base, label=f"{model} (${totals[model]:.2f})",
+                 color=PALETTE[index % len(PALETTE)], width=0.8)
+        base = [b + h for b, h in zip(base, heights, strict=True)]
+    axes.set_title(title)
+    axes.set_xlabel(f"day of {first:%B %Y}")
+    axes.set_ylabel("USD")
+    axes.set_xlim(0.3, len(days) + 0.7)
+    axes.set_xticks([day.day for day in days if day.day == 1 or day.day % 5 == 0])
+    decimals = 2 if max(base, default=0.0) >= 0.1 else 4  # a month of cheap models is still readable
+    axes.yaxis.set_major_formatter(lambda value, _: f"${value:,.{decimals}f}")
+    axes.grid(axis="y", alpha=0.3)
+    if models:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    else:
+        axes.text(0.5, 0.5, "nothing spent yet", transform=axes.transAxes, ha="center", va="center")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def month_chart(report: UsageReport, title: str) -> bytes:
+    """A usage report's month, day by day (the days after today are left blank, not cut off)."""
+    first = report.since.date()
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return spend_chart(report.daily, first, last, f"{title}, {first:%B %Y}")
