@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from bot.catalogue import catalogue_entry, load_catalogue, with_prices, write_catalogue
-from bot.config import CONFIG_ENV, DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config
+from bot.config import CONFIG_ENV, DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config, parse_config
 from bot.db.setup import close_database, open_database
 from bot.errors import UserError
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.logs import setup_logging
+from bot.onboarding import PRESETS, application_id, chosen_presets, invite_url, pick_panel, render_config
 from bot.policy import MAX_ROUNDS, MIN_ROUNDS
 from bot.reload import catalogue_file
 from bot.secrets import RedactingFilter, Redactor
@@ -82,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--guild", type=int, help="one server's id (default: everything in the ledger)")
     usage.add_argument("--member", type=int, help="only runs this member (user id) started")
     usage.add_argument("--png", type=Path, help="also write the chart (spend per day per model) to this file")
+    init = commands.add_parser("init", help="write config.toml: providers, checked keys, a default panel")
+    init.add_argument("--providers", help=f"comma-separated: {', '.join(PRESETS)} (default: those whose key is set)")
+    init.add_argument("--key-env", action="append", default=[], metavar="PROVIDER=VARIABLE",
+                      help="the environment variable holding a provider's key (default: the usual name)")
+    init.add_argument("--base-url", action="append", default=[], metavar="PROVIDER=URL",
+                      help="a provider's endpoint (e.g. ollama=http://gpu-box:11434/v1)")
+    init.add_argument("--token-env", default="DISCORD_TOKEN", help="the variable holding the Discord bot token")
+    init.add_argument("--panel-size", type=int, default=4, choices=range(1, 9), metavar="1-8")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    commands.add_parser("invite", help="print the URL that adds the bot to a server, with the permissions it needs")
     commands.add_parser("check", help="validate config, database, prices and reach every provider")
     commands.add_parser("migrate", help="apply database migrations and exit")
     models = commands.add_parser("models", help="the model catalogue (prices, context, modalities)")
@@ -99,6 +111,10 @@ def catalogue_path(config: AppConfig, args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "init":
+        return asyncio.run(init_command(args, os.environ, interactive=sys.stdin.isatty()))
+    if args.command == "invite":
+        return invite_command(args, os.environ)
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -141,6 +157,104 @@ async def migrate(config: AppConfig) -> int:
     if problem:
         return fail(problem, EXIT_FAILED)
     print(f"database {safe_url(config.database.url)}: migrations applied")
+    return EXIT_OK
+
+
+def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+    found = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name or not rest:
+            raise ValueError(f"{flag} takes PROVIDER=VALUE (got '{value}')")
+        found[name.strip()] = rest.strip()
+    return found
+
+
+def ask(question: str, default: str) -> str:
+    answer = input(f"{question} [{default}]: ").strip()
+    return answer or default
+
+
+async def init_command(args: argparse.Namespace, environ: Mapping[str, str], *, interactive: bool) -> int:
+    """Providers and key variables (asked, or from flags), each key checked for free, a panel picked from what
+    the providers list, a validated config.toml written; nothing is written if any check fails."""
+    target = config_path(args)
+    if target.exists() and not args.force:
+        return fail(f"{target} already exists; pass --force to overwrite it, or --config to write elsewhere")
+    try:
+        key_envs, base_urls = pairs(args.key_env, "--key-env"), pairs(args.base_url, "--base-url")
+        names = [n.strip() for n in (args.providers or "").split(",") if n.strip()]
+        if not names:
+            detected = [p.name for p in PRESETS.values() if p.key_env and environ.get(key_envs.get(p.name, p.key_env))]
+            names = ([n.strip() for n in ask(f"Providers ({', '.join(PRESETS)})", ",".join(detected) or "openrouter")
+                      .split(",") if n.strip()] if interactive else detected)
+        if not names:
+            return fail("no provider key found in the environment (OPENROUTER_API_KEY, OPENAI_API_KEY, "
+                        "ANTHROPIC_API_KEY); export one, or pass --providers (ollama needs no key)")
+        if interactive:
+            for name in names:
+                if name in PRESETS and PRESETS[name].key_env and name not in key_envs:
+                    key_envs[name] = ask(f"Environment variable holding the {name} key", PRESETS[name].key_env)
+        presets = chosen_presets(names, key_envs, base_urls)
+    except ValueError as error:
+        return fail(str(error))
+    missing = [p for p in presets if p.key_env and not environ.get(p.key_env)]
+    for preset in missing:
+        print(f"FAIL  provider {preset.name}: {preset.key_env} is not set (export it, then run moai init again)")
+    if missing:
+        return EXIT_FAILED
+    try:
+        draft = parse_config({"providers": {p.name: {"kind": p.kind, "base_url": p.base_url, "api_key_env": p.key_env}
+                                            for p in presets}}, source="moai init")
+    except ConfigError as error:
+        return fail(str(error))
+    catalogue = target.parent / "moai-catalogue.json"
+    found, _ = await fetch_catalogue(draft, environ, catalogue)
+    listed: dict[str, list[str]] = {}
+    for name, result in found.items():
+        if isinstance(result, ProviderError):
+            print(f"FAIL  provider {name}: {result}")
+        else:
+            listed[name] = result
+            print(f"ok    provider {name}: key accepted, {len(result)} models listed")
+    if len(listed) < len(found):
+        print("config not written: fix the failing provider (or leave it out with --providers) and run moai init again")
+        return EXIT_FAILED
+    seats = pick_panel(presets, listed, args.panel_size)
+    if not seats:
+        return fail("the providers list no models to put on a panel", EXIT_FAILED)
+    text = render_config(presets, seats, args.token_env)
+    try:
+        parse_config(tomllib.loads(text), source=str(target))  # never write a file `moai run` would refuse
+    except ConfigError as error:
+        return fail(f"internal error, the generated config is invalid: {error}", EXIT_FAILED)
+    target.write_text(text, "utf-8")
+    print(f"ok    panel: {', '.join(f'{s.alias} ({s.model})' for s in seats)}")
+    print(f"ok    wrote {target}")
+    token = environ.get(args.token_env, "").strip()
+    if token:
+        try:
+            print(f"invite: {invite_url(application_id(token))}")
+        except ValueError as error:
+            print(f"warn  {args.token_env}: {error}")
+    else:
+        print(f"next: export {args.token_env}=<bot token>, run `moai invite` for the invite URL, then `moai run`")
+    return EXIT_OK
+
+
+def invite_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """The invite URL alone (scripts can use it); the token's variable is read from config if there is one."""
+    try:
+        token_env = load_config(args.config).discord.token_env
+    except ConfigError:
+        token_env = "DISCORD_TOKEN"
+    token = environ.get(token_env, "").strip()
+    if not token:
+        return fail(f"{token_env} is not set: the invite URL is built from the bot token's application id")
+    try:
+        print(invite_url(application_id(token)))
+    except ValueError as error:
+        return fail(f"{token_env}: {error}")
     return EXIT_OK
 
 
