@@ -302,7 +302,7 @@ async def preflight_database(config: AppConfig, *, keep_open: bool = False) -> s
 def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str], unpriced: Sequence[str]) -> int:
     from tortoise.exceptions import BaseORMException
 
-    from bot.discord_bot import DiscordRefused, run_bot_until_closed
+    from bot.discord_bot import DiscordRefused, StartupFailed, run_bot_until_closed
 
     token = environ.get(config.discord.token_env, "").strip()
     if not token:
@@ -322,6 +322,8 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
         return fail(database_problem, EXIT_FAILED)
     try:
         run_bot_until_closed(config, token, environ, config_path=config_path(args), **shard_kwargs)
+    except StartupFailed as failure:
+        return fail(str(failure), EXIT_FAILED)
     except BaseORMException as error:
         return fail(f"database {safe_url(config.database.url)}: {type(error).__name__}: {error}", EXIT_FAILED)
     except (aiohttp.ClientError, OSError) as error:
@@ -381,6 +383,19 @@ def print_prices(config: AppConfig, catalogue: Path, unpriced: Sequence[str]) ->
                   f"({model.price_source})")
 
 
+async def ping_redis(url: str) -> str | None:
+    import redis.asyncio as redis
+
+    client: Any = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as error:
+        return f"{safe_url(url)}: {type(error).__name__}"
+    finally:
+        await client.aclose()
+    return None
+
+
 async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) -> int:
     """Print one line per part; exit 1 if any part is broken."""
     ok = True
@@ -391,6 +406,10 @@ async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) 
         print(f"FAIL  {problem}")
     else:
         print(f"ok    database: {safe_url(config.database.url)} (migrations applied)")
+    if config.redis.url:
+        redis_problem = await ping_redis(config.redis.url)
+        ok = ok and redis_problem is None
+        print(f"FAIL  redis: {redis_problem}" if redis_problem else "ok    redis: reachable (provider limits shared)")
     if not environ.get(config.discord.token_env):
         print(f"warn  discord: {config.discord.token_env} is not set (needed by `moai run`)")
     found, _ = await fetch_catalogue(config, environ, catalogue)

@@ -101,7 +101,11 @@ class MoaiBot(commands.AutoShardedBot):
         if self.config.metrics.port:
             self.ops_server = OpsServer(self.config.metrics.host, self.config.metrics.port, self.gateway_health,
                                         lag_interval=self.config.metrics.loop_lag_interval)
-            await self.ops_server.start()
+            try:
+                await self.ops_server.start()
+            except OSError as error:
+                raise StartupFailed(f"metrics: cannot listen on {self.config.metrics.host}:"
+                                    f"{self.config.metrics.port} ({error.strerror or error})") from None
         if self.config.discord.sync_commands:
             await self.sync_commands()
         if self.config_path is not None:
@@ -187,6 +191,10 @@ class MoaiBot(commands.AutoShardedBot):
             await self.http_session.close()
         if self.manage_database:
             await close_database()
+
+
+class StartupFailed(Exception):
+    """Something of this machine's (a port, a file) stops the bot from starting; one line says what."""
 
 
 class DiscordRefused(Exception):

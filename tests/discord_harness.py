@@ -68,8 +68,10 @@ class InteractionCall:
 
     @property
     def ephemeral_texts(self) -> list[str]:
-        messages = [m for m in [self.response, *self.followups] if m is not None and m.ephemeral]
-        return [m.content or "" for m in messages]
+        """What the member saw; a deferred "thinking…" response is replaced by the first follow-up, as on Discord."""
+        deferred = self.response_type == 5 and self.followups
+        shown = [*([] if deferred else [self.response]), *self.followups]
+        return [m.content or "" for m in shown if m is not None and m.ephemeral]
 
     @property
     def texts(self) -> list[str]:

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.discord_bot import MoaiBot, StartupFailed
 from bot.ops_server import GatewayHealth, OpsServer
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
@@ -122,3 +123,17 @@ async def test_healthz_status_follows_its_parts(database: str | None, connected:
 async def test_off_by_default_and_local_by_default(fake_llm: FakeLLM) -> None:
     config = make_config(fake_llm)
     assert config.metrics.port == 0 and config.metrics.host == "127.0.0.1"
+
+
+async def test_a_taken_port_stops_startup_with_one_line(fake_llm: FakeLLM) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = MoaiBot(make_config(fake_llm, metrics__port=port), environ=TEST_ENV)
+        await bot._async_setup_hook()
+        try:
+            with pytest.raises(StartupFailed, match=rf"^metrics: cannot listen on 127.0.0.1:{port} \(.+\)$"):
+                await bot.setup_hook()
+        finally:
+            await bot.close()

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bot.config import AppConfig, ProviderConfig
+from bot.llm.errors import ProviderUnavailable
 from bot.llm.limits import LimitStore, MemoryStore, ProviderLimits
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd
@@ -177,3 +178,16 @@ def test_the_store_follows_the_deployment(fake_llm: FakeLLM) -> None:
     assert isinstance(limit_store(make_config(fake_llm, database__url="postgres://u@h/db")), DatabaseStore)
     redis = limit_store(make_config(fake_llm, database__url="postgres://u@h/db", redis__url="redis://127.0.0.1:1/0"))
     assert isinstance(redis, RedisStore)
+
+
+async def test_an_unreachable_store_fails_the_request_clearly(fake_llm: FakeLLM) -> None:
+    """Redis down: the answer fails with a reason an operator can act on, and nothing is sent to the provider."""
+    config = make_config(fake_llm, providers__fakeopenai__max_retries=0)
+    limits = ProviderLimits(config.providers, RedisStore("redis://127.0.0.1:1/0"))
+    async with aiohttp.ClientSession() as session:
+        clients = ModelClients(config, session, environ=TEST_ENV, limits=limits)
+        with pytest.raises(ProviderUnavailable, match=r"provider limits store unreachable \(ConnectionError\)"):
+            async for _ in clients.stream(config.models["gpt"], [ChatMessage("user", "hi")]):
+                pass
+    await limits.close()
+    assert fake_llm.requests == []

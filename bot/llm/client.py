@@ -29,7 +29,7 @@ from bot.llm.errors import (
     ServerError,
     StreamFailed,
 )
-from bot.llm.limits import ProviderLimits
+from bot.llm.limits import LimitsUnavailable, ProviderLimits
 from bot.llm.sse import EventTooLarge
 from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, TextDelta, Usage
 from bot.logs import log_event
@@ -265,6 +265,8 @@ class ProviderClient(ABC):
             return ProviderUnavailable(self.name, "connection closed")
         if isinstance(error, aiohttp.ClientError | OSError):
             return ProviderUnavailable(self.name, type(error).__name__)
+        if isinstance(error, LimitsUnavailable):
+            return ProviderUnavailable(self.name, str(error))
         if isinstance(error, EventTooLarge):
             return StreamFailed(self.name, "a stream event too large to be a chat answer")
         if isinstance(error, ValueError):

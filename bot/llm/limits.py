@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 import uuid
@@ -19,9 +20,15 @@ from typing import Protocol
 
 from bot.config import ProviderConfig
 
+log = logging.getLogger(__name__)
+
 LEASE_TTL = 60.0  # seconds a lease outlives its last renewal (a crashed process's slots come back after this)
 WINDOW = 60.0  # requests_per_minute counts starts in a sliding window of this many seconds
 POLL_MIN, POLL_MAX = 0.02, 0.5  # waiting for a slot another process holds: re-ask at this pace
+
+
+class LimitsUnavailable(Exception):
+    """The shared store (database or Redis) could not be asked; the request is not sent."""
 
 
 class LimitStore(Protocol):
@@ -119,7 +126,11 @@ class ProviderLimits:
         while True:
             config = self._providers.get(provider)
             capacity = config.max_concurrency if config is not None else 1
-            if await self.store.try_lease(provider, capacity, lease, self._ttl):
+            try:
+                won = await self.store.try_lease(provider, capacity, lease, self._ttl)
+            except Exception as error:
+                raise LimitsUnavailable(f"provider limits store unreachable ({type(error).__name__})") from error
+            if won:
                 self._held[lease] = provider
                 self._start_renewing()
                 return lease
@@ -133,7 +144,11 @@ class ProviderLimits:
             config = self._providers.get(provider)
             if config is None or config.requests_per_minute is None:
                 return
-            wait = await self.store.try_start(provider, config.requests_per_minute, self._window, uuid.uuid4().hex)
+            try:
+                wait = await self.store.try_start(provider, config.requests_per_minute, self._window,
+                                                  uuid.uuid4().hex)
+            except Exception as error:
+                raise LimitsUnavailable(f"provider limits store unreachable ({type(error).__name__})") from error
             if wait <= 0:
                 return
             await asyncio.sleep(min(wait, self._window) + random.uniform(0, POLL_MIN))
@@ -142,6 +157,8 @@ class ProviderLimits:
         self._held.pop(lease, None)
         try:
             await self.store.release(provider, lease)
+        except Exception:  # the lease lapses by itself after its TTL
+            log.warning("could not release a %s lease; it lapses in %gs", provider, self._ttl)
         finally:
             self._wake(provider)
 
@@ -157,8 +174,10 @@ class ProviderLimits:
     async def _renew_forever(self) -> None:
         while self._held:
             await asyncio.sleep(self._ttl / 3)
-            with contextlib.suppress(Exception):  # a missed renewal is retried; the lease has 2 more chances
+            try:
                 await self.store.renew(list((p, lease) for lease, p in self._held.items()), self._ttl)
+            except Exception as error:  # retried next time; a lease outlives two missed renewals
+                log.warning("could not renew provider leases (%s)", type(error).__name__)
 
     async def close(self) -> None:
         if self._renewer is not None:
