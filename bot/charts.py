@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from matplotlib.figure import Figure
 
 from bot.services.ledger import UsageReport
+from bot.stances import Timeline
 
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974",
            "#64b5cd")
@@ -52,3 +53,44 @@ def month_chart(report: UsageReport, title: str) -> bytes:
     first = report.since.date()
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return spend_chart(report.daily, first, last, f"{title}, {first:%B %Y}")
+
+
+def stance_chart(line: Timeline) -> bytes:
+    """Who held which position (colour and letter) with which confidence (size), round by round; a change of
+    mind without a new argument is ringed in red."""
+    height = 1.6 + 0.55 * len(line.models) + 0.22 * len(line.positions)
+    figure = Figure(figsize=(8, height), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    rows = {model: index for index, model in enumerate(reversed(line.models))}
+    for model in line.models:
+        xs, ys = [], []
+        for number in line.rounds:
+            cell = line.cells[(model, number)]
+            if cell.group is None:
+                axes.text(number, rows[model], "?", ha="center", va="center", color="#8c8c8c")
+                continue
+            xs.append(number)
+            ys.append(rows[model])
+            confidence = cell.stance.confidence if cell.stance.confidence is not None else 50
+            axes.scatter([number], [rows[model]], s=120 + 4 * confidence, color=PALETTE[cell.group % len(PALETTE)],
+                         edgecolors="#d62728" if cell.flagged else "white", linewidths=3 if cell.flagged else 1,
+                         zorder=3)
+            text = line.label(cell.group) + (f"\n{cell.stance.confidence}%" if cell.stance.confidence is not None
+                                              else "")
+            axes.text(number, rows[model] - 0.33, text, ha="center", va="top", fontsize="x-small")
+        axes.plot(xs, ys, color="#cccccc", zorder=1)
+    axes.set_yticks(list(rows.values()), list(rows))
+    axes.set_xticks(list(line.rounds), [f"round {n}" for n in line.rounds])
+    axes.set_xlim(min(line.rounds) - 0.6, max(line.rounds) + 0.6)
+    axes.set_ylim(-0.9, len(line.models) - 0.4)
+    axes.set_title("Stance timeline (size: confidence; red ring: changed without a new argument)", fontsize="small")
+    for spine in ("top", "right"):
+        axes.spines[spine].set_visible(False)
+    for group, position in enumerate(line.positions):
+        axes.scatter([], [], color=PALETTE[group % len(PALETTE)],
+                     label=f"{line.label(group)}: {position[:70]}{'…' if len(position) > 70 else ''}")
+    if line.positions:
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="x-small", frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -67,10 +67,16 @@ class ModelConfig(_Strict):
     price_source: str = ""  # filled in when prices are resolved (config, catalogue, shipped list)
     reasoning_effort: Literal["low", "medium", "high"] | None = None  # OpenAI-compatible reasoning models
     thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
+    role: str = ""  # a debate role (devil's advocate, skeptic…); set per discussion, or here as a standing role
 
     @property
     def name(self) -> str:
         return self.display_name or self.alias
+
+    @property
+    def label(self) -> str:
+        """How the model is shown and introduced: its name, with its debate role if it has one."""
+        return f"{self.name} ({self.role})" if self.role else self.name
 
     @property
     def priced(self) -> bool:
@@ -103,6 +109,23 @@ class DefaultsConfig(_Strict):
     allow_unpriced: bool = False  # with a budget set, run models whose price is unknown (counted as free)
     catalogue_file: str = "moai-catalogue.json"  # written by `moai models sync`
     timeouts: TimeoutsConfig = TimeoutsConfig()
+
+
+class DebateConfig(_Strict):
+    similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # word overlap at which two stances are one position
+    stop_confidence: int = Field(default=60, ge=0, le=100)  # early stop needs every model at least this sure
+    depth_confidence: int = Field(default=60, ge=0, le=100)  # depth:auto goes on past round 1 below this
+    roles: dict[str, str] = {}  # your own roles: name -> the instructions the model gets
+
+    @field_validator("roles")
+    @classmethod
+    def _role_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, prompt in value.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 '_-]{0,39}", name):
+                raise ValueError(f"role name '{name}': letters, digits, spaces, ' _ - (max 40)")
+            if not prompt.strip():
+                raise ValueError(f"role '{name}' needs its instructions")
+        return value
 
 
 class DatabaseConfig(_Strict):
@@ -147,6 +170,7 @@ class AppConfig(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     redis: RedisConfig = RedisConfig()
     metrics: MetricsConfig = MetricsConfig()
+    debate: DebateConfig = DebateConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}
@@ -175,6 +199,8 @@ class AppConfig(_Strict):
                 raise _KeyError(f"models.{key}.thinking_budget", "is for anthropic providers; use reasoning_effort")
             if model.reasoning_effort is not None and kind != "openai":
                 raise _KeyError(f"models.{key}.reasoning_effort", "is for openai providers; use thinking_budget")
+            if model.role and not self.role_prompt(model.role):
+                raise _KeyError(f"models.{key}.role", f"unknown role '{model.role}'")
             for name in (key, *model.aliases):
                 name = name.lower()
                 if name in seen and seen[name] != key:
@@ -193,6 +219,13 @@ class AppConfig(_Strict):
             if wanted == model.alias or wanted in (a.lower() for a in model.aliases):
                 return model
         return None
+
+    def role_prompt(self, name: str) -> str | None:
+        """The instructions of a built-in or configured role, found by name ignoring case and punctuation."""
+        from bot.roles import find_role
+
+        found = find_role(name, self.debate.roles)
+        return found[1] if found else None
 
     def moderators(self) -> list[ModelConfig]:
         aliases = self.defaults.moderators or self.defaults.models or tuple(self.models)

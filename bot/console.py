@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiohttp
 from rich.console import Console, Group
@@ -17,7 +18,17 @@ from rich.table import Table
 from bot.config import AppConfig, ModelConfig
 from bot.db.setup import close_database, open_database
 from bot.engine.display import RoundView
-from bot.engine.notices import ContextTrimmed, EarlyStop, ModeratorFallback, NoModerator, Notice, PeerReviewed
+from bot.engine.notices import (
+    ConsensusWritten,
+    ContextTrimmed,
+    DepthDecided,
+    EarlyStop,
+    ModeratorFallback,
+    NoModerator,
+    Notice,
+    PeerReviewed,
+    StanceTimeline,
+)
 from bot.engine.rounds import (
     Answer,
     ModelDelta,
@@ -28,22 +39,23 @@ from bot.engine.rounds import (
     RoundEvent,
     RoundResult,
 )
-from bot.kinds import DiscussionMode, MessageStatus
+from bot.kinds import DiscussionMode, MessageStatus, RoundKind
 from bot.llm.registry import ModelClients
 from bot.modes.base import Mode
-from bot.modes.debate import DebateMode
+from bot.modes.debate import DebateMode, DebateSetup
 from bot.modes.open import OpenMode
 from bot.panel import Panel, clean_question, parse_models
 from bot.secrets import Redactor
 from bot.services import Services
 from bot.services.discussions import Author, Place
 from bot.services.runs import RunInfo
+from bot.stances import UNKNOWN, split_stance, timeline_text
 
 CONSOLE_RUN_KEY = 0
 
 
 def status_line(answer: Answer) -> str:
-    name = answer.model.name
+    name = answer.model.label
     if answer.status is MessageStatus.COMPLETE:
         tokens = "tokens n/a" if answer.usage.output_tokens is None else \
             f"{answer.usage.input_tokens or 0:,} → {answer.usage.output_tokens:,} tokens"
@@ -57,8 +69,19 @@ def notice_line(notice: Notice) -> str:
     match notice:
         case ContextTrimmed(dropped):
             return "Context trimmed: " + "; ".join(f"{name}: {n} oldest message(s) left out" for name, n in dropped)
-        case EarlyStop(number, unused):
-            return f"Every model agreed in round {number}: stopping early ({unused} round(s) left unused)."
+        case EarlyStop(number, unused, by_stances):
+            how = "held the same agreeing stance" if by_stances else "agreed"
+            return f"Every model {how} in round {number}: stopping early ({unused} round(s) left unused)."
+        case DepthDecided(go_on, reason, saved, saved_usd):
+            if go_on:
+                return f"depth:auto: {reason} after round 1, so the debate goes on."
+            return f"depth:auto: {reason} after round 1; {saved} round(s) skipped (up to ${saved_usd:.4f} saved)."
+        case StanceTimeline(line):
+            return timeline_text(line).replace("**", "").replace("-# ", "  ")
+        case ConsensusWritten(stances, minority):
+            lines = ["Where each model stands: " + "; ".join(f"{name}: {stance}" for name, stance in stances)
+                     ] if stances else []
+            return "\n".join(lines + ([f"Minority report: {minority}"] if minority else []))
         case ModeratorFallback(failed, next_):
             return f"{failed} could not moderate; asking {next_} instead."
         case NoModerator():
@@ -116,9 +139,15 @@ class ConsoleDisplay:
     async def end_round(self, result: RoundResult) -> None:
         self.console.rule(f"Round {result.round.number}")
         for answer in result.answers:
-            body = Markdown(answer.text) if answer.text else "[dim](no text)[/dim]"
+            text, stance = answer.text, UNKNOWN
+            if result.round.kind is RoundKind.DISCUSS:
+                text, stance = split_stance(text)
+            parts: list[Any] = [Markdown(text) if text else "[dim](no text)[/dim]"]
+            if result.round.kind is RoundKind.DISCUSS:
+                held = f"{stance.position} ({stance.confidence}%)" if stance.known else "unknown"
+                parts.append(f"[dim]stance: {held}[/dim]")
             style = "green" if answer.status is MessageStatus.COMPLETE else "red"
-            self.console.print(Box(Group(body), title=answer.model.name, subtitle=status_line(answer),
+            self.console.print(Box(Group(*parts), title=answer.model.label, subtitle=status_line(answer),
                                    border_style=style))
 
     async def notice(self, notice: Notice) -> None:
@@ -139,7 +168,7 @@ async def run_console(config: AppConfig, question: str, mode: str, rounds: int, 
                 mode=discussion_mode, question=question, panel=panel, author=Author(None, getpass.getuser() or "you"),
                 place=Place(), rounds_planned=rounds)
             play: Mode = OpenMode(panel.models) if discussion_mode is DiscussionMode.OPEN \
-                else DebateMode(panel.models, rounds)
+                else DebateMode(panel.models, rounds, DebateSetup(config.debate))
             run = services.orchestrator.start(CONSOLE_RUN_KEY, discussion, play, ConsoleDisplay(console),
                                               ticket=None, info=RunInfo(f"console-{play.name}"))
             await run.wait()

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.models import Discussion, Message, Round
+from bot.db.models import ConsensusReport, Discussion, Message, Round, StanceRecord
 from bot.kinds import AuthorKind, MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
+from bot.stances import split_stance
 
 FORMATS = ("md", "html", "json")
 
@@ -20,6 +21,51 @@ class Section:
     title: str
     round: Round | None
     messages: list[Message]
+
+
+REPORT_FIELDS = (("agreement", "Agreement"), ("disagreements", "Disagreements"),
+                 ("unique_insights", "Unique insights"), ("blind_spots", "Blind spots"),
+                 ("minority_report", "Minority report"), ("final_answer", "Final answer"))
+
+
+@dataclass
+class Extras:
+    """What is stored beside the messages: debate stances (by message id) and structured consensus reports."""
+
+    stances: dict[int, StanceRecord]
+    reports: list[ConsensusReport]
+
+    def body(self, message: Message) -> str:
+        """A debate answer without its stance block (the stance is exported as its own field)."""
+        return split_stance(message.content)[0] if message.id in self.stances else message.content
+
+    def stance_text(self, message: Message) -> str:
+        row = self.stances.get(message.id)
+        if row is None:
+            return ""
+        if row.position is None:
+            return "stance: unknown"
+        text = f"stance: {row.position}" + (f" ({row.confidence}%)" if row.confidence is not None else "")
+        if row.changed:
+            text += f" · changed: {row.reason or 'no reason given'}"
+        return text + (f" · role: {row.role}" if row.role else "")
+
+
+async def extras(discussion: Discussion) -> Extras:
+    stances = {row.message_id: row for row in await StanceRecord.filter(discussion=discussion)}  # type: ignore[attr-defined]
+    return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"))
+
+
+def report_markdown(report: ConsensusReport) -> list[str]:
+    lines = [f"## Consensus by {report.moderator} — {_when(report.created_at)}", ""]
+    if report.stances:
+        lines += ["### Where each model stands", "", *(f"- **{name}**: {stance}"
+                                                      for name, stance in report.stances.items()), ""]
+    for field_name, title in REPORT_FIELDS:
+        text = getattr(report, field_name)
+        if text:
+            lines += [f"### {title}", "", text, ""]
+    return lines
 
 
 async def sections(discussion: Discussion) -> list[Section]:
@@ -59,6 +105,7 @@ def _usage(message: Message) -> str:
 
 
 async def to_markdown(discussion: Discussion) -> str:
+    more = await extras(discussion)
     lines = [f"# {discussion.question.splitlines()[0][:200]}", "",
              f"- mode: {discussion.mode.value} · status: {discussion.status.value}",
              f"- started: {_when(discussion.created_at)}", f"- models: {', '.join(discussion.models)}", ""]
@@ -70,12 +117,17 @@ async def to_markdown(discussion: Discussion) -> str:
                       ""]
             if message.reasoning:
                 lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
-            lines += [message.content or "_(no text)_", ""]
+            lines += [more.body(message) or "_(no text)_", ""]
+            if stance := more.stance_text(message):
+                lines += [f"> {stance}", ""]
+    for report in more.reports:
+        lines += report_markdown(report)
     return "\n".join(lines)
 
 
 async def to_html(discussion: Discussion) -> str:
     esc = html.escape
+    more = await extras(discussion)
     body = [f"<h1>{esc(discussion.question.splitlines()[0][:200])}</h1>",
             f"<p>mode: {esc(discussion.mode.value)} · status: {esc(discussion.status.value)} · started "
             f"{esc(_when(discussion.created_at))} · models: {esc(', '.join(discussion.models))}</p>"]
@@ -87,21 +139,37 @@ async def to_html(discussion: Discussion) -> str:
                          if message.reasoning else "")
             body.append(f'<article class="{esc(message.author_kind.value)}"><h3>{esc(message.author_name)} '
                         f"<small>{esc(_when(message.created_at))}{' · ' + esc(usage) if usage else ''}</small></h3>"
-                        f"{reasoning}<pre>{esc(message.content)}</pre></article>")
+                        f"{reasoning}<pre>{esc(more.body(message))}</pre>"
+                        + (f'<p class="stance">{esc(stance)}</p>' if (stance := more.stance_text(message)) else "")
+                        + "</article>")
+    for report in more.reports:
+        body.append(f"<h2>Consensus by {esc(report.moderator)}</h2>")
+        if report.stances:
+            body.append("<h3>Where each model stands</h3><ul>" + "".join(
+                f"<li><b>{esc(name)}</b>: {esc(stance)}</li>" for name, stance in report.stances.items()) + "</ul>")
+        for field_name, title in REPORT_FIELDS:
+            if text := getattr(report, field_name):
+                body.append(f"<h3>{esc(title)}</h3><pre>{esc(text)}</pre>")
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
              "pre{white-space:pre-wrap;background:#f5f5f5;padding:.75rem;border-radius:6px}"
-             "article.user pre{background:#eef4ff}small{color:#666;font-weight:normal}")
+             "article.user pre{background:#eef4ff}small{color:#666;font-weight:normal}"
+             "p.stance{color:#444;border-left:3px solid #4c72b0;padding-left:.5rem}")
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{esc(discussion.question[:80])}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
 
 async def to_json(discussion: Discussion) -> str:
+    more = await extras(discussion)
+
     def message_dict(m: Message) -> dict[str, Any]:
+        row = more.stances.get(m.id)
+        stance = None if row is None else {"position": row.position, "confidence": row.confidence,
+                                           "changed": row.changed, "reason": row.reason, "role": row.role}
         return {"author_kind": m.author_kind.value, "author": m.author_name, "model": m.model_alias,
                 "content": m.content, "status": m.status.value, "error": m.error, "created_at": _when(m.created_at),
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
                 "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
-                "reasoning_tokens": m.reasoning_tokens}
+                "reasoning_tokens": m.reasoning_tokens, "stance": stance}
 
     data = {
         "question": discussion.question, "mode": discussion.mode.value, "status": discussion.status.value,
@@ -110,6 +178,9 @@ async def to_json(discussion: Discussion) -> str:
                       "kind": s.round.kind.value if s.round else None,
                       "status": s.round.status.value if s.round else None,
                       "messages": [message_dict(m) for m in s.messages]} for s in await sections(discussion)],
+        "roles": discussion.roles, "rotate_roles": discussion.rotate_roles, "depth": discussion.depth,
+        "consensus_reports": [{"moderator": r.moderator, "created_at": _when(r.created_at), "stances": r.stances,
+                               **{name: getattr(r, name) for name, _ in REPORT_FIELDS}} for r in more.reports],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 

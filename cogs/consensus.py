@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import random
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.engine.transcript import transcript_chars
-from bot.errors import UserError
-from bot.modes.consensus import ConsensusMode, reviewers_for
-from cogs.utils.send import NO_MENTIONS
-from cogs.utils.threads import start_in_thread, thread_discussion
+from cogs.utils.actions import start_consensus
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
@@ -27,22 +22,7 @@ class Consensus(commands.Cog):
     @app_commands.describe(peer_review="First let each model rank the others' answers, anonymised")
     @app_commands.guild_only()
     async def consensus(self, interaction: discord.Interaction[MoaiBot], peer_review: bool = False) -> None:
-        services, config = self.bot.services, self.bot.config
-        discussion, thread = await thread_discussion(interaction, "consensus", idle=True)
-        answers = await services.store.latest_answers(discussion)
-        if not answers:
-            raise UserError("There are no complete answers to sum up yet.")
-        moderators = config.moderators()
-        reviewers = reviewers_for(config.models, answers) if peer_review else []
-        ticket = await services.admission.admit(interaction.guild_id, interaction.user.id,
-                                                [moderators[0], *reviewers], await transcript_chars(discussion))
-        async with ticket.refunded_on_error():
-            await interaction.response.send_message(
-                f"🧭 {interaction.user.display_name} asked for a consensus"
-                + (" with peer review" if peer_review else "") + ".", allowed_mentions=NO_MENTIONS)
-        mode = ConsensusMode(config.models, moderators, answers, reviewers,
-                             random.Random(discussion.id * 7919 + len(answers)))
-        start_in_thread(self.bot, thread, discussion, mode, ticket, interaction.user.id)
+        await start_consensus(interaction, peer_review=peer_review)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import ModelConfig
-from bot.engine.transcript import transcript_chars
+from bot.config import AppConfig, ModelConfig
 from bot.errors import UserError
-from bot.kinds import DiscussionMode, DiscussionStatus
-from bot.modes import continuation
-from bot.modes.debate import DebateMode
-from bot.panel import clean_question, parse_models, resolve_panel
-from bot.policy import check_rounds, require_steer
-from bot.services.budget import anyone_steers
+from bot.kinds import DiscussionMode
+from bot.modes.debate import DebateMode, DebateSetup
+from bot.panel import Panel, clean_question, resolve_panel
+from bot.policy import check_rounds
+from bot.roles import parse_roles
+from cogs.utils.actions import continue_discussion
+from cogs.utils.round_buttons import RoundActionButton
 from cogs.utils.send import NO_MENTIONS, reply_ephemeral
-from cogs.utils.threads import STILL_ANSWERING, begin_thread_discussion, discussion_channel, start_in_thread
+from cogs.utils.threads import begin_thread_discussion, discussion_channel
 from cogs.utils.transformers import Models, Project
 
 if TYPE_CHECKING:
@@ -47,10 +48,8 @@ class ResumeButton(discord.ui.DynamicItem[discord.ui.Button["discord.ui.View"]],
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[MoaiBot]) -> None:  # type: ignore[override]
-        cog = interaction.client.get_cog(Discuss.__cog_name__)
-        assert isinstance(cog, Discuss)
         try:
-            await cog.resume(interaction, self.discussion_id, rounds=None, from_button=True)
+            await continue_discussion(interaction, self.discussion_id, rounds=None, from_button=True)
         except UserError as error:
             await reply_ephemeral(interaction, str(error))
 
@@ -61,6 +60,29 @@ def resume_view(discussion_id: int) -> discord.ui.View:
     return view
 
 
+def debate_setup_for(config: AppConfig, panel: Panel, roles: str | None, rotate: bool,
+                     depth: str | None) -> DebateSetup:
+    """The debate's roles and depth: the command's options, else the project's defaults."""
+    aliases = [m.alias for m in panel.models]
+    names = {n.lower(): m.alias for m in panel.models for n in (m.alias, m.name, *m.aliases)}
+    if roles is not None:
+        chosen = parse_roles(roles, aliases, config.debate.roles, names)
+    else:
+        stored = panel.project.roles if panel.project else {}
+        chosen = {alias: role for alias, role in stored.items() if alias in aliases}
+    if rotate and not chosen:
+        chosen = {aliases[0]: "devil's advocate"}  # rotating with no roles given: the built-in one goes round
+    return DebateSetup(config.debate, chosen, rotate, depth or (panel.project.depth if panel.project else "fixed"))
+
+
+def roles_intro(setup: DebateSetup, models: Sequence[ModelConfig]) -> str:
+    if not setup.roles:
+        return ""
+    names = {m.alias: m.name for m in models}
+    held = ", ".join(f"{names.get(alias, alias)} as {role}" for alias, role in setup.roles.items())
+    return f" ({held}{', rotating each round' if setup.rotate else ''})"
+
+
 class Discuss(commands.Cog):
     def __init__(self, bot: MoaiBot) -> None:
         self.bot = bot
@@ -69,15 +91,20 @@ class Discuss(commands.Cog):
     @app_commands.command(name="discuss", description="A roundtable debate: models answer, then respond to each other")
     @app_commands.describe(topic="What the models should discuss", rounds="How many rounds (1-10)",
                            models="Models to seat, comma-separated (default: the configured panel)",
-                           project="Run under a project's panel, topic and system prompt")
+                           project="Run under a project's panel, topic and system prompt",
+                           roles="model=role, comma-separated, e.g. claude=devil's advocate, gpt=skeptic",
+                           rotate_roles="Move each role to the next model every round",
+                           depth="auto: more rounds only if round 1 leaves the models disagreeing or unsure")
     @app_commands.guild_only()
     async def discuss(self, interaction: discord.Interaction[MoaiBot], topic: str, rounds: int | None = None,
-                      models: Models | None = None, project: Project | None = None) -> None:
+                      models: Models | None = None, project: Project | None = None, roles: str | None = None,
+                      rotate_roles: bool = False, depth: Literal["fixed", "auto"] | None = None) -> None:
         config = self.bot.config
         topic = clean_question(topic, config)
         panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         default_rounds = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
+        setup = debate_setup_for(config, panel, roles, rotate_roles, depth)
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
         ticket = await self.bot.services.admission.admit(interaction.guild_id, interaction.user.id, panel.models,
                                                          len(topic), rounds)
@@ -85,60 +112,19 @@ class Discuss(commands.Cog):
             names = ", ".join(m.name for m in panel.models)
             await begin_thread_discussion(
                 interaction, channel, mode=DiscussionMode.DISCUSS, question=topic, panel=panel, rounds=rounds,
-                play=DebateMode(panel.models, rounds),
-                intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable with {names}:",
-                announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds)",
-                ticket=ticket)
+                play=DebateMode(panel.models, rounds, setup),
+                intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable with {names}"
+                      f"{roles_intro(setup, panel.models)}:",
+                announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds"
+                         f"{', depth auto' if setup.depth == 'auto' else ''})",
+                ticket=ticket, debate=setup)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")
     @app_commands.guild_only()
     async def continue_(self, interaction: discord.Interaction[MoaiBot], rounds: int | None = None) -> None:
         discussion = await self.bot.services.store.in_thread(interaction.channel_id, "continue")
-        await self.resume(interaction, discussion.id, rounds=rounds)
-
-    async def resume(self, interaction: discord.Interaction[MoaiBot], discussion_id: int, *,
-                     rounds: int | None, from_button: bool = False) -> None:
-        """/continue, or the Resume button (which only resumes an interrupted discussion, once)."""
-        services = self.bot.services
-        discussion = await services.store.get(discussion_id)
-        thread = interaction.channel
-        if discussion is None or not isinstance(thread, discord.Thread) or discussion.thread_id != thread.id:
-            raise UserError("This discussion no longer exists.")
-        if services.runs.is_running(thread.id) or discussion.status is DiscussionStatus.RUNNING:
-            raise UserError(STILL_ANSWERING)
-        if from_button and discussion.status is not DiscussionStatus.INTERRUPTED:
-            raise UserError("This discussion was already resumed. Use /continue for more rounds.")
-        require_steer(discussion.created_by, interaction.user.id, action="continue",
-                      manages_threads=interaction.permissions.manage_threads,
-                      anyone=await anyone_steers(interaction.guild_id))
-        panel = self.panel_of(discussion)
-        done = await services.store.completed_rounds(discussion)
-        if rounds is None:
-            left = discussion.rounds_planned - done
-            rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
-        rounds = check_rounds(rounds)
-        if not await services.store.claim(discussion):
-            raise UserError(STILL_ANSWERING)
-        try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
-            ticket = await services.admission.admit(interaction.guild_id, interaction.user.id, panel,
-                                                    await transcript_chars(discussion), rounds)
-            async with ticket.refunded_on_error():
-                await services.store.plan_rounds(discussion, done + rounds)
-                await interaction.response.send_message(
-                    f"▶️ {interaction.user.display_name} continued the discussion: {rounds} more round(s).",
-                    allowed_mentions=NO_MENTIONS)
-        except BaseException:
-            await services.store.unclaim(discussion)
-            raise
-        start_in_thread(self.bot, thread, discussion, continuation(discussion, panel, rounds, done), ticket,
-                        interaction.user.id)
-
-    def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
-        known = [alias for alias in discussion.models if alias in self.bot.config.models]
-        if not known:
-            raise UserError("None of this discussion's models are configured any more.")
-        return parse_models(self.bot.config, " ".join(known))
+        await continue_discussion(interaction, discussion.id, rounds=rounds)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -163,5 +149,5 @@ class Discuss(commands.Cog):
 
 
 async def setup(bot: MoaiBot) -> None:
-    bot.add_dynamic_items(ResumeButton)
+    bot.add_dynamic_items(ResumeButton, RoundActionButton)
     await bot.add_cog(Discuss(bot))

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import re
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.export import export
-from cogs.utils.send import NO_MENTIONS
+from cogs.utils.actions import export_file
 
 if TYPE_CHECKING:
     from bot.discord_bot import MoaiBot
-    from bot.services.discussions import Discussion
-
-
-def file_name(discussion: Discussion, fmt: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", discussion.question.lower())[:40].strip("-") or "discussion"
-    return f"moai-{discussion.id}-{slug}.{fmt}"
 
 
 class Export(commands.Cog):
@@ -32,13 +23,7 @@ class Export(commands.Cog):
     @app_commands.guild_only()
     async def export(self, interaction: discord.Interaction[MoaiBot],
                      format: Literal["md", "html", "json"] = "md") -> None:
-        discussion = await self.bot.services.store.in_thread(interaction.channel_id, "export")
-        await interaction.response.defer(thinking=True)
-        text = await export(discussion, format)
-        data = io.BytesIO(self.bot.redact(text).encode("utf-8"))
-        await interaction.followup.send(f"📄 Transcript ({format})",
-                                        file=discord.File(data, filename=file_name(discussion, format)),
-                                        allowed_mentions=NO_MENTIONS)
+        await export_file(interaction, format)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.roles import parse_roles
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.send import NO_MENTIONS
 from cogs.utils.transformers import Model, Models, Project, model_choices
@@ -28,6 +30,10 @@ def describe(project: ProjectRow, channels: list[int]) -> str:
         lines.append(f"System prompt: {prompt[:PROMPT_PREVIEW]}{'…' if len(prompt) > PROMPT_PREVIEW else ''}")
     if project.default_rounds:
         lines.append(f"Default rounds: {project.default_rounds}")
+    if project.roles:
+        lines.append("Roles: " + ", ".join(f"{alias} as {role}" for alias, role in project.roles.items()))
+    if project.depth == "auto":
+        lines.append("Depth: auto (more rounds only when round 1 leaves the models disagreeing or unsure)")
     if channels:
         lines.append("Default in: " + ", ".join(f"<#{c}>" for c in channels))
     return "\n".join(lines)
@@ -52,15 +58,20 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
     @app_commands.command(name="create", description="Create a project (needs Manage Server)")
     @app_commands.describe(name="Project name", models="Comma-separated models (default: the configured panel)",
                            topic="What the project is about", system_prompt="Extra instructions for every model",
-                           rounds="Default rounds for /discuss (1-10)")
+                           rounds="Default rounds for /discuss (1-10)",
+                           roles="Debate roles, model=role, e.g. claude=devil's advocate, gpt=skeptic",
+                           depth="auto: /discuss plays more rounds only when round 1 leaves disagreement")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def create(self, interaction: discord.Interaction[MoaiBot], name: str, models: Models | None = None,
-                     topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None) -> None:
+                     topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None,
+                     roles: str | None = None, depth: Literal["fixed", "auto"] | None = None) -> None:
         require_manage_guild(interaction, "Creating a project")
         guild = self._guild(interaction)
+        seated = [m.alias for m in (models or self.bot.config.default_models())]
         project = await self.projects.create(guild.id, guild.name, name, models or [], topic=topic,
-                                             system_prompt=system_prompt, rounds=rounds)
+                                             system_prompt=system_prompt, rounds=rounds,
+                                             roles=self._roles(roles, seated), depth=depth)
         await self._say(interaction, f"📁 Project **{project.name}** created. Use it with `/project use "
                                      f"{project.name}` or the `project` option of /open and /discuss.")
 
@@ -100,15 +111,28 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
 
     @app_commands.command(name="edit", description="Change a project (needs Manage Server)")
     @app_commands.describe(new_name="Rename it", topic="New topic (use '-' to clear)",
-                           system_prompt="New system prompt (use '-' to clear)", rounds="Default rounds (1-10)")
+                           system_prompt="New system prompt (use '-' to clear)", rounds="Default rounds (1-10)",
+                           roles="Debate roles, model=role (use '-' to clear)",
+                           depth="auto: more rounds only when round 1 leaves disagreement; fixed: as asked")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def edit(self, interaction: discord.Interaction[MoaiBot], name: Project, new_name: str | None = None,
-                   topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None) -> None:
+                   topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None,
+                   roles: str | None = None, depth: Literal["fixed", "auto"] | None = None) -> None:
         require_manage_guild(interaction, "Editing a project")
+        current = await self.projects.get(interaction.guild_id, name)
+        seated = list(current.models) or [m.alias for m in self.bot.config.default_models()]
+        parsed = {} if roles is not None and roles.strip() == "-" else self._roles(roles, seated)
         project = await self.projects.update(interaction.guild_id, name, new_name=new_name, topic=topic,
-                                           system_prompt=system_prompt, rounds=rounds)
+                                             system_prompt=system_prompt, rounds=rounds, roles=parsed, depth=depth)
         await self._say(interaction, "📁 Updated.\n" + describe(project, []))
+
+    def _roles(self, text: str | None, seated: Sequence[str]) -> dict[str, str] | None:
+        if text is None:
+            return None
+        config = self.bot.config
+        names = {n.lower(): m.alias for m in config.models.values() for n in (m.alias, m.name, *m.aliases)}
+        return parse_roles(text, seated, config.debate.roles, names)
 
     @app_commands.command(name="delete", description="Delete a project (needs Manage Server)")
     @app_commands.default_permissions(manage_guild=True)

@@ -224,6 +224,7 @@ class DiscordHarness:
         self.threads: list[discord.Thread] = []
         self.errors: list[BaseException] = []
         self.channel_payloads: list[dict[str, Any]] = []  # every bot message create/edit, as sent
+        self.channel_files: list[tuple[int, str, bytes]] = []  # (channel id, file name, bytes) of bot posts
         self.deleted_channels: set[int] = set()
         self.deleted_by_bot: set[int] = set()  # threads the bot deleted itself
         self.refuse_thread_posts: tuple[int, int] | None = None  # (HTTP status, Discord code) for posts in threads
@@ -323,6 +324,11 @@ class DiscordHarness:
             harness.channel_payloads.append(params.payload or {})
             if int(channel_id) in harness.deleted_channels:
                 raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
+            if params.files:  # kept here; dpytest would write them to files in the working directory
+                for file in params.files:
+                    harness.channel_files.append((int(channel_id), file.filename or "", file.fp.read()))
+                    file.fp.seek(0)
+                params = params._replace(payload=_json_part(params.multipart or []), files=None)
             refusal = harness.refuse_thread_posts
             if refusal is not None and any(t.id == int(channel_id) for t in harness.threads):
                 status, code = refusal

@@ -28,6 +28,8 @@ async def test_reasoning_is_stored_apart_and_shown_on_request(harness: DiscordHa
     assert "🧠 reasoned" in summary.content
     buttons = summary.components[0].children  # type: ignore[union-attr]
     assert [b.label for b in buttons] == ["GPT's reasoning", "Claude's reasoning"]  # llama did not reason
+    actions = summary.components[-1].children  # type: ignore[union-attr]
+    assert [b.label for b in actions] == ["One more round", "Consensus", "Stop", "Export"]
     call = await harness.click(summary, buttons[0].custom_id, wait=False)
     [text] = call.ephemeral_texts
     assert "GPT" in text and "2+2: count on fingers." in text

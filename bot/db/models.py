@@ -38,6 +38,8 @@ class Project(Model):
     topic = fields.TextField(default="")
     system_prompt = fields.TextField(default="")
     default_rounds = fields.IntField(null=True)
+    roles: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> role name
+    depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +64,9 @@ class Discussion(Model):
     question = fields.TextField()
     models: fields.Field[list[str]] = fields.JSONField(default=list)
     rounds_planned = fields.IntField(default=1)
+    roles: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> role name
+    rotate_roles = fields.BooleanField(default=False, db_default=False)  # roles move one seat on every round
+    depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -75,6 +80,7 @@ class Round(Model):
     discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
         "moai.Discussion", related_name="rounds", on_delete=fields.CASCADE
     )
+    discussion_id: int
     number = fields.IntField()
     kind = fields.CharEnumField(RoundKind, max_length=16)
     status = fields.CharEnumField(RoundStatus, max_length=16, default=RoundStatus.RUNNING)
@@ -252,3 +258,46 @@ class ProviderStart(Model):
     class Meta:
         table = "provider_start"
         indexes = (("provider", "started_at"),)
+
+
+class StanceRecord(Model):
+    """The stance a model ended a debate answer with (position, confidence, whether and why it changed)."""
+
+    id = fields.IntField(primary_key=True)
+    message: fields.OneToOneRelation[Message] = fields.OneToOneField(
+        "moai.Message", related_name="stance", on_delete=fields.CASCADE
+    )
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="stances", on_delete=fields.CASCADE
+    )
+    round_number = fields.IntField()
+    model_alias = fields.CharField(max_length=32)
+    role = fields.CharField(max_length=64, default="")
+    position = fields.TextField(null=True)  # None: the model gave none (unknown)
+    confidence = fields.IntField(null=True)
+    changed = fields.BooleanField(null=True)
+    reason = fields.TextField(default="")
+
+    class Meta:
+        table = "stance"
+
+
+class ConsensusReport(Model):
+    """A structured /consensus: the moderator's sections, and the dissent moai keeps even when it lost."""
+
+    id = fields.IntField(primary_key=True)
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="consensus_reports", on_delete=fields.CASCADE
+    )
+    moderator = fields.CharField(max_length=32)
+    agreement = fields.TextField(default="")
+    disagreements = fields.TextField(default="")
+    stances: fields.Field[dict[str, str]] = fields.JSONField(default=dict)  # model name -> last stance line
+    unique_insights = fields.TextField(default="")
+    blind_spots = fields.TextField(default="")
+    minority_report = fields.TextField(default="")
+    final_answer = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "consensus_report"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.stances import Timeline
+
 
 @dataclass(frozen=True, slots=True)
 class ContextTrimmed:
@@ -18,6 +20,7 @@ class EarlyStop:
 
     round_number: int
     rounds_unused: int
+    by_stances: bool = False  # every stance unchanged and agreeing, rather than every model saying [AGREE]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +43,30 @@ class PeerReviewed:
     reviewers: int
 
 
-Notice = ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed
+@dataclass(frozen=True, slots=True)
+class DepthDecided:
+    """depth:auto after round 1: whether the debate goes on, why, and what stopping saved."""
+
+    go_on: bool
+    reason: str  # "the stances disagree", "confidence is below 60", or "every model agrees"
+    rounds_saved: int = 0
+    saved_usd: float = 0.0  # the worst-case estimate of the rounds not played
+
+
+@dataclass(frozen=True, slots=True)
+class StanceTimeline:
+    """After a debate: who held which position with which confidence, round by round."""
+
+    timeline: Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusWritten:
+    """A structured consensus was stored; `stances` and `minority` are moai's own, from the parsed stances."""
+
+    stances: tuple[tuple[str, str], ...]  # (model name, its last stance line)
+    minority: str  # the dissent kept even when it lost ("" when every model agreed)
+
+
+Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | StanceTimeline
+          | ConsensusWritten)

@@ -24,8 +24,9 @@ This is a roundtable debate of {total} rounds. Round 1: give your own answer; th
 LATER_ROUND_NOTE = """
 
 This is round {number} of {total}. Read the earlier rounds, respond to the other participants by name where \
-you agree or disagree, and refine your answer. If you fully agree with the others and have nothing to add, \
-end your answer with a line containing only """ + AGREE_MARKER + "."
+you agree or disagree, and refine your answer. Change your position only for an argument you can name, not \
+because others agree. If you fully agree with the others and have nothing to add, put a line containing only \
+""" + AGREE_MARKER + " just before your stance."
 
 MENTION_NOTE = """
 
@@ -59,8 +60,8 @@ class Turn:
 def system_prompt(model: ModelConfig, panel: Sequence[ModelConfig], *, topic: str = "",
                   project_prompt: str = "") -> str:
     return ROUNDTABLE_PROMPT.format(
-        name=model.name,
-        participants=", ".join(m.name for m in panel),
+        name=model.label,
+        participants=", ".join(m.label for m in panel),
         topic=f"\nProject topic: {topic}" if topic else "",
         project=f"\n\n{project_prompt}" if project_prompt else "",
     )

@@ -120,7 +120,7 @@ class RoundRunner:
         answers = []
         for model in panel:
             row = await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.MODEL,
-                                       author_name=model.name, model_alias=model.alias,
+                                       author_name=model.label[:100], model_alias=model.alias,
                                        status=MessageStatus.STREAMING)
             answers.append(Answer(model, row))
         self.stats.db_writes += 1 + len(answers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Project
@@ -43,8 +43,8 @@ def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[T
             t.author_name.lower() in taken else t for t in turns]
 
 
-async def round_context(discussion: Discussion, panel: Sequence[ModelConfig],
-                        note: str = "") -> tuple[MessagesFor, dict[str, int]]:
+async def round_context(discussion: Discussion, panel: Sequence[ModelConfig], note: str = "",
+                        notes: Mapping[str, str] | None = None) -> tuple[MessagesFor, dict[str, int]]:
     """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
 
     Returns the prompt builder and, per model alias, how many old turns had to be left out.
@@ -52,7 +52,8 @@ async def round_context(discussion: Discussion, panel: Sequence[ModelConfig],
     project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
     topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
     turns = label_members(await load_turns(discussion), panel)
-    fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note,
-                                   turns) for m in panel}
+    extra = notes or {}
+    fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note
+                                   + extra.get(m.alias, ""), turns) for m in panel}
     dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
     return (lambda model: fitted[model.alias].messages), dropped

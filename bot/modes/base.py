@@ -6,7 +6,7 @@ unless the plan brings its own) and hands the result to `after_round`, which may
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +25,7 @@ class RoundPlan:
     kind: RoundKind
     panel: Sequence[ModelConfig]
     note: str = ""  # appended to each model's system prompt
+    notes: Mapping[str, str] = field(default_factory=dict)  # appended to one model's (alias -> text): its role
     messages_for: MessagesFor | None = None  # a prompt of the mode's own instead of the discussion
     shown: bool = True  # False: stored, not streamed to the display (peer reviewers' raw rankings)
 

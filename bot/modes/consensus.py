@@ -7,18 +7,14 @@ import random
 from collections.abc import Mapping, Sequence
 
 from bot.config import ModelConfig
-from bot.engine.notices import ModeratorFallback, NoModerator, Notice, PeerReviewed
+from bot.consensus_sections import MODERATOR_NOTE, minority_report, parse_sections, stance_summary
+from bot.engine.notices import ConsensusWritten, ModeratorFallback, NoModerator, Notice, PeerReviewed
 from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
 from bot.modes.peer_review import aggregate, ballot_for, format_ranking, parse_ranking, review_messages
-
-MODERATOR_NOTE = """
-
-You are the moderator now. Do not add a new opinion: synthesise the discussion above under exactly these \
-headings: **Agreement**, **Disagreement**, **Open questions**, **Final answer**. Name the participants \
-when you attribute positions."""
+from bot.stances import Stance
 
 MIN_REVIEWED_ANSWERS = 3
 
@@ -36,8 +32,11 @@ class ConsensusMode:
 
     def __init__(self, models: Mapping[str, ModelConfig], moderators: Sequence[ModelConfig],
                  answers: Mapping[str, str], reviewers: Sequence[ModelConfig] = (),
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, stances: Mapping[str, Stance] | None = None,
+                 similarity: float = 0.5) -> None:
         self.models = models
+        self.stances = {self.models[a].name if a in self.models else a: s for a, s in (stances or {}).items()}
+        self.similarity = similarity
         self.moderators = list(moderators)
         self.answers = dict(answers)
         # A reviewer needs at least two answers other than its own to rank.
@@ -57,7 +56,13 @@ class ConsensusMode:
                                                                         self.answers))
         if self._done or self._moderator >= len(self.moderators):
             return None
-        return RoundPlan(RoundKind.CONSENSUS, [self.moderators[self._moderator]], note=MODERATOR_NOTE)
+        return RoundPlan(RoundKind.CONSENSUS, [self.moderators[self._moderator]], note=self._note())
+
+    def _note(self) -> str:
+        if not self.stances:
+            return MODERATOR_NOTE
+        held = "\n".join(f"- {name}: {stance_summary(s)}" for name, s in self.stances.items())
+        return f"{MODERATOR_NOTE}\n\nEach participant's last stated stance:\n{held}"
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         if not plan.shown:
@@ -66,10 +71,19 @@ class ConsensusMode:
         self._moderator += 1
         if result.answers[0].status is MessageStatus.COMPLETE:
             self._done = True
-            return ()
+            written = await self._record(state, moderator, result.answers[0].text)
+            return (written,) if written.stances or written.minority else ()
         if self._moderator < len(self.moderators):
             return (ModeratorFallback(moderator.name, self.moderators[self._moderator].name),)
         return (NoModerator(),)
+
+    async def _record(self, state: ModeState, moderator: ModelConfig, text: str) -> ConsensusWritten:
+        """The sections stored as fields, each model's last stance beside them, and the dissent kept."""
+        sections = parse_sections(text)
+        lines = {name: stance_summary(s) for name, s in self.stances.items()}
+        minority = minority_report(sections, self.stances, self.similarity)
+        await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority)
+        return ConsensusWritten(tuple(lines.items()), minority)
 
     async def _count_reviews(self, state: ModeState, result: RoundResult) -> PeerReviewed:
         rankings: dict[str, list[str]] = {}

@@ -1,42 +1,110 @@
-"""Debate: rounds one after another, each model seeing every earlier round; stops early when all agree."""
+"""Debate: rounds one after another, each model seeing every earlier round and ending with its stance.
+
+It stops early when every model said [AGREE], or when every stance is unchanged and agreeing for a round
+(`[debate] similarity`, `stop_confidence`). With depth "auto" only round 1 is sure to run: more rounds follow
+only if round-1 stances disagree or someone is unsure. Roles give models standing instructions (and may rotate).
+After the debate, the stance timeline is reported.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from bot.config import ModelConfig
-from bot.engine.notices import EarlyStop, Notice
+from bot.config import DebateConfig, ModelConfig
+from bot.engine.notices import DepthDecided, EarlyStop, Notice, StanceTimeline
 from bot.engine.prompts import converged, discuss_note
 from bot.engine.rounds import RoundResult
+from bot.estimate import run_cost
 from bot.kinds import MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
+from bot.roles import find_role, seat_roles
+from bot.stances import STANCE_INSTRUCTIONS, Stance, Timeline, agreement, settled, split_stance, timeline
+
+
+@dataclass(frozen=True, slots=True)
+class DebateSetup:
+    """How a discussion debates; stored on the discussion so /continue and Resume debate alike."""
+
+    config: DebateConfig = field(default_factory=DebateConfig)
+    roles: Mapping[str, str] = field(default_factory=dict)  # model alias -> role name
+    rotate: bool = False
+    depth: str = "fixed"  # "auto": further rounds only when round 1 leaves something to settle
 
 
 class DebateMode:
     name = "debate"
 
-    def __init__(self, panel: Sequence[ModelConfig], rounds: int) -> None:
-        self.panel = panel
+    def __init__(self, panel: Sequence[ModelConfig], rounds: int, setup: DebateSetup | None = None) -> None:
+        self.panel = list(panel)
         self.rounds = rounds
-        self._next = 0  # number of the next round; counted from the stored rounds on the first call
+        self.setup = setup or DebateSetup()
+        self._next = 0  # number of the next debate round; counted from the stored rounds on the first call
+        self._first = 0
         self._total = 0
         self._stop = False
+        self._previous: dict[str, Stance] | None = None
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:
         if not self._next:
             done = await state.store.completed_rounds(state.discussion)
             self._next, self._total = done + 1, done + self.rounds
+            self._first = self._next
         if self._stop or self._next > self._total:
             return None
         number = self._next
         self._next += 1
-        return RoundPlan(RoundKind.DISCUSS, self.panel, note=discuss_note(number, self._total))
+        seats = self.seats(number)
+        notes = {m.alias: "\n\n" + prompt for m in seats if m.role and (prompt := self._role_prompt(m.role))}
+        return RoundPlan(RoundKind.DISCUSS, seats, note=discuss_note(number, self._total) + STANCE_INSTRUCTIONS,
+                         notes=notes)
+
+    def seats(self, number: int) -> list[ModelConfig]:
+        """The panel for a round, each model carrying the role it holds in that round."""
+        held = seat_roles([m.alias for m in self.panel], self.setup.roles, self.setup.rotate, number)
+        return [m.model_copy(update={"role": held[m.alias]}) if held.get(m.alias) else m for m in self.panel]
+
+    def _role_prompt(self, role: str) -> str | None:
+        found = find_role(role, self.setup.config.roles)
+        return found[1] if found else None
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
-        """Early stop: every model of a round after the first (and before the last) agreed."""
         number = self._next - 1
-        answered = [a.text for a in result.answers if a.status is MessageStatus.COMPLETE]
-        if 1 < number < self._total and len(answered) == len(self.panel) and converged(answered):
-            self._stop = True
-            return (EarlyStop(number, self._total - number),)
-        return ()
+        stances = {a.model.alias: split_stance(a.text)[1] for a in result.answers
+                   if a.status is MessageStatus.COMPLETE}
+        await state.store.add_stances(result, stances)
+        everyone = len(stances) == len(self.panel)
+        notices: list[Notice] = []
+        config = self.setup.config
+        if self.setup.depth == "auto" and number == self._first == 1 and number < self._total:
+            why = agreement(stances, config.similarity, config.depth_confidence) if everyone else "some models failed"
+            if why is None:
+                self._stop = True
+                skipped = self._total - number
+                saved = run_cost(self.panel, sum(len(a.text) for a in result.answers) + len(state.discussion.question),
+                                 skipped)
+                notices.append(DepthDecided(False, "every model agrees, confidently", skipped, saved))
+            else:
+                notices.append(DepthDecided(True, why))
+        elif 1 < number < self._total and everyone:
+            bodies = [split_stance(a.text)[0] for a in result.answers]
+            by_stances = self._previous is not None and settled(self._previous, stances, config.similarity,
+                                                                 config.stop_confidence)
+            if by_stances or converged(bodies):
+                self._stop = True
+                notices.append(EarlyStop(number, self._total - number, by_stances=by_stances))
+        self._previous = stances
+        if self._stop or number >= self._total:
+            line = await self._timeline(state)
+            if line.positions:  # nobody gave a stance: no timeline to show
+                notices.append(StanceTimeline(line))
+        return notices
+
+    async def _timeline(self, state: ModeState) -> Timeline:
+        rows = await state.store.stances(state.discussion)
+        names = {m.alias: m.name for m in self.panel}
+        held = {(names.get(r.model_alias, r.model_alias), r.round_number):
+                Stance(r.position, r.confidence, r.changed, r.reason) for r in rows}
+        models = [*names.values(), *sorted({name for name, _ in held} - set(names.values()))]
+        rounds = sorted({number for _, number in held})
+        return timeline(held, models, rounds, self.setup.config.similarity)

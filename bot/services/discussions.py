@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.db.models import Discussion, Guild, Message, PeerRanking, Round
+from bot.db.models import ConsensusReport, Discussion, Guild, Message, PeerRanking, Round, StanceRecord
+from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import (
     ANSWERING_KINDS,
@@ -19,9 +20,14 @@ from bot.kinds import (
 from bot.panel import Panel
 from bot.services import ledger
 from bot.services.budget import create_guild_row
+from bot.stances import UNKNOWN, Stance
 from bot.text import clean_text
 
-__all__ = ["Author", "Discussion", "DiscussionStore"]  # Discussion: for the cogs' annotations
+__all__ = ["Author", "Discussion", "DiscussionStore"]
+
+# The structured consensus, in the order the moderator writes it (stored as ConsensusReport fields).
+CONSENSUS_SECTIONS = ("agreement", "disagreements", "unique_insights", "blind_spots", "minority_report",
+                      "final_answer")  # Discussion: for the cogs' annotations
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +53,14 @@ class DiscussionStore:
         return await create_guild_row(guild_id, name)
 
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
-                     rounds_planned: int = 1) -> Discussion:
+                     rounds_planned: int = 1, roles: Mapping[str, str] | None = None, rotate_roles: bool = False,
+                     depth: str = "fixed") -> Discussion:
         """The discussion and its opening question as the first turn."""
         guild = await self.ensure_guild(place.guild_id, place.guild_name) if place.guild_id is not None else None
         discussion = await Discussion.create(
             guild=guild, project=panel.project, channel_id=place.channel_id, thread_id=place.thread_id, mode=mode,
             question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
-            created_by=author.id,
+            created_by=author.id, roles=dict(roles or {}), rotate_roles=rotate_roles, depth=depth,
         )
         await self.add_user_turn(discussion, author, question)
         return discussion
@@ -74,7 +81,35 @@ class DiscussionStore:
         await PeerRanking.create(round=round_, reviewer=reviewer, ranking=list(ranking),
                                  shown_order=list(shown_order), error=error[:300] if error else None)
 
+    async def add_stances(self, result: RoundResult, stances: Mapping[str, Stance]) -> None:
+        """Each answer's stance as parsed (unknown ones too, so the timeline shows who gave none)."""
+        for answer in result.answers:
+            stance = stances.get(answer.model.alias, UNKNOWN)
+            await StanceRecord.create(message_id=answer.row.id, discussion_id=result.round.discussion_id,
+                                      round_number=result.round.number, model_alias=answer.model.alias,
+                                      role=answer.model.role[:64], position=stance.position,
+                                      confidence=stance.confidence, changed=stance.changed, reason=stance.reason)
+
+    async def add_consensus_report(self, discussion: Discussion, moderator: str, sections: Mapping[str, str],
+                                   stances: Mapping[str, str], minority: str) -> ConsensusReport:
+        return await ConsensusReport.create(
+            discussion=discussion, moderator=moderator[:32], stances=dict(stances), minority_report=minority,
+            agreement=sections.get("agreement", ""), disagreements=sections.get("disagreements", ""),
+            unique_insights=sections.get("unique_insights", ""), blind_spots=sections.get("blind_spots", ""),
+            final_answer=sections.get("final_answer", ""))
+
     # --- lookups ------------------------------------------------------------------------
+    async def stances(self, discussion: Discussion) -> list[StanceRecord]:
+        return await StanceRecord.filter(discussion=discussion).order_by("round_number", "id")
+
+    async def latest_stances(self, discussion: Discussion) -> dict[str, Stance]:
+        """Each model's most recent stance (a later unknown one does not hide an earlier known one)."""
+        latest: dict[str, Stance] = {}
+        for row in await self.stances(discussion):
+            if row.position is not None:
+                latest[row.model_alias] = Stance(row.position, row.confidence, row.changed, row.reason)
+        return latest
+
     async def get(self, discussion_id: int) -> Discussion | None:
         return await Discussion.get_or_none(id=discussion_id)
 

@@ -61,7 +61,7 @@ class Orchestrator:
         if plan.messages_for is not None:
             messages_for = plan.messages_for
         else:
-            messages_for, dropped = await round_context(discussion, plan.panel, plan.note)
+            messages_for, dropped = await round_context(discussion, plan.panel, plan.note, plan.notes)
             if dropped:
                 names = {m.alias: m.name for m in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in dropped.items())))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tortoise.exceptions import IntegrityError
 
@@ -41,14 +41,16 @@ class ProjectService:
         self.store = store
 
     async def create(self, guild_id: int, guild_name: str, name: str, models: Sequence[ModelConfig], *,
-                     topic: str | None, system_prompt: str | None, rounds: int | None) -> Project:
+                     topic: str | None, system_prompt: str | None, rounds: int | None,
+                     roles: Mapping[str, str] | None = None, depth: str | None = None) -> Project:
         name = clean_name(name)
         prompt = clean_prompt(system_prompt or "")
         guild = await self.store.ensure_guild(guild_id, guild_name)
         try:
             return await Project.create(guild=guild, name=name, models=[m.alias for m in models],
                                         topic=(topic or "").strip(), system_prompt=prompt,
-                                        default_rounds=check_rounds(rounds) if rounds is not None else None)
+                                        default_rounds=check_rounds(rounds) if rounds is not None else None,
+                                        roles=dict(roles or {}), depth=depth or "fixed")
         except IntegrityError:
             raise UserError(f"A project named `{name}` already exists here.") from None
 
@@ -80,7 +82,8 @@ class ProjectService:
         return project
 
     async def update(self, guild_id: int | None, name: str, *, new_name: str | None, topic: str | None,
-                   system_prompt: str | None, rounds: int | None) -> Project:
+                   system_prompt: str | None, rounds: int | None, roles: Mapping[str, str] | None = None,
+                   depth: str | None = None) -> Project:
         project = await find_project(guild_id, name)
         if new_name is not None:
             project.name = clean_name(new_name)
@@ -90,6 +93,10 @@ class ProjectService:
             project.system_prompt = _cleared(clean_prompt(system_prompt))
         if rounds is not None:
             project.default_rounds = check_rounds(rounds)
+        if roles is not None:
+            project.roles = dict(roles)
+        if depth is not None:
+            project.depth = depth
         try:
             await project.save()
         except IntegrityError:

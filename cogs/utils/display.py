@@ -3,15 +3,18 @@ rate-limit bucket, with the round's status line and the run's notices posted in 
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.charts import stance_chart
 from bot.config import DiscordConfig, ModelConfig
 from bot.engine.display import RoundView
-from bot.engine.notices import Notice
+from bot.engine.notices import Notice, StanceTimeline
 from bot.engine.rounds import (
     Answer,
     ModelDelta,
@@ -21,7 +24,9 @@ from bot.engine.rounds import (
     RoundEvent,
     RoundResult,
 )
+from bot.kinds import RoundKind
 from bot.services.discussions import DiscussionStore
+from bot.stances import split_stance, visible_part
 from cogs.utils.live import (
     EditScheduler,
     EmbedPoster,
@@ -32,7 +37,16 @@ from cogs.utils.live import (
     thread_gone,
 )
 from cogs.utils.reasoning import reasoning_view, view_kwargs
-from cogs.utils.render import STOPPED_SUFFIX, answer_line, failed_suffix, notice_text, round_summary, stop_note
+from cogs.utils.render import (
+    STOPPED_SUFFIX,
+    answer_line,
+    failed_suffix,
+    notice_text,
+    round_summary,
+    stance_line,
+    stop_note,
+)
+from cogs.utils.round_buttons import add_round_actions
 from cogs.utils.send import NO_MENTIONS, send_text
 from cogs.utils.webhooks import WebhookCache
 
@@ -41,6 +55,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+STEERABLE_KINDS = (RoundKind.OPEN, RoundKind.DISCUSS)
 
 
 class SchedulerPool:
@@ -77,7 +92,7 @@ class LiveRound:
 
     def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], scheduler: EditScheduler,
                  release: Callable[[], None], store: DiscussionStore, headers: Mapping[str, str],
-                 on_gone: Callable[[], None] | None = None) -> None:
+                 on_gone: Callable[[], None] | None = None, stances: bool = False) -> None:
         def remember(row_id: int) -> Callable[[list[int]], Awaitable[None]]:
             return lambda ids: store.remember_discord_messages(row_id, ids)
 
@@ -89,17 +104,25 @@ class LiveRound:
         self.scheduler = scheduler
         self.store = store
         self._release = release
+        self.stances = stances  # a debate round: each answer's stance block becomes a compact line under it
 
     def on_event(self, event: RoundEvent) -> None:
         live = self.lives[event.alias]
         if isinstance(event, ModelDelta):
-            live.update(event.text)
+            live.update(visible_part(event.text) if self.stances else event.text)
         elif isinstance(event, ModelFinished):
-            live.update(event.text + stop_note(event.stop_reason, self.max_tokens[event.alias]), final=True)
+            text, under = event.text, stop_note(event.stop_reason, self.max_tokens[event.alias])
+            if self.stances:
+                text, stance = split_stance(text)
+                under = stance_line(stance) + under
+            live.update(text + under, final=True)
         elif isinstance(event, ModelFailed) and event.text:
-            live.update(event.text + failed_suffix(event.reason), final=True)
+            live.update(self._partial(event.text) + failed_suffix(event.reason), final=True)
         elif isinstance(event, ModelStopped) and event.text:
-            live.update(event.text + STOPPED_SUFFIX, final=True)
+            live.update(self._partial(event.text) + STOPPED_SUFFIX, final=True)
+
+    def _partial(self, text: str) -> str:
+        return split_stance(text)[0] if self.stances else text
 
     async def settle(self) -> None:
         """Let the last edits land, then remember which Discord messages hold each answer."""
@@ -126,17 +149,25 @@ class ThreadDisplay:
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
         posters, bucket = await self.screens.thread_posters(self.thread, [a.model for a in answers])
         return LiveRound(answers, posters, self.screens.pool.take(bucket), lambda: self.screens.pool.give_back(bucket),
-                         self.screens.store, {}, self.on_gone)
+                         self.screens.store, {}, self.on_gone, stances=round_.kind is RoundKind.DISCUSS)
 
     async def end_round(self, result: RoundResult) -> None:
-        await self._post(round_summary(result), reasoning_view(result.answers))
+        view = reasoning_view(result.answers, reserve=5)  # the last row is the actions
+        if result.round.kind in STEERABLE_KINDS:  # One more round, Consensus, Stop, Export
+            view = add_round_actions(view or discord.ui.View(timeout=None), result.round.discussion_id)
+        await self._post(round_summary(result), view)
 
     async def notice(self, notice: Notice) -> None:
+        if isinstance(notice, StanceTimeline):
+            png = await asyncio.to_thread(stance_chart, notice.timeline)
+            await self._post(notice_text(notice), file=discord.File(io.BytesIO(png), "stance-timeline.png",
+                                                                    description="Stance timeline chart"))
+            return
         await self._post(notice_text(notice))
 
-    async def _post(self, text: str, view: discord.ui.View | None = None) -> None:
+    async def _post(self, text: str, view: discord.ui.View | None = None, file: discord.File | None = None) -> None:
         try:
-            await send_text(self.thread, text, view)
+            await send_text(self.thread, text, view, file=file)
         except discord.HTTPException as error:
             log.warning("could not post in thread %s: %s %s", self.thread.id, error.status, error.code)
             if thread_gone(error) and self.on_gone is not None:
@@ -201,13 +232,13 @@ class Screens:
         parent = thread.parent
         webhook = await self.webhooks.for_channel(parent) if isinstance(parent, discord.TextChannel) else None
         if webhook is None or parent is None:
-            return {m.alias: EmbedPoster(thread, m.name, m.avatar_url) for m in models}, thread.id
+            return {m.alias: EmbedPoster(thread, m.label, m.avatar_url) for m in models}, thread.id
         parent_id = parent.id
 
         def forget() -> None:  # deleted by an admin: make a new one next time
             self.webhooks.forget(parent_id)
 
-        return {m.alias: WebhookPoster(webhook, thread, m.name, m.avatar_url, on_gone=forget)
+        return {m.alias: WebhookPoster(webhook, thread, m.label, m.avatar_url, on_gone=forget)
                 for m in models}, parent_id
 
     def close(self) -> None:

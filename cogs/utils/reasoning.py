@@ -51,9 +51,10 @@ class ReasoningButton(discord.ui.DynamicItem[discord.ui.Button["discord.ui.View"
                                                 file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-def reasoning_view(answers: Sequence[Answer]) -> discord.ui.View | None:
-    """A button per answer that has reasoning, or None when no model showed any."""
-    thinking = [a for a in answers if a.reasoning][:MAX_BUTTONS]
+def reasoning_view(answers: Sequence[Answer], reserve: int = 0) -> discord.ui.View | None:
+    """A button per answer that has reasoning, or None when no model showed any; `reserve` leaves room for
+    other buttons on the same message."""
+    thinking = [a for a in answers if a.reasoning][:MAX_BUTTONS - reserve]
     if not thinking:
         return None
     view = discord.ui.View(timeout=None)

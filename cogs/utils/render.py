@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from bot.engine.notices import ContextTrimmed, EarlyStop, ModeratorFallback, NoModerator, Notice, PeerReviewed
+from bot.engine.notices import (
+    ConsensusWritten,
+    ContextTrimmed,
+    DepthDecided,
+    EarlyStop,
+    ModeratorFallback,
+    NoModerator,
+    Notice,
+    PeerReviewed,
+    StanceTimeline,
+)
 from bot.engine.rounds import Answer, RoundResult
 from bot.kinds import MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
+from bot.stances import Stance, timeline_text
 
 THREAD_TITLE_LIMIT = 90
 
@@ -31,7 +42,7 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
 
 
 def answer_line(answer: Answer) -> str:
-    name = answer.model.name
+    name = answer.model.label
     if answer.status is MessageStatus.COMPLETE:
         cut = " · ✂️ cut at max_tokens" if is_cut_off(answer.stop_reason) else \
             (" · 🚫 filtered" if is_filtered(answer.stop_reason) else "")
@@ -50,6 +61,17 @@ def round_summary(result: RoundResult) -> str:
     return "\n".join([head, *(answer_line(a) for a in result.answers)])
 
 
+def stance_line(stance: Stance) -> str:
+    """The compact line under a debate answer, in place of the stance block the model wrote."""
+    if not stance.known:
+        return "\n\n-# 🧭 stance: unknown (no stance given)"
+    confidence = f" · {stance.confidence}% sure" if stance.confidence is not None else ""
+    changed = ""
+    if stance.changed:
+        changed = f" · changed: {stance.reason}" if stance.reason else " · changed (no reason given)"
+    return f"\n\n-# 🧭 {stance.position}{confidence}{changed}"
+
+
 def failed_suffix(reason: str) -> str:
     return f"\n\n-# ⚠️ cut off: {reason}"
 
@@ -62,8 +84,22 @@ def notice_text(notice: Notice) -> str:
         case ContextTrimmed(dropped):
             parts = [f"{name}: {count} oldest message(s) left out" for name, count in dropped]
             return "-# ℹ️ Context trimmed to fit the models' budgets — " + "; ".join(parts) + "."
-        case EarlyStop(number, unused):
-            return f"-# 🤝 Every model agreed in round {number}: stopping early ({unused} round(s) left unused)."
+        case EarlyStop(number, unused, by_stances):
+            how = "held the same agreeing stance" if by_stances else "agreed"
+            return f"-# 🤝 Every model {how} in round {number}: stopping early ({unused} round(s) left unused)."
+        case DepthDecided(go_on, reason, saved, saved_usd):
+            if go_on:
+                return f"-# 🧭 depth:auto — {reason} after round 1, so the debate goes on."
+            return (f"-# 🧭 depth:auto — {reason} after round 1: stopping here, {saved} round(s) skipped "
+                    f"(up to ${saved_usd:.4f} not spent).")
+        case StanceTimeline(line):
+            return timeline_text(line)
+        case ConsensusWritten(stances, minority):
+            lines = ["📋 **Where each model stands**", *(f"• **{name}**: {stance}" for name, stance in stances)
+                     ] if stances else []
+            if minority:
+                lines.append(f"🗳️ **Minority report** (kept even though it lost): {minority}")
+            return "\n".join(lines)
         case ModeratorFallback(failed, next_):
             return f"-# {failed} could not moderate; asking {next_} instead."
         case NoModerator():

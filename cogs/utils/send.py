@@ -15,12 +15,16 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
-async def send_text(channel: discord.abc.Messageable, text: str, view: discord.ui.View | None = None) -> None:
-    """Split to Discord's limit; a view (buttons) goes on the last message."""
+async def send_text(channel: discord.abc.Messageable, text: str, view: discord.ui.View | None = None, *,
+                    file: discord.File | None = None) -> None:
+    """Split to Discord's limit; a view (buttons) and a file go on the last message."""
     chunks = split_message(text)
     for index, chunk in enumerate(chunks):
-        if view is not None and index == len(chunks) - 1:
-            await channel.send(chunk, view=view, allowed_mentions=NO_MENTIONS)
+        if index == len(chunks) - 1:
+            extra: dict[str, Any] = {"view": view} if view is not None else {}
+            if file is not None:
+                extra["file"] = file
+            await channel.send(chunk, allowed_mentions=NO_MENTIONS, **extra)
         else:
             await channel.send(chunk, allowed_mentions=NO_MENTIONS)
 

@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.kinds import DiscussionMode
 from bot.logs import log_event
 from bot.modes.base import Mode
+from bot.modes.debate import DebateSetup
 from bot.panel import Panel
 from bot.services.admission import Ticket
 from bot.services.discussions import Author, Place
@@ -85,7 +86,7 @@ def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion
 
 async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
                                   mode: DiscussionMode, question: str, panel: Panel, rounds: int, play: Mode,
-                                  intro: str, announce: str, ticket: Ticket) -> None:
+                                  intro: str, announce: str, ticket: Ticket, debate: DebateSetup | None = None) -> None:
     """Thread, stored discussion, the question posted in the thread, then the rounds in the background.
 
     `announce` is the reply to the command; "{thread}" in it becomes the thread's mention.
@@ -107,7 +108,9 @@ async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], cha
     place = Place(interaction.guild.id, interaction.guild.name, channel.id, thread.id)
     discussion = await bot.services.store.create(mode=mode, question=question, panel=panel,
                                                  author=author_of(interaction.user), place=place,
-                                                 rounds_planned=rounds)
+                                                 rounds_planned=rounds, roles=debate.roles if debate else None,
+                                                 rotate_roles=debate.rotate if debate else False,
+                                                 depth=debate.depth if debate else "fixed")
     start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)
     try:
         await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)

@@ -1,0 +1,83 @@
+"""A moderator's structured consensus, read back into its sections, and the dissent moai keeps itself.
+
+The moderator is asked for fixed headings; models vary them (`## Agreement`, `**Agreement:**`, `1. Agreement`),
+so headings are matched loosely. Whatever comes before the first heading is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.stances import Stance, clusters
+
+HEADINGS = {  # how a heading may be written -> the stored field
+    "agreement": "agreement", "agreements": "agreement", "points of agreement": "agreement",
+    "disagreement": "disagreements", "disagreements": "disagreements",
+    "unique insights": "unique_insights", "unique insight": "unique_insights", "insights": "unique_insights",
+    "blind spots": "blind_spots", "blind spot": "blind_spots",
+    "minority report": "minority_report", "minority": "minority_report", "dissent": "minority_report",
+    "final answer": "final_answer", "answer": "final_answer", "conclusion": "final_answer",
+}
+HEADING_RE = re.compile(r"^\s*(#{1,6}\s*|\d+[.)]\s*)?(\*\*|__)?\s*([A-Za-z][A-Za-z ]{2,30}?)\s*"
+                        r"(?:(?:\*\*|__)\s*:?|:\s*(?:\*\*|__)?|$)\s*(.*)$")
+LOOSE_WORDS = {"answer", "conclusion", "insights", "minority", "dissent"}  # headings only when marked as such
+NOTHING = re.compile(r"^\s*(?:none|n/?a|nothing|no dissent|there is no (?:minority|dissent)[^.]*)\.?\s*$",
+                     re.IGNORECASE)
+
+MODERATOR_NOTE = """
+
+You are the moderator now. Do not add a new opinion: synthesise the discussion above under exactly these \
+headings, in this order: **Agreement**, **Disagreements** (each point with where every participant stands), \
+**Unique insights** (name who raised each), **Blind spots** (what nobody considered), **Minority report** \
+(the strongest dissenting position and its best argument, even if it lost; "None" only if nobody dissented), \
+**Final answer**. Name the participants when you attribute positions."""
+
+
+def parse_sections(text: str) -> dict[str, str]:
+    """Field -> text under that heading (a heading repeated later adds to it)."""
+    found: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        match = HEADING_RE.match(line)
+        name = match.group(3).strip().lower() if match else ""
+        key = HEADINGS.get(name)
+        marked = match is not None and bool(match.group(1) or match.group(2))
+        if match is not None and key is not None and (marked or name not in LOOSE_WORDS):
+            current = key
+            found.setdefault(key, [])
+            if match.group(4).strip():
+                found[key].append(match.group(4).strip())
+        elif current is not None:
+            found[current].append(line)
+    return {key: "\n".join(lines).strip() for key, lines in found.items()}
+
+
+def stance_summary(stance: Stance) -> str:
+    confidence = f" ({stance.confidence}%)" if stance.confidence is not None else ""
+    return f"{stance.position}{confidence}"
+
+
+def minority_from_stances(stances: Mapping[str, Stance], similarity: float) -> str:
+    """The strongest dissent by the stances alone: the most confident holder of a position outside the largest
+    group. "" when all agree or no group is largest (an even split has no minority)."""
+    known = {name: s for name, s in stances.items() if s.known}
+    if len(known) < 2:
+        return ""
+    groups = clusters([s.position or "" for s in known.values()], similarity)
+    sizes = {g: groups.count(g) for g in set(groups)}
+    biggest = max(sizes.values())
+    if len(sizes) == 1 or list(sizes.values()).count(biggest) > 1:
+        return ""
+    majority = next(g for g, size in sizes.items() if size == biggest)
+    dissenters = [(name, s) for (name, s), g in zip(known.items(), groups, strict=True) if g != majority]
+    name, stance = max(dissenters, key=lambda item: item[1].confidence or 0)
+    return f"{name}: {stance_summary(stance)}"
+
+
+def minority_report(sections: Mapping[str, str], stances: Mapping[str, Stance], similarity: float) -> str:
+    """The moderator's minority report; if it wrote none although the stances show dissent, moai's own."""
+    written = sections.get("minority_report", "").strip()
+    if written and not NOTHING.match(written):
+        return written
+    return minority_from_stances(stances, similarity)
