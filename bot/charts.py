@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from matplotlib.figure import Figure
@@ -91,6 +91,33 @@ def stance_chart(line: Timeline) -> bytes:
                      label=f"{line.label(group)}: {position[:70]}{'…' if len(position) > 70 else ''}")
     if line.positions:
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="x-small", frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def leaderboard_chart(names: Sequence[str], human: Sequence[tuple[float, float, float] | None],
+                      peer: Sequence[tuple[float, float, float] | None], title: str) -> bytes:
+    """Each model's rating with its 95% interval: members' votes, and beside it the peer-review rating."""
+    figure = Figure(figsize=(8, 1.4 + 0.45 * max(1, len(names))), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    rows = list(range(len(names)))[::-1]  # the best at the top
+    for offset, series, colour, label in ((0.12, human, PALETTE[0], "members' votes"),
+                                          (-0.12, peer, PALETTE[1], "peer review")):
+        points = [(row, value) for row, value in zip(rows, series, strict=True) if value is not None]
+        if not points:
+            continue
+        ys = [row + offset for row, _ in points]
+        centres = [v[0] for _, v in points]
+        errors = [[v[0] - v[1] for _, v in points], [v[2] - v[0] for _, v in points]]
+        axes.errorbar(centres, ys, xerr=errors, fmt="o", color=colour, capsize=3, label=label)
+        for y, value in zip(ys, centres, strict=True):
+            axes.text(value, y + 0.12, f"{value:.0f}", ha="center", va="bottom", fontsize="x-small")
+    axes.set_yticks(rows, list(names))
+    axes.axvline(1000, color="#cccccc", linewidth=1, zorder=0)
+    axes.set_xlabel("rating (Bradley-Terry, Elo scale; bars: 95% bootstrap interval)")
+    axes.set_title(title, fontsize="medium")
+    axes.legend(loc="lower right", fontsize="x-small", frameon=False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -68,6 +68,7 @@ class ModelConfig(_Strict):
     reasoning_effort: Literal["low", "medium", "high"] | None = None  # OpenAI-compatible reasoning models
     thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
     role: str = ""  # a debate role (devil's advocate, skeptic…); set per discussion, or here as a standing role
+    shown_as: str = ""  # set by moai, never in config: the neutral name ("Model B") of a blind round
 
     @property
     def name(self) -> str:
@@ -75,7 +76,9 @@ class ModelConfig(_Strict):
 
     @property
     def label(self) -> str:
-        """How the model is shown and introduced: its name, with its debate role if it has one."""
+        """How the model is shown and introduced: its blind name, else its name with its debate role."""
+        if self.shown_as:
+            return self.shown_as
         return f"{self.name} ({self.role})" if self.role else self.name
 
     @property
@@ -128,6 +131,11 @@ class DebateConfig(_Strict):
         return value
 
 
+class ArenaConfig(_Strict):
+    votes: bool = True  # a vote under every /open and debate round with two or more answers
+    vote_minutes: float = Field(default=10.0, gt=0, le=10_080)  # the vote closes after this, at the latest
+
+
 class DatabaseConfig(_Strict):
     url: str = "sqlite://moai.sqlite3"
 
@@ -171,6 +179,7 @@ class AppConfig(_Strict):
     redis: RedisConfig = RedisConfig()
     metrics: MetricsConfig = MetricsConfig()
     debate: DebateConfig = DebateConfig()
+    arena: ArenaConfig = ArenaConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}
@@ -199,6 +208,8 @@ class AppConfig(_Strict):
                 raise _KeyError(f"models.{key}.thinking_budget", "is for anthropic providers; use reasoning_effort")
             if model.reasoning_effort is not None and kind != "openai":
                 raise _KeyError(f"models.{key}.reasoning_effort", "is for openai providers; use thinking_budget")
+            if model.shown_as:
+                raise _KeyError(f"models.{key}.shown_as", "is set by moai for blind rounds, not in config")
             if model.role and not self.role_prompt(model.role):
                 raise _KeyError(f"models.{key}.role", f"unknown role '{model.role}'")
             for name in (key, *model.aliases):

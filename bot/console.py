@@ -19,6 +19,7 @@ from bot.config import AppConfig, ModelConfig
 from bot.db.setup import close_database, open_database
 from bot.engine.display import RoundView
 from bot.engine.notices import (
+    BlindPause,
     ConsensusWritten,
     ContextTrimmed,
     DepthDecided,
@@ -27,7 +28,10 @@ from bot.engine.notices import (
     NoModerator,
     Notice,
     PeerReviewed,
+    Revealed,
     StanceTimeline,
+    VoteCall,
+    VoteClosed,
 )
 from bot.engine.rounds import (
     Answer,
@@ -78,6 +82,16 @@ def notice_line(notice: Notice) -> str:
             return f"depth:auto: {reason} after round 1; {saved} round(s) skipped (up to ${saved_usd:.4f} saved)."
         case StanceTimeline(line):
             return timeline_text(line).replace("**", "").replace("-# ", "  ")
+        case VoteClosed(tally, ties, all_bad, voided, _):
+            votes = ", ".join(f"{label}={name}: {n}" for label, name, n in tally)
+            return f"Vote closed: {votes}; tie {ties}, all bad {all_bad}" + (f" (not rated: {voided})" if voided
+                                                                             else "")
+        case BlindPause(left):
+            return f"That round was blind; {left} round(s) left for /continue."
+        case VoteCall(_, labels, _):
+            return "Vote open in Discord for: " + ", ".join(labels)
+        case Revealed(names):
+            return "Revealed: " + ", ".join(f"{label} was {name}" for label, name in names)
         case ConsensusWritten(stances, minority):
             lines = ["Where each model stands: " + "; ".join(f"{name}: {stance}" for name, stance in stances)
                      ] if stances else []

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
     "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.reasoning",
-    "cogs.threads", "cogs.admin",
+    "cogs.threads", "cogs.admin", "cogs.arena",
 )
 
 

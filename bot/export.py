@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.models import ConsensusReport, Discussion, Message, Round, StanceRecord
+from bot.db.models import ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
 from bot.kinds import AuthorKind, MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
@@ -34,6 +34,8 @@ class Extras:
 
     stances: dict[int, StanceRecord]
     reports: list[ConsensusReport]
+    votes: list[dict[str, Any]]
+    hidden: bool  # a blind discussion not revealed yet: no model names, no aliases
 
     def body(self, message: Message) -> str:
         """A debate answer without its stance block (the stance is exported as its own field)."""
@@ -53,7 +55,35 @@ class Extras:
 
 async def extras(discussion: Discussion) -> Extras:
     stances = {row.message_id: row for row in await StanceRecord.filter(discussion=discussion)}  # type: ignore[attr-defined]
-    return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"))
+    hidden = bool(discussion.blind_names) and not discussion.revealed
+    return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"),
+                  await vote_records(discussion, hidden), hidden)
+
+
+async def vote_records(discussion: Discussion, hidden: bool) -> list[dict[str, Any]]:
+    """Each vote's tally as members saw it (and, once revealed, who was who)."""
+    found = []
+    for row in await VoteRound.filter(discussion=discussion).order_by("id").prefetch_related("round"):
+        choices = [str(c) for c in await Vote.filter(vote_round=row).values_list("choice", flat=True)]
+        found.append({
+            "round": row.round.number, "blind": row.blind, "closed": row.closed_at is not None,
+            "labels": row.labels, "models": None if hidden else row.answered, "voided": row.voided or None,
+            "tally": {label: choices.count(alias) for alias, label in zip(row.answered, row.labels, strict=True)},
+            "ties": choices.count("tie"), "all_bad": choices.count("bad")})
+    return found
+
+
+def vote_lines(votes: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for vote in votes:
+        who = vote["models"] or [None] * len(vote["labels"])
+        parts = [f"{label}{f' ({alias})' if alias and vote['blind'] else ''}: {vote['tally'][label]}"
+                 for label, alias in zip(vote["labels"], who, strict=True)]
+        state = "closed" if vote["closed"] else "open"
+        lines.append(f"- Round {vote['round']} vote ({state}): " + ", ".join(parts)
+                     + f"; tie {vote['ties']}, all bad {vote['all_bad']}"
+                     + (f" — not rated: {vote['voided']}" if vote["voided"] else ""))
+    return lines
 
 
 def report_markdown(report: ConsensusReport) -> list[str]:
@@ -104,11 +134,15 @@ def _usage(message: Message) -> str:
     return " · ".join(parts)
 
 
+def models_line(discussion: Discussion, hidden: bool) -> str:
+    return f"{len(discussion.models)} models (blind, not revealed yet)" if hidden else ", ".join(discussion.models)
+
+
 async def to_markdown(discussion: Discussion) -> str:
     more = await extras(discussion)
     lines = [f"# {discussion.question.splitlines()[0][:200]}", "",
              f"- mode: {discussion.mode.value} · status: {discussion.status.value}",
-             f"- started: {_when(discussion.created_at)}", f"- models: {', '.join(discussion.models)}", ""]
+             f"- started: {_when(discussion.created_at)}", f"- models: {models_line(discussion, more.hidden)}", ""]
     for section in await sections(discussion):
         lines += [f"## {section.title}", ""]
         for message in section.messages:
@@ -122,6 +156,8 @@ async def to_markdown(discussion: Discussion) -> str:
                 lines += [f"> {stance}", ""]
     for report in more.reports:
         lines += report_markdown(report)
+    if more.votes:
+        lines += ["## Votes", "", *vote_lines(more.votes), ""]
     return "\n".join(lines)
 
 
@@ -130,7 +166,7 @@ async def to_html(discussion: Discussion) -> str:
     more = await extras(discussion)
     body = [f"<h1>{esc(discussion.question.splitlines()[0][:200])}</h1>",
             f"<p>mode: {esc(discussion.mode.value)} · status: {esc(discussion.status.value)} · started "
-            f"{esc(_when(discussion.created_at))} · models: {esc(', '.join(discussion.models))}</p>"]
+            f"{esc(_when(discussion.created_at))} · models: {esc(models_line(discussion, more.hidden))}</p>"]
     for section in await sections(discussion):
         body.append(f"<h2>{esc(section.title)}</h2>")
         for message in section.messages:
@@ -150,6 +186,9 @@ async def to_html(discussion: Discussion) -> str:
         for field_name, title in REPORT_FIELDS:
             if text := getattr(report, field_name):
                 body.append(f"<h3>{esc(title)}</h3><pre>{esc(text)}</pre>")
+    if more.votes:
+        body.append("<h2>Votes</h2><ul>" + "".join(f"<li>{esc(line[2:])}</li>" for line in vote_lines(more.votes))
+                    + "</ul>")
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}"
              "pre{white-space:pre-wrap;background:#f5f5f5;padding:.75rem;border-radius:6px}"
              "article.user pre{background:#eef4ff}small{color:#666;font-weight:normal}"
@@ -165,7 +204,8 @@ async def to_json(discussion: Discussion) -> str:
         row = more.stances.get(m.id)
         stance = None if row is None else {"position": row.position, "confidence": row.confidence,
                                            "changed": row.changed, "reason": row.reason, "role": row.role}
-        return {"author_kind": m.author_kind.value, "author": m.author_name, "model": m.model_alias,
+        return {"author_kind": m.author_kind.value, "author": m.author_name,
+                "model": m.author_name if more.hidden and m.model_alias else m.model_alias,
                 "content": m.content, "status": m.status.value, "error": m.error, "created_at": _when(m.created_at),
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
                 "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
@@ -173,7 +213,9 @@ async def to_json(discussion: Discussion) -> str:
 
     data = {
         "question": discussion.question, "mode": discussion.mode.value, "status": discussion.status.value,
-        "models": discussion.models, "created_at": _when(discussion.created_at),
+        "models": None if more.hidden else discussion.models, "created_at": _when(discussion.created_at),
+        "blind": bool(discussion.blind_names), "revealed": discussion.revealed,
+        "blind_names": None if more.hidden else discussion.blind_names or None,
         "sections": [{"title": s.title, "round": s.round.number if s.round else None,
                       "kind": s.round.kind.value if s.round else None,
                       "status": s.round.status.value if s.round else None,
@@ -181,6 +223,7 @@ async def to_json(discussion: Discussion) -> str:
         "roles": discussion.roles, "rotate_roles": discussion.rotate_roles, "depth": discussion.depth,
         "consensus_reports": [{"moderator": r.moderator, "created_at": _when(r.created_at), "stances": r.stances,
                                **{name: getattr(r, name) for name, _ in REPORT_FIELDS}} for r in more.reports],
+        "votes": more.votes,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 

@@ -21,7 +21,7 @@ from bot.roles import parse_roles
 from cogs.utils.actions import continue_discussion
 from cogs.utils.round_buttons import RoundActionButton
 from cogs.utils.send import NO_MENTIONS, reply_ephemeral
-from cogs.utils.threads import begin_thread_discussion, discussion_channel
+from cogs.utils.threads import begin_thread_discussion, discussion_channel, is_blind
 from cogs.utils.transformers import Models, Project
 
 if TYPE_CHECKING:
@@ -94,11 +94,13 @@ class Discuss(commands.Cog):
                            project="Run under a project's panel, topic and system prompt",
                            roles="model=role, comma-separated, e.g. claude=devil's advocate, gpt=skeptic",
                            rotate_roles="Move each role to the next model every round",
-                           depth="auto: more rounds only if round 1 leaves the models disagreeing or unsure")
+                           depth="auto: more rounds only if round 1 leaves the models disagreeing or unsure",
+                           blind="Round 1 is blind: models answer as Model A, B… until the vote reveals them")
     @app_commands.guild_only()
     async def discuss(self, interaction: discord.Interaction[MoaiBot], topic: str, rounds: int | None = None,
                       models: Models | None = None, project: Project | None = None, roles: str | None = None,
-                      rotate_roles: bool = False, depth: Literal["fixed", "auto"] | None = None) -> None:
+                      rotate_roles: bool = False, depth: Literal["fixed", "auto"] | None = None,
+                      blind: bool | None = None) -> None:
         config = self.bot.config
         topic = clean_question(topic, config)
         panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
@@ -108,16 +110,17 @@ class Discuss(commands.Cog):
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
         ticket = await self.bot.services.admission.admit(interaction.guild_id, interaction.user.id, panel.models,
                                                          len(topic), rounds)
+        blind = is_blind(blind, panel)
         async with ticket.refunded_on_error():
-            names = ", ".join(m.name for m in panel.models)
+            names = f"{len(panel.models)} models, round 1 blind" if blind else ", ".join(m.name for m in panel.models)
             await begin_thread_discussion(
                 interaction, channel, mode=DiscussionMode.DISCUSS, question=topic, panel=panel, rounds=rounds,
                 play=DebateMode(panel.models, rounds, setup),
                 intro=f"**{interaction.user.display_name}** opened a {rounds}-round roundtable with {names}"
-                      f"{roles_intro(setup, panel.models)}:",
+                      f"{'' if blind else roles_intro(setup, panel.models)}:",
                 announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds"
                          f"{', depth auto' if setup.depth == 'auto' else ''})",
-                ticket=ticket, debate=setup)
+                ticket=ticket, debate=setup, blind=blind)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")

@@ -29,6 +29,7 @@ def make_config(fake: FakeLLM, **overrides: object) -> AppConfig:
     data: dict[str, object] = {
         "discord": {"sync_commands": False, "edit_interval": 0.0},
         "database": {"url": "sqlite://:memory:"},
+        "arena": {"votes": False},  # on by default; tests/test_arena.py turns it on, the rest read status lines last
         "defaults": {
             "models": ["gpt", "claude", "llama"],
             "max_question_chars": 500,

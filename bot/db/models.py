@@ -40,6 +40,7 @@ class Project(Model):
     default_rounds = fields.IntField(null=True)
     roles: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> role name
     depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
+    blind = fields.BooleanField(default=False, db_default=False)  # /open and round 1 of /discuss answer blind
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -67,6 +68,8 @@ class Discussion(Model):
     roles: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> role name
     rotate_roles = fields.BooleanField(default=False, db_default=False)  # roles move one seat on every round
     depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
+    blind_names: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> "Model A"
+    revealed = fields.BooleanField(default=True, db_default=True)  # False while blind names hide the models
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -301,3 +304,46 @@ class ConsensusReport(Model):
 
     class Meta:
         table = "consensus_report"
+
+
+class VoteRound(Model):
+    """The members' vote on a round's answers: open until its time is up, its starter closes it, or the next
+    round starts. `answered` is the ballot's order (button i is answered[i]), never shown with names before
+    the reveal."""
+
+    id = fields.IntField(primary_key=True)
+    round: fields.OneToOneRelation[Round] = fields.OneToOneField(
+        "moai.Round", related_name="vote", on_delete=fields.CASCADE
+    )
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="votes", on_delete=fields.CASCADE
+    )
+    guild_id = fields.BigIntField(null=True)
+    project_id = fields.IntField(null=True)
+    blind = fields.BooleanField(default=False)
+    answered: fields.Field[list[str]] = fields.JSONField(default=list)  # model aliases, in ballot order
+    labels: fields.Field[list[str]] = fields.JSONField(default=list)  # what members saw: "Model A" or names
+    voided = fields.CharField(max_length=200, default="")  # why it is not rated (a blind model named itself)
+    closes_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "vote_round"
+        indexes = (("guild_id", "created_at"),)
+
+
+class Vote(Model):
+    """One member's choice in one vote (changeable while it is open): a model alias, "tie" or "bad"."""
+
+    id = fields.IntField(primary_key=True)
+    vote_round: fields.ForeignKeyRelation[VoteRound] = fields.ForeignKeyField(
+        "moai.VoteRound", related_name="votes", on_delete=fields.CASCADE
+    )
+    user_id = fields.BigIntField(null=True)  # None once the member is forgotten (the vote still counts, once)
+    choice = fields.CharField(max_length=32)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "vote"
+        unique_together = (("vote_round", "user_id"),)

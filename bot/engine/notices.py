@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.stances import Timeline
 
@@ -54,6 +55,13 @@ class DepthDecided:
 
 
 @dataclass(frozen=True, slots=True)
+class BlindPause:
+    """A blind round ended the run: members vote first; the remaining rounds follow with names revealed."""
+
+    rounds_left: int
+
+
+@dataclass(frozen=True, slots=True)
 class StanceTimeline:
     """After a debate: who held which position with which confidence, round by round."""
 
@@ -68,5 +76,33 @@ class ConsensusWritten:
     minority: str  # the dissent kept even when it lost ("" when every model agreed)
 
 
-Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | StanceTimeline
-          | ConsensusWritten)
+@dataclass(frozen=True, slots=True)
+class VoteCall:
+    """A vote opened under a round: button i stands for labels[i] (what members saw: names or "Model A")."""
+
+    id: int
+    labels: tuple[str, ...]
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VoteClosed:
+    """A vote's tally; in a blind discussion this is also the reveal of who was who."""
+
+    tally: tuple[tuple[str, str, int], ...]  # (label shown, model name, votes), most votes first
+    ties: int
+    all_bad: int
+    voided: str  # why it does not count for the ratings ("" if it does)
+    blind: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    """A blind discussion moved on with no vote to close: who was who."""
+
+    names: tuple[tuple[str, str], ...]  # (label shown, model name)
+
+
+Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | BlindPause
+          | StanceTimeline
+          | ConsensusWritten | VoteCall | VoteClosed | Revealed)

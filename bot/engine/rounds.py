@@ -18,6 +18,7 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round
+from bot.engine.notices import VoteCall
 from bot.estimate import message_cost
 from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
@@ -96,6 +97,7 @@ class Answer:
 class RoundResult:
     round: Round
     answers: list[Answer]
+    vote: VoteCall | None = None  # the members' vote opened under it, if any
 
 
 @dataclass(slots=True)

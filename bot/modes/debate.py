@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import DebateConfig, ModelConfig
-from bot.engine.notices import DepthDecided, EarlyStop, Notice, StanceTimeline
+from bot.engine.notices import BlindPause, DepthDecided, EarlyStop, Notice, StanceTimeline
 from bot.engine.prompts import converged, discuss_note
 from bot.engine.rounds import RoundResult
 from bot.estimate import run_cost
@@ -94,6 +94,9 @@ class DebateMode:
                 self._stop = True
                 notices.append(EarlyStop(number, self._total - number, by_stances=by_stances))
         self._previous = stances
+        if not self._stop and number < self._total and state.discussion.blind_names and not state.discussion.revealed:
+            self._stop = True  # a blind round is voted on before the debate goes on (and reveals the models)
+            notices.append(BlindPause(self._total - number))
         if self._stop or number >= self._total:
             line = await self._timeline(state)
             if line.positions:  # nobody gave a stance: no timeline to show
@@ -102,7 +105,8 @@ class DebateMode:
 
     async def _timeline(self, state: ModeState) -> Timeline:
         rows = await state.store.stances(state.discussion)
-        names = {m.alias: m.name for m in self.panel}
+        hidden = state.discussion.blind_names if not state.discussion.revealed else {}
+        names = {m.alias: hidden.get(m.alias, m.name) for m in self.panel}
         held = {(names.get(r.model_alias, r.model_alias), r.round_number):
                 Stance(r.position, r.confidence, r.changed, r.reason) for r in rows}
         models = [*names.values(), *sorted({name for name, _ in held} - set(names.values()))]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.db.models import ConsensusReport, Discussion, Guild, Message, PeerRanking, Round, StanceRecord
+from bot.arena.blind import blind_names
+from bot.db.models import ConsensusReport, Discussion, Guild, Message, PeerRanking, Round, StanceRecord, Vote
 from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import (
@@ -54,13 +56,16 @@ class DiscussionStore:
 
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
                      rounds_planned: int = 1, roles: Mapping[str, str] | None = None, rotate_roles: bool = False,
-                     depth: str = "fixed") -> Discussion:
-        """The discussion and its opening question as the first turn."""
+                     depth: str = "fixed", blind: bool = False) -> Discussion:
+        """The discussion and its opening question as the first turn; a blind one gets its models' neutral
+        names ("Model A"…, shuffled) and stays unrevealed until its vote closes or its next round starts."""
         guild = await self.ensure_guild(place.guild_id, place.guild_name) if place.guild_id is not None else None
         discussion = await Discussion.create(
             guild=guild, project=panel.project, channel_id=place.channel_id, thread_id=place.thread_id, mode=mode,
             question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
             created_by=author.id, roles=dict(roles or {}), rotate_roles=rotate_roles, depth=depth,
+            blind_names=blind_names([m.alias for m in panel.models], random.SystemRandom()) if blind else {},
+            revealed=not blind,
         )
         await self.add_user_turn(discussion, author, question)
         return discussion
@@ -194,6 +199,7 @@ class DiscussionStore:
             for discussion_id in await Discussion.filter(created_by=user_id).values_list("id", flat=True):
                 await ledger.anonymise_discussion(int(discussion_id))  # type: ignore[call-overload]
             await ledger.anonymise_member(user_id)
+            await Vote.filter(user_id=user_id).update(user_id=None)  # still counted, once; no longer theirs
             await started.delete()
             await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
         return counts

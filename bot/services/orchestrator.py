@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
+from bot.arena.blind import BLIND_NOTE, blind_panel
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
 from bot.engine.notices import ContextTrimmed
@@ -17,6 +19,7 @@ from bot.logs import log_event
 from bot.modes.base import Mode, ModeState, RoundPlan
 from bot.services import ledger
 from bot.services.admission import Ticket
+from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
 from bot.services.ledger import Payer
 from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
@@ -25,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class Orchestrator:
-    def __init__(self, clients: ModelClients, store: DiscussionStore, runs: RunRegistry) -> None:
+    def __init__(self, clients: ModelClients, store: DiscussionStore, runs: RunRegistry,
+                 arena: ArenaService | None = None) -> None:
         self.runner = RoundRunner(clients)
         self.store = store
         self.runs = runs
+        self.arena = arena
 
     def start(self, key: int, discussion: Discussion, mode: Mode, display: Display, *, ticket: Ticket | None,
               info: RunInfo | None = None, on_crash: OnCrash | None = None) -> Run:
@@ -48,22 +53,37 @@ class Orchestrator:
             if cost is not None:
                 await ledger.record(payer, discussion.id, answer.model, answer.usage, cost)
 
-        while (plan := await mode.next_round(state)) is not None:
+        plan = await mode.next_round(state)
+        while plan is not None:
             result = await self._play_round(discussion, plan, display, bill)
             state.results.append(result)
             for notice in await mode.after_round(state, plan, result):
                 await display.notice(notice)
+            following = await mode.next_round(state)
+            if following is None and plan.shown and self.arena is not None and discussion.guild_id is not None:
+                result.vote = await self.arena.open_vote(discussion, result)  # the run's last round: vote on it
+                if result.vote is not None:
+                    await display.notice(result.vote)
+            plan = following
         return state.results
 
     async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display,
                           bill: Bill) -> RoundResult:
+        if self.arena is not None:  # a new round: the last one's vote closes (and a blind panel is revealed)
+            for closed in await self.arena.before_round(discussion):
+                await display.notice(closed)
+        if discussion.blind_names and not discussion.revealed:  # models shown as "Model A"… until revealed
+            names = discussion.blind_names
+            notes = {m.alias: plan.notes.get(m.alias, "") + BLIND_NOTE.format(label=names[m.alias])
+                     for m in plan.panel if m.alias in names}
+            plan = replace(plan, panel=blind_panel(plan.panel, names), notes={**plan.notes, **notes})
         messages_for: MessagesFor
         if plan.messages_for is not None:
             messages_for = plan.messages_for
         else:
             messages_for, dropped = await round_context(discussion, plan.panel, plan.note, plan.notes)
             if dropped:
-                names = {m.alias: m.name for m in plan.panel}
+                names = {m.alias: m.label for m in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in dropped.items())))
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
         try:

@@ -42,7 +42,8 @@ class ProjectService:
 
     async def create(self, guild_id: int, guild_name: str, name: str, models: Sequence[ModelConfig], *,
                      topic: str | None, system_prompt: str | None, rounds: int | None,
-                     roles: Mapping[str, str] | None = None, depth: str | None = None) -> Project:
+                     roles: Mapping[str, str] | None = None, depth: str | None = None,
+                     blind: bool | None = None) -> Project:
         name = clean_name(name)
         prompt = clean_prompt(system_prompt or "")
         guild = await self.store.ensure_guild(guild_id, guild_name)
@@ -50,7 +51,7 @@ class ProjectService:
             return await Project.create(guild=guild, name=name, models=[m.alias for m in models],
                                         topic=(topic or "").strip(), system_prompt=prompt,
                                         default_rounds=check_rounds(rounds) if rounds is not None else None,
-                                        roles=dict(roles or {}), depth=depth or "fixed")
+                                        roles=dict(roles or {}), depth=depth or "fixed", blind=bool(blind))
         except IntegrityError:
             raise UserError(f"A project named `{name}` already exists here.") from None
 
@@ -83,7 +84,7 @@ class ProjectService:
 
     async def update(self, guild_id: int | None, name: str, *, new_name: str | None, topic: str | None,
                    system_prompt: str | None, rounds: int | None, roles: Mapping[str, str] | None = None,
-                   depth: str | None = None) -> Project:
+                   depth: str | None = None, blind: bool | None = None) -> Project:
         project = await find_project(guild_id, name)
         if new_name is not None:
             project.name = clean_name(new_name)
@@ -97,6 +98,8 @@ class ProjectService:
             project.roles = dict(roles)
         if depth is not None:
             project.depth = depth
+        if blind is not None:
+            project.blind = blind
         try:
             await project.save()
         except IntegrityError:

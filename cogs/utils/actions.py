@@ -56,7 +56,8 @@ async def continue_discussion(interaction: discord.Interaction[MoaiBot], discuss
     done = await services.store.completed_rounds(discussion)
     if rounds is None:
         left = discussion.rounds_planned - done
-        rounds = left if discussion.status is DiscussionStatus.INTERRUPTED and left > 0 else 1
+        paused = bool(discussion.blind_names)  # a blind round 1 left the rest of the planned rounds for later
+        rounds = left if (discussion.status is DiscussionStatus.INTERRUPTED or paused) and left > 0 else 1
     rounds = check_rounds(rounds)
     if not await services.store.claim(discussion):
         raise UserError(STILL_ANSWERING)

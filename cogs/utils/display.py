@@ -14,7 +14,7 @@ import discord
 from bot.charts import stance_chart
 from bot.config import DiscordConfig, ModelConfig
 from bot.engine.display import RoundView
-from bot.engine.notices import Notice, StanceTimeline
+from bot.engine.notices import Notice, StanceTimeline, VoteCall
 from bot.engine.rounds import (
     Answer,
     ModelDelta,
@@ -48,6 +48,7 @@ from cogs.utils.render import (
 )
 from cogs.utils.round_buttons import add_round_actions
 from cogs.utils.send import NO_MENTIONS, send_text
+from cogs.utils.vote_buttons import vote_text, vote_view
 from cogs.utils.webhooks import WebhookCache
 
 if TYPE_CHECKING:
@@ -162,6 +163,9 @@ class ThreadDisplay:
             png = await asyncio.to_thread(stance_chart, notice.timeline)
             await self._post(notice_text(notice), file=discord.File(io.BytesIO(png), "stance-timeline.png",
                                                                     description="Stance timeline chart"))
+            return
+        if isinstance(notice, VoteCall):
+            await self._post(vote_text(notice), vote_view(notice))
             return
         await self._post(notice_text(notice))
 

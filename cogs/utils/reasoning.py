@@ -59,7 +59,7 @@ def reasoning_view(answers: Sequence[Answer], reserve: int = 0) -> discord.ui.Vi
         return None
     view = discord.ui.View(timeout=None)
     for answer in thinking:
-        view.add_item(ReasoningButton(answer.row.id, answer.model.name))
+        view.add_item(ReasoningButton(answer.row.id, answer.model.label))
     return view
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.notices import (
+    BlindPause,
     ConsensusWritten,
     ContextTrimmed,
     DepthDecided,
@@ -11,7 +12,10 @@ from bot.engine.notices import (
     NoModerator,
     Notice,
     PeerReviewed,
+    Revealed,
     StanceTimeline,
+    VoteCall,
+    VoteClosed,
 )
 from bot.engine.rounds import Answer, RoundResult
 from bot.kinds import MessageStatus
@@ -94,6 +98,22 @@ def notice_text(notice: Notice) -> str:
                     f"(up to ${saved_usd:.4f} not spent).")
         case StanceTimeline(line):
             return timeline_text(line)
+        case VoteClosed(tally, ties, all_bad, voided, blind):
+            head = "🗳️ **Vote closed — the models were:**" if blind else "🗳️ **Vote closed**"
+            lines = [head, *(f"• {label} was **{name}**: {votes} vote(s)" if blind and label != name
+                             else f"• **{name}**: {votes} vote(s)" for label, name, votes in tally)]
+            if ties or all_bad:
+                lines.append(f"-# tie: {ties} · all bad: {all_bad}")
+            if voided:
+                lines.append(f"-# Not counted in the ratings: {voided}.")
+            return "\n".join(lines)
+        case BlindPause(left):
+            return (f"-# 🎭 That round was blind: vote below first. The other {left} round(s) follow with /continue "
+                    "(or **One more round** for one), and the models are revealed when they start.")
+        case VoteCall(_, labels, closes_at):
+            return f"🗳️ Vote open until {closes_at:%H:%M} UTC: " + ", ".join(labels)
+        case Revealed(names):
+            return "🎭 **Revealed:** " + ", ".join(f"{label} was **{name}**" for label, name in names)
         case ConsensusWritten(stances, minority):
             lines = ["📋 **Where each model stands**", *(f"• **{name}**: {stance}" for name, stance in stances)
                      ] if stances else []

@@ -86,7 +86,8 @@ def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion
 
 async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
                                   mode: DiscussionMode, question: str, panel: Panel, rounds: int, play: Mode,
-                                  intro: str, announce: str, ticket: Ticket, debate: DebateSetup | None = None) -> None:
+                                  intro: str, announce: str, ticket: Ticket, debate: DebateSetup | None = None,
+                                  blind: bool = False) -> None:
     """Thread, stored discussion, the question posted in the thread, then the rounds in the background.
 
     `announce` is the reply to the command; "{thread}" in it becomes the thread's mention.
@@ -110,12 +111,20 @@ async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], cha
                                                  author=author_of(interaction.user), place=place,
                                                  rounds_planned=rounds, roles=debate.roles if debate else None,
                                                  rotate_roles=debate.rotate if debate else False,
-                                                 depth=debate.depth if debate else "fixed")
+                                                 depth=debate.depth if debate else "fixed", blind=blind)
     start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)
     try:
         await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)
     except discord.HTTPException as error:  # the run has started in the thread; only the pointer to it is lost
         log.warning("could not announce the thread %s: %s", thread.id, error.status)
+
+
+def is_blind(asked: bool | None, panel: Panel) -> bool:
+    """The member's choice, else the project's default; a blind round needs two models to compare."""
+    blind = asked if asked is not None else bool(panel.project and panel.project.blind)
+    if blind and len(panel.models) < 2:
+        raise UserError("A blind round needs at least two models to compare.")
+    return blind
 
 
 def refusal_text(error: discord.HTTPException, doing: str) -> str:

@@ -1,0 +1,56 @@
+"""Blind rounds: models answer as "Model A", "Model B"… (shuffled per discussion) until the vote reveals them.
+
+A model that gives itself away in a blind answer (names itself, its family or its maker) voids that round's
+vote for the ratings, as LMArena does: the members' choice can no longer be blind.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Mapping, Sequence
+
+from bot.config import ModelConfig
+
+BLIND_NOTE = """
+
+This round is blind: the members see you as {label} and must not learn which model you are. Do not name \
+yourself, your model family or the company that made you."""
+
+# Words that give a family away, by what appears in the model's id or name.
+FAMILIES = {
+    "gpt": ("gpt", "chatgpt", "openai"), "o1": ("openai",), "o3": ("openai",), "o4": ("openai",),
+    "claude": ("claude", "anthropic"), "gemini": ("gemini", "google", "bard"), "gemma": ("gemma", "google"),
+    "llama": ("llama", "meta"), "mistral": ("mistral",), "mixtral": ("mixtral", "mistral"),
+    "deepseek": ("deepseek",), "qwen": ("qwen", "alibaba"), "grok": ("grok", "xai"), "command": ("cohere",),
+    "phi": ("phi", "microsoft"),
+}
+
+
+def blind_names(aliases: Sequence[str], rng: random.Random) -> dict[str, str]:
+    """Each model's neutral name, letters shuffled so the seat order tells nothing."""
+    order = list(aliases)
+    rng.shuffle(order)
+    return {alias: f"Model {chr(ord('A') + index)}" for index, alias in enumerate(order)}
+
+
+def blind_panel(panel: Sequence[ModelConfig], names: Mapping[str, str]) -> list[ModelConfig]:
+    """Copies of the models that show only their neutral name (no avatar, no role)."""
+    return [m.model_copy(update={"shown_as": names[m.alias], "avatar_url": None, "role": ""}) if m.alias in names
+            else m for m in panel]
+
+
+def giveaway_words(model: ModelConfig) -> set[str]:
+    words = {model.alias.lower(), *(a.lower() for a in model.aliases)}
+    words |= {part.lower() for part in re.findall(r"[A-Za-z]{3,}", model.display_name)}
+    identifier = f"{model.model} {model.display_name}".lower()
+    for family, giveaways in FAMILIES.items():
+        if family in identifier:
+            words |= set(giveaways)
+    return {w for w in words if len(w) >= 3 and not w.startswith("model")}
+
+
+def names_itself(text: str, model: ModelConfig) -> bool:
+    """The answer contains a word that tells which model (or maker) wrote it."""
+    lowered = text.lower()
+    return any(re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", lowered) for word in giveaway_words(model))

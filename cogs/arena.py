@@ -1,0 +1,146 @@
+"""The arena: vote buttons under rounds, votes closing on time, /leaderboard and /modelstats."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.charts import leaderboard_chart
+from bot.services.arena import Board, ModelRecord
+from cogs.utils.render import notice_text
+from cogs.utils.send import NO_MENTIONS, try_send
+from cogs.utils.transformers import Model, Project
+from cogs.utils.vote_buttons import VoteButton
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MoaiBot
+
+log = logging.getLogger(__name__)
+CLOSE_EVERY = 15.0  # seconds between looks for votes whose time is up
+Period = Literal["week", "month", "all"]
+
+
+def money(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def board_table(board: Board) -> str:
+    header = f"{'#':>2}  {'model':<16} {'rating':>6} {'95% CI':>11} {'votes':>5} {'win':>4} {'med s':>5} " \
+             f"{'$/ans':>7} {'fail':>4} {'peer':>5}"
+    lines = [header]
+    rank = 0
+    for row in board.rows:
+        rated = row.rating
+        rank += rated is not None
+        peer = board.peer.get(row.alias)
+        lines.append(
+            f"{rank if rated else '–':>2}  {row.name[:16]:<16} {f'{rated.rating:.0f}' if rated else '–':>6} "
+            f"{f'{rated.low:.0f}–{rated.high:.0f}' if rated else '–':>11} {row.votes:>5} {percent(row.win_rate):>4} "
+            f"{f'{row.median_latency_s:.1f}' if row.median_latency_s is not None else '–':>5} "
+            f"{money(row.cost_per_answer):>7} {percent(row.failure_rate):>4} "
+            f"{f'{peer.rating:.0f}' if peer else '–':>5}")
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def record_text(record: ModelRecord, board_size: int) -> str:
+    row = record.row
+    lines = [f"**{row.name}**"]
+    if row.rating is not None:
+        lines.append(f"Rating **{row.rating.rating:.0f}** (95% CI {row.rating.low:.0f}–{row.rating.high:.0f}), "
+                     f"rank {record.rank} of {board_size}")
+    else:
+        lines.append("Not rated yet: no closed votes with it.")
+    lines.append(f"Votes: {row.votes} · best answer {row.wins} time(s) ({percent(row.win_rate)})")
+    lines.append(f"Answers: {row.answers} · median latency "
+                 f"{f'{row.median_latency_s:.1f} s' if row.median_latency_s is not None else '–'} · "
+                 f"${money(row.cost_per_answer)} per answer · failures {percent(row.failure_rate)}")
+    for other, (won, lost) in record.head_to_head.items():
+        lines.append(f"• vs {other}: {won} won, {lost} lost")
+    return "\n".join(lines)
+
+
+class Arena(commands.Cog):
+    def __init__(self, bot: MoaiBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.close_due.start()
+
+    async def cog_unload(self) -> None:
+        self.close_due.cancel()
+
+    @tasks.loop(seconds=CLOSE_EVERY)
+    async def close_due(self) -> None:
+        """Votes whose time is up, in this process's servers: closed once, tallied (and revealed) in the thread."""
+        try:
+            closed = await self.bot.services.arena.close_expired([g.id for g in self.bot.guilds])
+        except Exception:
+            log.exception("closing due votes failed; trying again in %g s", CLOSE_EVERY)
+            return
+        for item in closed:
+            thread = self.bot.get_channel(item.thread_id) if item.thread_id else None
+            if isinstance(thread, discord.Thread):
+                await try_send(thread, notice_text(item.notice))
+
+    @close_due.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @app_commands.command(name="leaderboard", description="Which models this server's members rate best")
+    @app_commands.describe(project="Only discussions of this project", period="week, month or all (default)")
+    @app_commands.guild_only()
+    async def leaderboard(self, interaction: discord.Interaction[MoaiBot], project: Project | None = None,
+                          period: Period = "all") -> None:
+        assert interaction.guild_id is not None
+        project_row = await self.bot.services.projects.get(interaction.guild_id, project) if project else None
+        await interaction.response.defer(thinking=True)
+        board = await self.bot.services.arena.board(interaction.guild_id, project_row.id if project_row else None,
+                                                    period)
+        scope = f"{project_row.name}, " if project_row else ""
+        title = f"Leaderboard ({scope}{period}): {board.ballots} vote(s)"
+        if not board.rows:
+            await interaction.followup.send(f"**{title}**\nNo answers yet. Vote under /open or /discuss rounds "
+                                            "to rate the models.", allowed_mentions=NO_MENTIONS)
+            return
+        text = f"**{title}**\n{board_table(board)}"
+        if not board.ballots:
+            text += "\n-# No votes yet: press the buttons under a round to rate the models."
+        rated = [r for r in board.rows if r.rating is not None or r.alias in board.peer]
+        if not rated:
+            await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
+            return
+        human = [(r.rating.rating, r.rating.low, r.rating.high) if r.rating else None for r in rated]
+        peer = [(p.rating, p.low, p.high) if (p := board.peer.get(r.alias)) else None for r in rated]
+        png = await asyncio.to_thread(leaderboard_chart, [r.name for r in rated], human, peer, title)
+        await interaction.followup.send(text, file=discord.File(io.BytesIO(png), "leaderboard.png"),
+                                        allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="modelstats", description="One model's track record in this server")
+    @app_commands.describe(model="The model", period="week, month or all (default)")
+    @app_commands.guild_only()
+    async def modelstats(self, interaction: discord.Interaction[MoaiBot], model: Model,
+                         period: Period = "all") -> None:
+        assert interaction.guild_id is not None
+        record = await self.bot.services.arena.record(interaction.guild_id, model.alias, period=period)
+        board = await self.bot.services.arena.board(interaction.guild_id, period=period)
+        size = sum(1 for r in board.rows if r.rating is not None)
+        peer = board.peer.get(model.alias)
+        text = record_text(record, size)
+        if peer is not None:
+            text += f"\nPeer-review rating: {peer.rating:.0f} (95% CI {peer.low:.0f}–{peer.high:.0f})"
+        await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: MoaiBot) -> None:
+    bot.add_dynamic_items(VoteButton)
+    await bot.add_cog(Arena(bot))
