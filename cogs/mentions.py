@@ -127,9 +127,12 @@ class Mentions(commands.Cog):
 
     async def _name_the_panel(self, message: discord.Message, discussion: Discussion, unknown: list[str]) -> None:
         """One short reply: who can be asked here (the message itself is kept as the member's turn)."""
+        names = ", ".join(f"`@{n[:32]}`" for n in dict.fromkeys(unknown))
+        if discussion.blind_names and not discussion.revealed:  # naming the panel would spoil the blind vote
+            await self._reply(message, f"I don't know {names}. This discussion is blind until its vote closes.")
+            return
         models = [self.bot.config.models[a] for a in discussion.models if a in self.bot.config.models]
         panel = ", ".join(f"{m.name} (`@{m.alias}`)" for m in models) or "none configured"
-        names = ", ".join(f"`@{n[:32]}`" for n in dict.fromkeys(unknown))
         await self._reply(message, f"I don't know {names}. This discussion's models: {panel}.")
 
     async def _explain_missing_intent(self, thread: discord.Thread) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -19,6 +20,17 @@ OPENAI_KEY = "sk-test-openai-SECRET-0123456789"
 ANTHROPIC_KEY = "sk-ant-test-SECRET-9876543210"
 DISCORD_TOKEN = "discord-token-SECRET-abcdefghijklmnop"
 TEST_ENV = {"FAKE_OPENAI_KEY": OPENAI_KEY, "FAKE_ANTHROPIC_KEY": ANTHROPIC_KEY, "DISCORD_TOKEN": DISCORD_TOKEN}
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this process's PostgreSQL template database (tests/db.py), if it made one."""
+    import asyncio
+
+    from tests.db import SCRATCH, drop_template
+
+    if postgres_reachable():
+        asyncio.run(drop_template())
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
 
 BACKENDS = [b.strip() for b in os.environ.get("MOAI_TEST_DATABASES", "sqlite,postgres").split(",") if b.strip()]
 REQUIRE_POSTGRES = os.environ.get("MOAI_REQUIRE_POSTGRES") == "1"

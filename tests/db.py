@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -50,27 +53,93 @@ async def redis_test_url() -> str:
     return REDIS_URL
 
 
+SCRATCH = Path(tempfile.mkdtemp(prefix="moai-tests-"))  # SQLite test databases: copies of a migrated template
+
+
 def database_url(backend: str) -> str:
     if backend == "sqlite":
-        return "sqlite://:memory:"
+        return f"sqlite://{SCRATCH / f'test_{uuid.uuid4().hex[:12]}.sqlite3'}"
     return f"{POSTGRES_BASE}/moai_test_{uuid.uuid4().hex[:12]}"
+
+
+_sqlite_template: Path | None = None
+
+
+async def sqlite_template() -> Path:
+    """An SQLite file with the real migrations applied, once per test process; each test gets a copy."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        path = SCRATCH / "template.sqlite3"
+        EXECUTOR_CACHE.clear()
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(f"sqlite://{path}"), _create_db=True, _enable_global_fallback=True)
+            await apply_migrations()
+        _sqlite_template = path
+    return _sqlite_template
+
+
+_template: str | None = None  # this process's migrated PostgreSQL template database, made on first use
+
+
+async def postgres_template() -> str:
+    """A database with the real migrations applied, once per test process; each test's database is a copy.
+
+    CREATE DATABASE … TEMPLATE copies files: about 20x faster than migrating a new database every test."""
+    global _template
+    if _template is None:
+        url = f"{POSTGRES_BASE}/moai_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        EXECUTOR_CACHE.clear()
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url), _create_db=True, _enable_global_fallback=True)
+            await apply_migrations()
+        _template = url.rsplit("/", 1)[1]
+    return _template
+
+
+async def copy_postgres_database(url: str) -> None:
+    template = await postgres_template()
+    base, _, name = url.rpartition("/")
+    connection = await asyncpg.connect(f"{base.replace('postgres://', 'postgresql://')}/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await connection.close()
+
+
+async def drop_template() -> None:
+    """At the end of the session (conftest's pytest_sessionfinish)."""
+    global _template
+    if _template is not None:
+        await drop_postgres_database(f"{POSTGRES_BASE}/{_template}")
+        _template = None
 
 
 @asynccontextmanager
 async def fresh_database(backend: str) -> AsyncIterator[str]:
-    """Create the database, apply the real migrations, yield its URL, drop it afterwards."""
+    """A database with the real migrations applied (a copy of a migrated template on PostgreSQL), its URL
+    yielded, dropped afterwards."""
     url = database_url(backend)
+    if backend == "postgres":
+        await copy_postgres_database(url)
+    else:
+        shutil.copyfile(await sqlite_template(), url.removeprefix("sqlite://"))
     # Tortoise caches insert/delete SQL per connection *name*, not per dialect: SQLite's "?" statements
     # would be reused on PostgreSQL. One process never switches dialects in production; tests do.
     EXECUTOR_CACHE.clear()
     try:
         async with TortoiseContext() as ctx:
-            await ctx.init(config=tortoise_config(url), _create_db=True, _enable_global_fallback=True)
-            await apply_migrations()
+            await ctx.init(config=tortoise_config(url), _create_db=False, _enable_global_fallback=True)
             yield url
     finally:
         if backend == "postgres":
             await drop_postgres_database(url)
+        else:
+            remove_sqlite_files(url.removeprefix("sqlite://"))
+
+
+def remove_sqlite_files(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 async def drop_postgres_database(url: str) -> None:

@@ -201,3 +201,11 @@ async def test_votes_are_exported_and_forgotten_but_still_counted(arena: Discord
     await arena.click(vote2, buttons(vote2)["GPT"], member=bob)
     await arena.slash("forget me", by=bob, confirm=True)
     assert await Vote.filter(user_id=None).count() == 1  # anonymised, counted once
+
+
+async def test_a_failing_blind_model_does_not_name_its_provider(arena: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("llama-test", Script(status=500, error_message="llama-test overloaded at fakeopenai"))
+    await arena.slash("open", question="Best sorting algorithm?", blind=True)
+    sent = everything_sent(arena)
+    assert "server error (http 500)" in sent
+    assert not [word for word in IDENTITIES if word in sent]

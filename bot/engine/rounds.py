@@ -196,7 +196,9 @@ class RoundRunner:
                         answer.usage, answer.stop_reason = event.usage, event.stop_reason
             answer.status, answer.error = verdict(answer)
         except ProviderError as error:
-            answer.status, answer.error = MessageStatus.FAILED, str(error)
+            # In a blind round the provider's name (and its detail) would say who this is: the reason only.
+            shown = f"{error.reason}" + (f" (HTTP {error.status})" if error.status else "")
+            answer.status, answer.error = MessageStatus.FAILED, shown if answer.model.shown_as else str(error)
             answer.error_class, answer.error_status, answer.retries = type(error).__name__, error.status, error.retries
         except asyncio.CancelledError:
             answer.status, answer.error = MessageStatus.CANCELLED, STOPPED_REASON

@@ -68,7 +68,7 @@ async def close_by_member(interaction: discord.Interaction[MoaiBot], vote_id: in
     await interaction.response.send_message(notice_text(closed.notice), allowed_mentions=NO_MENTIONS)
     if interaction.message is not None:
         try:
-            await interaction.message.edit(view=None)
+            await interaction.message.edit(view=None, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             pass  # the buttons stay; pressing them says the vote is closed
 
