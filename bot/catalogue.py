@@ -92,6 +92,9 @@ def with_prices(config: AppConfig, catalogue_path: Path | None = None) -> tuple[
     models: dict[str, ModelConfig] = {}
     unpriced: list[str] = []
     for alias, model in config.models.items():
+        listed = catalogue.get(model.provider, {}).get(model.model) or {}
+        if model.vision is None:  # the catalogue's input modalities say whether it sees images
+            model = model.model_copy(update={"vision": "image" in (listed.get("input_modalities") or [])})
         price = price_of(config, model, catalogue, shipped)
         if price is None:
             unpriced.append(alias)

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--rounds", type=int,
                          help=f"rounds for discuss mode ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config)")
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
+    console.add_argument("--attach", action="append", default=[], metavar="PATH",
+                         help="a file for the models (image, text or code, PDF); repeatable")
     add_logging_options(console, default_level="WARNING")
     usage = commands.add_parser("usage", help="this month's spend per model, as a table and optionally a chart")
     usage.add_argument("--guild", type=int, help="one server's id (default: everything in the ledger)")
@@ -144,7 +146,8 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
         return fail(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {rounds})")
     start_logging(config, args, environ)
     try:
-        return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console()))
+        return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console(),
+                                       args.attach))
     except UserError as error:
         return fail(str(error))
     except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr

@@ -69,6 +69,8 @@ class ModelConfig(_Strict):
     thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
     role: str = ""  # a debate role (devil's advocate, skeptic…); set per discussion, or here as a standing role
     shown_as: str = ""  # set by moai, never in config: the neutral name ("Model B") of a blind round
+    vision: bool | None = None  # sees images; None: from the model catalogue (Anthropic models: yes)
+    native_pdf: bool | None = None  # reads PDFs as documents; None: Anthropic and OpenRouter yes, else text
 
     @property
     def name(self) -> str:
@@ -131,6 +133,15 @@ class DebateConfig(_Strict):
         return value
 
 
+class AttachmentsConfig(_Strict):
+    max_files: int = Field(default=4, ge=1, le=10)  # per message or command (Discord allows 10 per message)
+    max_file_mb: float = Field(default=10.0, gt=0, le=100)
+    max_message_mb: float = Field(default=25.0, gt=0, le=500)
+    image_max_side: int = Field(default=1568, ge=256, le=8192)  # longer images are downscaled before upload
+    max_text_chars: int = Field(default=100_000, ge=1000, le=2_000_000)  # of a text file or a PDF's text
+    max_pdf_pages: int = Field(default=100, ge=1, le=1000)
+
+
 class ArenaConfig(_Strict):
     votes: bool = True  # a vote under every /open and debate round with two or more answers
     vote_minutes: float = Field(default=10.0, gt=0, le=10_080)  # the vote closes after this, at the latest
@@ -180,6 +191,7 @@ class AppConfig(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     debate: DebateConfig = DebateConfig()
     arena: ArenaConfig = ArenaConfig()
+    attachments: AttachmentsConfig = AttachmentsConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}
@@ -221,7 +233,18 @@ class AppConfig(_Strict):
             for alias in getattr(self.defaults, key):
                 if alias not in self.models:
                     raise _KeyError(f"defaults.{key}", f"unknown model '{alias}'")
-        return self
+        return self.model_copy(update={"models": {key: self._capable(m) for key, m in self.models.items()}})
+
+    def _capable(self, model: ModelConfig) -> ModelConfig:
+        """What a model reads when config does not say: Anthropic's models see images and read PDFs; OpenRouter
+        takes PDFs for any model; other OpenAI-compatible servers' vision comes from the catalogue, else none."""
+        provider = self.providers[model.provider]
+        update: dict[str, bool] = {}
+        if model.native_pdf is None:
+            update["native_pdf"] = provider.kind == "anthropic" or "openrouter.ai" in provider.base_url
+        if model.vision is None and provider.kind == "anthropic":
+            update["vision"] = True
+        return model.model_copy(update=update) if update else model
 
     def resolve_model(self, name: str) -> ModelConfig | None:
         """Find a model by alias or extra alias, case-insensitively ('@Claude' works too)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import mimetypes
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,7 +17,8 @@ from rich.panel import Panel as Box
 from rich.spinner import Spinner
 from rich.table import Table
 
-from bot.config import AppConfig, ModelConfig
+from bot.attachments import Attachment, prepare_all
+from bot.config import AppConfig, AttachmentsConfig, ModelConfig
 from bot.db.setup import close_database, open_database
 from bot.engine.display import RoundView
 from bot.engine.notices import (
@@ -43,6 +46,7 @@ from bot.engine.rounds import (
     RoundEvent,
     RoundResult,
 )
+from bot.errors import UserError
 from bot.kinds import DiscussionMode, MessageStatus, RoundKind
 from bot.llm.registry import ModelClients
 from bot.modes.base import Mode
@@ -71,8 +75,10 @@ def status_line(answer: Answer) -> str:
 
 def notice_line(notice: Notice) -> str:
     match notice:
-        case ContextTrimmed(dropped):
-            return "Context trimmed: " + "; ".join(f"{name}: {n} oldest message(s) left out" for name, n in dropped)
+        case ContextTrimmed(dropped, files):
+            parts = [f"{name}: {n} oldest message(s) left out" for name, n in dropped]
+            return "Context trimmed: " + "; ".join(parts + [f"{name}: {n} older file(s) left out"
+                                                            for name, n in files])
         case EarlyStop(number, unused, by_stances):
             how = "held the same agreeing stance" if by_stances else "agreed"
             return f"Every model {how} in round {number}: stopping early ({unused} round(s) left unused)."
@@ -168,10 +174,24 @@ class ConsoleDisplay:
         self.console.print(notice_line(notice), style="dim")
 
 
+def read_attachments(paths: Sequence[str], limits: AttachmentsConfig) -> list[Attachment]:
+    """`--attach PATH` files, checked like Discord attachments (UserError names the file)."""
+    files = []
+    for name in paths:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise UserError(f"cannot read {name}: {error.strerror}") from None
+        files.append((path.name, mimetypes.guess_type(path.name)[0], data))
+    return prepare_all(files, limits)
+
+
 async def run_console(config: AppConfig, question: str, mode: str, rounds: int, models: str | None,
-                      environ: Mapping[str, str], console: Console) -> int:
+                      environ: Mapping[str, str], console: Console, attach: Sequence[str] = ()) -> int:
     question = clean_question(question, config)
     panel = Panel(parse_models(config, models) if models else config.default_models())
+    files = read_attachments(attach, config.attachments)
     await open_database(config.database.url)
     try:
         async with aiohttp.ClientSession() as session:
@@ -180,7 +200,7 @@ async def run_console(config: AppConfig, question: str, mode: str, rounds: int, 
             discussion_mode = DiscussionMode(mode)
             discussion = await services.store.create(
                 mode=discussion_mode, question=question, panel=panel, author=Author(None, getpass.getuser() or "you"),
-                place=Place(), rounds_planned=rounds)
+                place=Place(), rounds_planned=rounds, attachments=files)
             play: Mode = OpenMode(panel.models) if discussion_mode is DiscussionMode.OPEN \
                 else DebateMode(panel.models, rounds, DebateSetup(config.debate))
             run = services.orchestrator.start(CONSOLE_RUN_KEY, discussion, play, ConsoleDisplay(console),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.models import ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
+from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
 from bot.kinds import AuthorKind, MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
@@ -36,7 +37,10 @@ class Extras:
     reports: list[ConsensusReport]
     votes: list[dict[str, Any]]
     hidden: bool  # a blind discussion not revealed yet: no model names, no aliases
+    files: dict[int, list[AttachmentRecord]]  # by message id
 
+    def file_lines(self, message: Message) -> list[str]:
+        return [f"📎 {f.name} ({describe_file(f)})" for f in self.files.get(message.id, [])]
     def body(self, message: Message) -> str:
         """A debate answer without its stance block (the stance is exported as its own field)."""
         return split_stance(message.content)[0] if message.id in self.stances else message.content
@@ -56,8 +60,20 @@ class Extras:
 async def extras(discussion: Discussion) -> Extras:
     stances = {row.message_id: row for row in await StanceRecord.filter(discussion=discussion)}  # type: ignore[attr-defined]
     hidden = bool(discussion.blind_names) and not discussion.revealed
+    files: dict[int, list[AttachmentRecord]] = {}
+    for record in await AttachmentRecord.filter(discussion=discussion).order_by("id"):
+        files.setdefault(record.message_id, []).append(record)  # type: ignore[attr-defined]
     return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"),
-                  await vote_records(discussion, hidden), hidden)
+                  await vote_records(discussion, hidden), hidden, files)
+
+
+def describe_file(record: AttachmentRecord) -> str:
+    size = f"{len(record.data) / 1000:.0f} kB"
+    if record.kind == "image":
+        return f"image, {record.width}×{record.height}, {size}"
+    if record.kind == "pdf":
+        return f"PDF, {record.pages} page(s), {size}"
+    return f"text, {len(record.text):,} characters"
 
 
 async def vote_records(discussion: Discussion, hidden: bool) -> list[dict[str, Any]]:
@@ -152,6 +168,8 @@ async def to_markdown(discussion: Discussion) -> str:
             if message.reasoning:
                 lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, "", "</details>", ""]
             lines += [more.body(message) or "_(no text)_", ""]
+            if files := more.file_lines(message):
+                lines += [*(f"- {line}" for line in files), ""]
             if stance := more.stance_text(message):
                 lines += [f"> {stance}", ""]
     for report in more.reports:
@@ -176,6 +194,7 @@ async def to_html(discussion: Discussion) -> str:
             body.append(f'<article class="{esc(message.author_kind.value)}"><h3>{esc(message.author_name)} '
                         f"<small>{esc(_when(message.created_at))}{' · ' + esc(usage) if usage else ''}</small></h3>"
                         f"{reasoning}<pre>{esc(more.body(message))}</pre>"
+                        + "".join(file_html(f) for f in more.files.get(message.id, []))
                         + (f'<p class="stance">{esc(stance)}</p>' if (stance := more.stance_text(message)) else "")
                         + "</article>")
     for report in more.reports:
@@ -197,6 +216,16 @@ async def to_html(discussion: Discussion) -> str:
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
 
+def file_html(record: AttachmentRecord) -> str:
+    """Images inline (the stored, downscaled copy), other files named."""
+    esc = html.escape
+    if record.kind == "image":
+        data = base64.b64encode(bytes(record.data)).decode("ascii")
+        return (f'<figure><img src="data:{esc(record.media_type)};base64,{data}" alt="{esc(record.name)}" '
+                f'style="max-width:100%"><figcaption>📎 {esc(record.name)}</figcaption></figure>')
+    return f"<p>📎 {esc(record.name)} ({esc(describe_file(record))})</p>"
+
+
 async def to_json(discussion: Discussion) -> str:
     more = await extras(discussion)
 
@@ -209,7 +238,10 @@ async def to_json(discussion: Discussion) -> str:
                 "content": m.content, "status": m.status.value, "error": m.error, "created_at": _when(m.created_at),
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
                 "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
-                "reasoning_tokens": m.reasoning_tokens, "stance": stance}
+                "reasoning_tokens": m.reasoning_tokens, "stance": stance,
+                "attachments": [{"name": f.name, "kind": f.kind, "media_type": f.media_type, "bytes": len(f.data),
+                                 "sha256": f.sha256, "width": f.width or None, "height": f.height or None,
+                                 "pages": f.pages or None} for f in more.files.get(m.id, [])]}
 
     data = {
         "question": discussion.question, "mode": discussion.mode.value, "status": discussion.status.value,

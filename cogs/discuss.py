@@ -19,6 +19,7 @@ from bot.panel import Panel, clean_question, resolve_panel
 from bot.policy import check_rounds
 from bot.roles import parse_roles
 from cogs.utils.actions import continue_discussion
+from cogs.utils.files import files_chars, read_with_deferral
 from cogs.utils.round_buttons import RoundActionButton
 from cogs.utils.send import NO_MENTIONS, reply_ephemeral
 from cogs.utils.threads import begin_thread_discussion, discussion_channel, is_blind
@@ -95,12 +96,16 @@ class Discuss(commands.Cog):
                            roles="model=role, comma-separated, e.g. claude=devil's advocate, gpt=skeptic",
                            rotate_roles="Move each role to the next model every round",
                            depth="auto: more rounds only if round 1 leaves the models disagreeing or unsure",
-                           blind="Round 1 is blind: models answer as Model A, B… until the vote reveals them")
+                           blind="Round 1 is blind: models answer as Model A, B… until the vote reveals them",
+                           file1="An image, text or code file, or PDF for the models", file2="Another file",
+                           file3="Another file", file4="Another file")
     @app_commands.guild_only()
     async def discuss(self, interaction: discord.Interaction[MoaiBot], topic: str, rounds: int | None = None,
                       models: Models | None = None, project: Project | None = None, roles: str | None = None,
                       rotate_roles: bool = False, depth: Literal["fixed", "auto"] | None = None,
-                      blind: bool | None = None) -> None:
+                      blind: bool | None = None, file1: discord.Attachment | None = None,
+                      file2: discord.Attachment | None = None, file3: discord.Attachment | None = None,
+                      file4: discord.Attachment | None = None) -> None:
         config = self.bot.config
         topic = clean_question(topic, config)
         panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
@@ -108,8 +113,9 @@ class Discuss(commands.Cog):
         rounds = check_rounds(rounds if rounds is not None else default_rounds)
         setup = debate_setup_for(config, panel, roles, rotate_roles, depth)
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
+        files = await read_with_deferral(interaction, [file1, file2, file3, file4], config.attachments)
         ticket = await self.bot.services.admission.admit(interaction.guild_id, interaction.user.id, panel.models,
-                                                         len(topic), rounds)
+                                                         len(topic) + files_chars(files), rounds)
         blind = is_blind(blind, panel)
         async with ticket.refunded_on_error():
             names = f"{len(panel.models)} models, round 1 blind" if blind else ", ".join(m.name for m in panel.models)
@@ -120,7 +126,7 @@ class Discuss(commands.Cog):
                       f"{'' if blind else roles_intro(setup, panel.models)}:",
                 announce=f"🧵 {len(panel.models)} models are discussing in {{thread}} ({rounds} rounds"
                          f"{', depth auto' if setup.depth == 'auto' else ''})",
-                ticket=ticket, debate=setup, blind=blind)
+                ticket=ticket, debate=setup, blind=blind, files=files)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (1-10; default: what an interrupted run had left, else 1)")

@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.kinds import DiscussionMode
 from bot.modes.mention import MentionBatch, MentionMode
 from bot.services.runs import Run
+from cogs.utils.files import read_files
 from cogs.utils.send import NO_MENTIONS, try_send
 from cogs.utils.threads import author_of, start_in_thread
 
@@ -74,9 +75,15 @@ class Mentions(commands.Cog):
         if not self.bot.intents.message_content:
             await self._explain_missing_intent(message.channel)
             return
-        if not message.content.strip():
+        if not message.content.strip() and not message.attachments:
             return
-        await services.store.add_user_turn(discussion, author_of(message.author), message.content, message.id)
+        try:
+            files = await read_files(message.attachments, self.bot.config.attachments)
+        except UserError as refusal:  # nothing stored, nothing asked: the member fixes it and sends it again
+            await self._reply(message, f"{refusal} Your message was not passed on.")
+            return
+        await services.store.add_user_turn(discussion, author_of(message.author), message.content, message.id,
+                                           attachments=files)
         models = await self.addressed_models(message, discussion)
         if not models:
             _, unknown = self.named_models(message.content)

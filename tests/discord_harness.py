@@ -34,6 +34,15 @@ def snowflake() -> int:
     return next(_ids)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file a member attaches (to a slash command option or a message), served from a fake CDN URL."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+
+
 @dataclass
 class SentMessage:
     """A message the bot made through a webhook or an interaction, with every version of its content."""
@@ -225,6 +234,8 @@ class DiscordHarness:
         self.errors: list[BaseException] = []
         self.channel_payloads: list[dict[str, Any]] = []  # every bot message create/edit, as sent
         self.channel_files: list[tuple[int, str, bytes]] = []  # (channel id, file name, bytes) of bot posts
+        self.uploads: dict[str, Upload] = {}  # fake CDN: what members attached, by URL
+        self._resolved_attachments: dict[str, dict[str, Any]] = {}
         self.deleted_channels: set[int] = set()
         self.deleted_by_bot: set[int] = set()  # threads the bot deleted itself
         self.refuse_thread_posts: tuple[int, int] | None = None  # (HTTP status, Discord code) for posts in threads
@@ -278,10 +289,27 @@ class DiscordHarness:
 
         self.bot.tree.on_error = record  # type: ignore[method-assign]
 
+    def _attachment_dict(self, upload: Upload) -> dict[str, Any]:
+        file_id = snowflake()
+        url = f"https://cdn.discordapp.invalid/attachments/{file_id}/{upload.filename}"
+        self.uploads[url] = upload
+        data = {"id": str(file_id), "filename": upload.filename, "size": len(upload.data), "url": url,
+                "proxy_url": url}
+        if upload.content_type:
+            data["content_type"] = upload.content_type
+        return data
+
     def _patch_http(self) -> None:
         http = back.get_state().http
         harness = self
         self._find_user_mentions = back.find_user_mentions
+
+        async def get_from_cdn(url: str) -> bytes:
+            if url not in harness.uploads:
+                raise discord.NotFound(_FakeResponse(404), {"code": 0, "message": "404: Not Found"})
+            return harness.uploads[url].data
+
+        http.get_from_cdn = get_from_cdn
 
         def find_user_mentions(content: str | None, guild: discord.Guild | None) -> list[discord.Member]:
             """dpytest returns None for mentions of users it does not know, then crashes on them."""
@@ -412,11 +440,15 @@ class DiscordHarness:
             "data": {"id": str(snowflake()), "name": name, "type": 1, "options": options},
         }
 
-    @staticmethod
-    def _options(values: dict[str, Any], focused: str | None = None) -> list[dict[str, Any]]:
+    def _options(self, values: dict[str, Any], focused: str | None = None) -> list[dict[str, Any]]:
         options = []
         for key, value in values.items():
             if value is None:
+                continue
+            if isinstance(value, Upload):
+                attachment = self._attachment_dict(value)
+                self._resolved_attachments[attachment["id"]] = attachment
+                options.append({"name": key, "type": 11, "value": attachment["id"]})
                 continue
             if isinstance(value, discord.Member):
                 options.append({"name": key, "type": 6, "value": str(value.id)})
@@ -430,16 +462,21 @@ class DiscordHarness:
 
     async def _dispatch(self, payload: dict[str, Any], invoker: str = "CommandTree-invoker") -> None:
         """Feed the interaction to discord.py and wait for the handler tasks it spawned."""
+        flat = list(_flat_options(payload["data"].get("options", [])))
+        uploads = {o["value"]: self._resolved_attachments.pop(o["value"]) for o in flat
+                   if o.get("type") == 11 and o["value"] in self._resolved_attachments}
+        if uploads:
+            payload["data"].setdefault("resolved", {})["attachments"] = uploads
         members = [m for m in self.guild.members if any(o.get("value") == str(m.id) and o.get("type") == 6
-                                                         for o in _flat_options(payload["data"].get("options", [])))]
+                                                         for o in flat)]
         if members:
-            payload["data"]["resolved"] = {
+            payload["data"].setdefault("resolved", {}).update({
                 "users": {str(m.id): {"id": str(m.id), "username": m.name, "discriminator": "0001", "avatar": None}
                           for m in members},
                 "members": {str(m.id): {"roles": [], "joined_at": datetime.now(UTC).isoformat(), "deaf": False,
                                         "mute": False, "flags": 0, "permissions": "0", "nick": m.nick}
                             for m in members},
-            }
+            })
         before = asyncio.all_tasks()
         back.get_state().parse_interaction_create(payload)  # type: ignore[arg-type]
         for _ in range(3):  # component dispatch goes through one more task hop than commands
@@ -460,13 +497,15 @@ class DiscordHarness:
 
     async def say(self, content: str, *, channel: discord.abc.Messageable | None = None,
                   member: discord.Member | None = None, reply_to: int | None = None,
-                  wait: bool = True) -> discord.Message:
+                  wait: bool = True, files: list[Upload] | None = None) -> discord.Message:
         """A user posts in a channel or thread (optionally replying to a message), as the gateway would deliver it."""
         from discord.ext.test import factories as facts
 
         target = channel or self.channel
         author = member or self.member
         data = facts.make_message_dict(target, author, content=content, guild_id=self.guild.id)
+        if files:
+            data["attachments"] = [self._attachment_dict(upload) for upload in files]
         if reply_to is not None:
             data["message_reference"] = {"message_id": str(reply_to), "channel_id": str(target.id),
                                          "guild_id": str(self.guild.id)}

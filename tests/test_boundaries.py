@@ -21,6 +21,7 @@ WRITE_METHODS = {"create", "bulk_create", "bulk_update", "get_or_create", "updat
                  "update", "delete", "save"}
 INSTANCE_WRITES = {"save", "delete", "update_from_dict", "refresh_from_db"}
 DISCORD_KEYWORDS = {"reason", "delay"}  # thread.delete(reason=...), message.delete(delay=...): Discord, not rows
+FILE_KEYWORDS = {"format"}  # image.save(buffer, format="PNG"): Pillow writing bytes, not a row
 
 
 def sources(folder: str) -> list[Path]:
@@ -61,7 +62,8 @@ def writes(path: Path) -> list[str]:
         method = node.func.attr
         on_model = method in WRITE_METHODS and root_name(node.func.value) in models
         discord_call = method == "delete" and any(k.arg in DISCORD_KEYWORDS for k in node.keywords)
-        if on_model or (method in INSTANCE_WRITES and not discord_call):
+        file_call = method == "save" and any(k.arg in FILE_KEYWORDS for k in node.keywords)
+        if on_model or (method in INSTANCE_WRITES and not discord_call and not file_call):
             found.append(f"{node.lineno} .{method}()")
     return found
 

@@ -347,3 +347,30 @@ class Vote(Model):
     class Meta:
         table = "vote"
         unique_together = (("vote_round", "user_id"),)
+
+
+class AttachmentRecord(Model):
+    """A file shared with a turn, kept here (Discord's CDN links expire, so they are not the record).
+
+    `data` is what models are sent (a downscaled image, the PDF, the text); deleted with its message."""
+
+    id = fields.IntField(primary_key=True)
+    message: fields.ForeignKeyRelation[Message] = fields.ForeignKeyField(
+        "moai.Message", related_name="attachments", on_delete=fields.CASCADE
+    )
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="attachments", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=120)
+    kind = fields.CharField(max_length=8)  # image | text | pdf
+    media_type = fields.CharField(max_length=64)
+    data = fields.BinaryField()
+    text = fields.TextField(default="")
+    width = fields.IntField(default=0)
+    height = fields.IntField(default=0)
+    pages = fields.IntField(default=0)
+    sha256 = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachment"

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import ModelConfig
 from bot.engine.prompts import Turn, turn_message
 from bot.estimate import CHARS_PER_TOKEN, chars_for_tokens, estimate_tokens
-from bot.llm.types import ChatMessage
+from bot.llm.types import ChatMessage, ImagePart
 
 MESSAGE_OVERHEAD = 4  # role and framing tokens per message
 TRUNCATION_MARK = "\n[…]\n"
 
 
-def message_tokens(message: ChatMessage) -> int:
-    return estimate_tokens(message.content) + MESSAGE_OVERHEAD
+PART_TOKENS = {"image": 1600, "pdf": 1500}  # a native image at most; a PDF page (parts carry no page count)
+
+
+def message_tokens(message: ChatMessage, turn: Turn | None = None) -> int:
+    """Text estimate, plus the files sent natively (their own estimate when the turn is known)."""
+    files = 0
+    if message.parts:
+        if turn is not None:
+            files = sum(a.tokens(native=True) for a in turn.attachments if a.kind in ("image", "pdf"))
+        else:
+            files = sum(PART_TOKENS["image" if isinstance(p, ImagePart) else "pdf"] for p in message.parts)
+    return estimate_tokens(message.content) + MESSAGE_OVERHEAD + files
 
 
 def shorten(text: str, tokens: int) -> str:
@@ -31,6 +41,7 @@ class FittedContext:
     messages: list[ChatMessage]
     dropped: int  # turns left out
     budget: int
+    files_dropped: int = 0  # files of older turns left out (their text kept)
 
     @property
     def tokens(self) -> int:
@@ -43,10 +54,31 @@ def dropped_note(count: int) -> ChatMessage:
 
 
 def fit_context(model: ModelConfig, system: str, turns: Sequence[Turn]) -> FittedContext:
-    """System prompt, the opening question, then as many of the newest turns as the budget allows.
+    """System prompt, the opening question (with its files), then as many of the newest turns as fit.
 
-    The budget is the model's context_tokens minus its max_tokens (room for the answer).
+    The budget is the model's context_tokens minus its max_tokens (room for the answer). When it is short,
+    the files of older turns go first (the opening's and the newest turn's stay), then older turns.
     """
+    fitted = _fit(model, system, turns)
+    if not fitted.dropped or not any(t.attachments for t in turns[1:-1]):
+        return fitted
+    lighter = [turns[0], *(replace(t, attachments=()) if t.attachments else t for t in turns[1:-1]), turns[-1]]
+    stripped = sum(len(t.attachments) for t in turns[1:-1])
+    slim = _fit(model, system, lighter, keep_notes=turns)
+    return replace(slim, files_dropped=stripped) if slim.dropped < fitted.dropped else fitted
+
+
+def _fit(model: ModelConfig, system: str, turns: Sequence[Turn],
+         keep_notes: Sequence[Turn] | None = None) -> FittedContext:
+    """`keep_notes`: the turns as they were, so a turn whose files were stripped says which were left out."""
+    originals = list(keep_notes) if keep_notes is not None else list(turns)
+
+    def message_for(index: int) -> ChatMessage:
+        turn, original = turns[index], originals[index]
+        if original.attachments and not turn.attachments:
+            return turn_message(model, original, with_files=False)
+        return turn_message(model, turn)
+
     budget = model.context_tokens - model.max_tokens
     system_message = ChatMessage("system", shorten(system, budget // 2))
     left = budget - message_tokens(system_message)
@@ -54,25 +86,30 @@ def fit_context(model: ModelConfig, system: str, turns: Sequence[Turn]) -> Fitte
         return FittedContext([system_message], 0, budget)
 
     first, *rest = turns
-    opening = turn_message(model, first)
-    if message_tokens(opening) > left // 2:
-        opening = ChatMessage(opening.role, shorten(opening.content, left // 2 - MESSAGE_OVERHEAD))
-    left -= message_tokens(opening)
+    opening = message_for(0)
+    if message_tokens(opening, first) > left // 2:
+        opening = ChatMessage(opening.role, shorten(opening.content, left // 2 - MESSAGE_OVERHEAD), opening.parts)
+    left -= message_tokens(opening, first)
 
     note_cost = message_tokens(dropped_note(len(rest))) if rest else 0
     room = left - note_cost  # as if the note will be needed; if nothing is dropped, it is simply unused
     kept: list[ChatMessage] = []
-    for turn in reversed(rest):
-        message = turn_message(model, turn)
-        if message_tokens(message) > room:
-            if not kept:  # the newest turn alone is too big: keep its head and tail
-                message = ChatMessage(message.role, shorten(message.content, room - MESSAGE_OVERHEAD))
-                if message_tokens(message) <= room:
+    for index in range(len(turns) - 1, 0, -1):
+        turn = turns[index]
+        message = message_for(index)
+        if message_tokens(message, turn) > room:
+            if not kept:  # the newest turn alone is too big: keep its head and tail (and its files)
+                message = ChatMessage(message.role, shorten(message.content, room - MESSAGE_OVERHEAD
+                                                            - (message_tokens(message, turn)
+                                                               - message_tokens(ChatMessage(message.role,
+                                                                                            message.content)))),
+                                      message.parts)
+                if message_tokens(message, turn) <= room:
                     kept.append(message)
-                    room -= message_tokens(message)
+                    room -= message_tokens(message, turn)
             break
         kept.append(message)
-        room -= message_tokens(message)
+        room -= message_tokens(message, turn)
     dropped = len(rest) - len(kept)
     messages = [system_message, opening]
     if dropped and note_cost <= left:

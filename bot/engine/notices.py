@@ -13,6 +13,7 @@ class ContextTrimmed:
     """Old turns were left out of some models' prompts to fit their context windows."""
 
     dropped: tuple[tuple[str, int], ...]  # (model name, turns left out)
+    files: tuple[tuple[str, int], ...] = ()  # (model name, files of older turns left out, their text kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,14 @@ class ConsensusWritten:
 
     stances: tuple[tuple[str, str], ...]  # (model name, its last stance line)
     minority: str  # the dissent kept even when it lost ("" when every model agreed)
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesSeen:
+    """Which models of a round could see the discussion's images (the others were told one was shared)."""
+
+    seen: tuple[str, ...]
+    not_seen: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.attachments import Attachment
 from bot.config import ModelConfig
-from bot.llm.types import ChatMessage
+from bot.llm.types import ChatMessage, DocumentPart, ImagePart, Part
 
 ROUNDTABLE_PROMPT = """\
 You are {name}, one of several AI models taking part in a roundtable on Discord, run by the moai bot.
@@ -50,11 +51,12 @@ def converged(answers: Sequence[str]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """One stored utterance: a user's message or a model's answer."""
+    """One stored utterance: a user's message or a model's answer, with the files it shared."""
 
     author_name: str
     content: str
     model_alias: str | None = None  # None for people
+    attachments: tuple[Attachment, ...] = ()
 
 
 def system_prompt(model: ModelConfig, panel: Sequence[ModelConfig], *, topic: str = "",
@@ -67,8 +69,34 @@ def system_prompt(model: ModelConfig, panel: Sequence[ModelConfig], *, topic: st
     )
 
 
-def turn_message(model: ModelConfig, turn: Turn) -> ChatMessage:
-    """The model's own earlier answers are assistant turns; everyone else speaks as a labelled user turn."""
+def turn_message(model: ModelConfig, turn: Turn, *, with_files: bool = True) -> ChatMessage:
+    """The model's own earlier answers are assistant turns; everyone else speaks as a labelled user turn.
+
+    Files go as the model can read them: images and PDFs natively where it can, text files (and PDFs' text
+    otherwise) fenced in the text, and a one-line note for an image it cannot see. Without `with_files`
+    (to fit the context window) each file is a note that it was left out."""
     if turn.model_alias == model.alias:
         return ChatMessage("assistant", turn.content)
-    return ChatMessage("user", f"[{turn.author_name}]: {turn.content}")
+    text = f"[{turn.author_name}]: {turn.content}" if turn.content.strip() else f"[{turn.author_name}] shared:"
+    notes: list[str] = []
+    parts: list[Part] = []
+    for file in turn.attachments:
+        if not with_files:
+            notes.append(f"[{file.kind} `{file.name}` left out to fit your context window]")
+        elif file.kind == "image" and sees_images(model):
+            parts.append(ImagePart(file.media_type, file.data_b64))
+        elif file.kind == "image":
+            notes.append(f"[an image, `{file.name}`, was shared here; you cannot see images, the others can]")
+        elif file.kind == "pdf" and reads_pdfs(model):
+            parts.append(DocumentPart(file.name, file.media_type, file.data_b64))
+        else:
+            notes.append(file.fenced())
+    return ChatMessage("user", "\n\n".join([text, *notes]), tuple(parts))
+
+
+def sees_images(model: ModelConfig) -> bool:
+    return bool(model.vision)
+
+
+def reads_pdfs(model: ModelConfig) -> bool:
+    return bool(model.native_pdf)

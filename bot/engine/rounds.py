@@ -18,7 +18,7 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round
-from bot.engine.notices import VoteCall
+from bot.engine.notices import ImagesSeen, VoteCall
 from bot.estimate import message_cost
 from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
@@ -98,6 +98,7 @@ class RoundResult:
     round: Round
     answers: list[Answer]
     vote: VoteCall | None = None  # the members' vote opened under it, if any
+    images: ImagesSeen | None = None  # the discussion has images: which models of this round saw them
 
 
 @dataclass(slots=True)

@@ -3,34 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from bot.attachments import Attachment
 from bot.config import ModelConfig
-from bot.db.models import Discussion, Message, Project
+from bot.db.models import AttachmentRecord, Discussion, Message, Project
 from bot.engine.context import fit_context
 from bot.engine.prompts import Turn, system_prompt
 from bot.engine.rounds import MessagesFor
+from bot.estimate import CHARS_PER_TOKEN
 from bot.kinds import AuthorKind, MessageStatus
 
 CUT_OFF = " [cut off]"
 
 
-def as_turn(row: Message) -> Turn:
+def as_turn(row: Message, attachments: tuple[Attachment, ...] = ()) -> Turn:
     content = row.content
     if row.author_kind is AuthorKind.MODEL and row.status is not MessageStatus.COMPLETE:
         content += CUT_OFF
-    return Turn(row.author_name or "someone", content, row.model_alias if row.author_kind is AuthorKind.MODEL else None)
+    return Turn(row.author_name or "someone", content, row.model_alias if row.author_kind is AuthorKind.MODEL else None,
+                attachments)
+
+
+def as_attachment(row: AttachmentRecord) -> Attachment:
+    return Attachment(row.name, row.kind, row.media_type, bytes(row.data), row.text,  # type: ignore[arg-type]
+                      row.width, row.height, row.pages)
 
 
 async def transcript_chars(discussion: Discussion) -> int:
-    """How much text later rounds will carry: what admission estimates a run's cost from."""
-    return sum(len(turn.content) for turn in await load_turns(discussion))
+    """How much later rounds will carry, in characters (files as their token estimate in characters): what
+    admission estimates a run's cost from."""
+    turns = await load_turns(discussion)
+    files = sum(a.tokens(native=True) for t in turns for a in t.attachments) * CHARS_PER_TOKEN
+    return sum(len(turn.content) for turn in turns) + files
 
 
 async def load_turns(discussion: Discussion) -> list[Turn]:
-    """Every user message and every model answer with text, in the order they were made."""
-    rows = await Message.filter(discussion=discussion).exclude(content="").exclude(
-        author_kind=AuthorKind.SYSTEM).order_by("id")
-    return [as_turn(row) for row in rows]
+    """Every user message (with its files) and every model answer with text, in the order they were made."""
+    files: dict[int, list[Attachment]] = {}
+    for record in await AttachmentRecord.filter(discussion=discussion).order_by("id"):
+        files.setdefault(record.message_id, []).append(as_attachment(record))  # type: ignore[attr-defined]
+    rows = await Message.filter(discussion=discussion).exclude(author_kind=AuthorKind.SYSTEM).order_by("id")
+    return [as_turn(row, tuple(files.get(row.id, ()))) for row in rows if row.content or row.id in files]
 
 
 def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[Turn]:
@@ -44,7 +58,7 @@ def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[T
 
 
 async def round_context(discussion: Discussion, panel: Sequence[ModelConfig], note: str = "",
-                        notes: Mapping[str, str] | None = None) -> tuple[MessagesFor, dict[str, int]]:
+                        notes: Mapping[str, str] | None = None) -> tuple[MessagesFor, Trimmed]:
     """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
 
     Returns the prompt builder and, per model alias, how many old turns had to be left out.
@@ -56,4 +70,20 @@ async def round_context(discussion: Discussion, panel: Sequence[ModelConfig], no
     fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note
                                    + extra.get(m.alias, ""), turns) for m in panel}
     dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
-    return (lambda model: fitted[model.alias].messages), dropped
+    files = {alias: f.files_dropped for alias, f in fitted.items() if f.files_dropped}
+    return (lambda model: fitted[model.alias].messages), Trimmed(dropped, files)
+
+
+@dataclass(frozen=True, slots=True)
+class Trimmed:
+    """Per model alias: turns left out, and files of older turns left out, to fit its context window."""
+
+    turns: dict[str, int]
+    files: dict[str, int]
+
+    def __bool__(self) -> bool:
+        return bool(self.turns or self.files)
+
+
+async def shared_images(discussion: Discussion) -> bool:
+    return await AttachmentRecord.filter(discussion=discussion, kind="image").exists()

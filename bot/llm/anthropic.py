@@ -14,6 +14,8 @@ from bot.llm.types import (
     ChatMessage,
     ChatRequest,
     Completion,
+    DocumentPart,
+    ImagePart,
     ReasoningDelta,
     StreamEnd,
     StreamEvent,
@@ -25,17 +27,40 @@ ANTHROPIC_VERSION = "2023-06-01"
 REDACTED_THINKING = "[part of the reasoning was redacted by the provider]"
 
 
-def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> tuple[str, list[dict[str, str]]]:
-    """System text goes top-level; turns must alternate and start with the user, so merge neighbours."""
+def anthropic_blocks(message: ChatMessage) -> list[dict[str, Any]]:
+    """Files first (Anthropic reads images and documents best before the text about them), then the text."""
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        kind = "image" if isinstance(part, ImagePart) else "document"
+        blocks.append({"type": kind, "source": {"type": "base64", "media_type": part.media_type,
+                                                "data": part.data_b64}})
+        if isinstance(part, DocumentPart):
+            blocks[-1]["title"] = part.name[:200]
+    if message.content.strip():
+        blocks.append({"type": "text", "text": message.content})
+    return blocks
+
+
+def to_anthropic_messages(messages: tuple[ChatMessage, ...]) -> tuple[str, list[dict[str, Any]]]:
+    """System text goes top-level; turns must alternate and start with the user, so merge neighbours.
+
+    A turn with files becomes a list of content blocks; neighbours merge block lists."""
     system = "\n\n".join(m.content for m in messages if m.role == "system")
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
     for message in messages:
         if message.role == "system":
             continue
+        content: str | list[dict[str, Any]] = anthropic_blocks(message) if message.parts else message.content
         if turns and turns[-1]["role"] == message.role:
-            turns[-1]["content"] += "\n\n" + message.content
+            previous = turns[-1]["content"]
+            if isinstance(previous, str) and isinstance(content, str):
+                turns[-1]["content"] = previous + "\n\n" + content
+            else:
+                as_blocks = [{"type": "text", "text": previous}] if isinstance(previous, str) else previous
+                turns[-1]["content"] = as_blocks + ([{"type": "text", "text": content}] if isinstance(content, str)
+                                                    else content)
         else:
-            turns.append({"role": message.role, "content": message.content})
+            turns.append({"role": message.role, "content": content})
     if not turns or turns[0]["role"] != "user":
         turns.insert(0, {"role": "user", "content": "(The discussion so far follows.)"})
     return system, turns

@@ -10,7 +10,17 @@ import aiohttp
 
 from bot.llm.client import ProviderClient, usage_or_empty
 from bot.llm.sse import iter_sse
-from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEnd, StreamEvent, TextDelta, Usage
+from bot.llm.types import (
+    ChatMessage,
+    ChatRequest,
+    Completion,
+    ImagePart,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 
 # Where OpenAI-compatible servers put reasoning text: OpenRouter `reasoning`, DeepSeek and vLLM `reasoning_content`.
 REASONING_FIELDS = ("reasoning", "reasoning_content")
@@ -22,6 +32,21 @@ def reasoning_of(part: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+def openai_content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    """Plain text, or text and files as content parts: images as data URLs, PDFs as file parts (OpenRouter,
+    OpenAI)."""
+    if not message.parts:
+        return message.content
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+    for part in message.parts:
+        if isinstance(part, ImagePart):
+            parts.append({"type": "image_url", "image_url": {"url": f"data:{part.media_type};base64,{part.data_b64}"}})
+        else:
+            parts.append({"type": "file", "file": {"filename": part.name,
+                                                   "file_data": f"data:{part.media_type};base64,{part.data_b64}"}})
+    return parts
 
 
 class OpenAIClient(ProviderClient):
@@ -40,7 +65,7 @@ class OpenAIClient(ProviderClient):
     def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [{"role": m.role, "content": openai_content(m)} for m in request.messages],
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "stream": stream,

@@ -14,9 +14,26 @@ FILTERED_REASONS = frozenset({"content_filter", "refusal"})
 
 
 @dataclass(frozen=True, slots=True)
+class ImagePart:
+    media_type: str  # image/png, image/jpeg, image/webp, image/gif
+    data_b64: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    name: str
+    media_type: str  # application/pdf
+    data_b64: str
+
+
+Part = ImagePart | DocumentPart
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Role
     content: str
+    parts: tuple[Part, ...] = ()  # files sent natively beside the text (user turns only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,21 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from bot.arena.blind import blind_names
-from bot.db.models import ConsensusReport, Discussion, Guild, Message, PeerRanking, Round, StanceRecord, Vote
+from bot.attachments import Attachment
+from bot.db.models import (
+    AttachmentRecord,
+    ConsensusReport,
+    Discussion,
+    Guild,
+    Message,
+    PeerRanking,
+    Round,
+    StanceRecord,
+    Vote,
+)
 from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import (
@@ -56,7 +69,8 @@ class DiscussionStore:
 
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
                      rounds_planned: int = 1, roles: Mapping[str, str] | None = None, rotate_roles: bool = False,
-                     depth: str = "fixed", blind: bool = False) -> Discussion:
+                     depth: str = "fixed", blind: bool = False,
+                     attachments: Sequence[Attachment] = ()) -> Discussion:
         """The discussion and its opening question as the first turn; a blind one gets its models' neutral
         names ("Model A"…, shuffled) and stays unrevealed until its vote closes or its next round starts."""
         guild = await self.ensure_guild(place.guild_id, place.guild_name) if place.guild_id is not None else None
@@ -67,14 +81,26 @@ class DiscussionStore:
             blind_names=blind_names([m.alias for m in panel.models], random.SystemRandom()) if blind else {},
             revealed=not blind,
         )
-        await self.add_user_turn(discussion, author, question)
+        await self.add_user_turn(discussion, author, question, attachments=attachments)
         return discussion
 
     async def add_user_turn(self, discussion: Discussion, author: Author, content: str,
-                            discord_message_id: int | None = None) -> Message:
-        return await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
-                                    author_name=clean_text(author.name)[:100], content=clean_text(content),
-                                    discord_message_ids=[discord_message_id] if discord_message_id else [])
+                            discord_message_id: int | None = None, attachments: Sequence[Attachment] = ()) -> Message:
+        """A member's message and its files, in one transaction: never a turn with half its files."""
+        async with in_transaction() as connection:
+            row = await Message.create(discussion=discussion, author_kind=AuthorKind.USER, author_id=author.id,
+                                       author_name=clean_text(author.name)[:100], content=clean_text(content),
+                                       discord_message_ids=[discord_message_id] if discord_message_id else [],
+                                       using_db=connection)
+            for file in attachments:
+                await AttachmentRecord.create(message=row, discussion=discussion, name=file.name, kind=file.kind,
+                                              media_type=file.media_type, data=file.data,
+                                              text=clean_text(file.text), width=file.width, height=file.height,
+                                              pages=file.pages, sha256=file.sha256, using_db=connection)
+        return row
+
+    async def attachments_of(self, discussion: Discussion) -> list[AttachmentRecord]:
+        return await AttachmentRecord.filter(discussion=discussion).order_by("id")
 
     async def add_record(self, discussion: Discussion, text: str) -> Message:
         """moai's own note in the discussion (a peer review's ranking): exported, not shown to the models."""

@@ -9,9 +9,10 @@ from dataclasses import replace
 from bot.arena.blind import BLIND_NOTE, blind_panel
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
-from bot.engine.notices import ContextTrimmed
+from bot.engine.notices import ContextTrimmed, ImagesSeen
+from bot.engine.prompts import sees_images
 from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
-from bot.engine.transcript import round_context
+from bot.engine.transcript import round_context, shared_images
 from bot.estimate import message_cost
 from bot.kinds import MessageStatus
 from bot.llm.registry import ModelClients
@@ -81,10 +82,11 @@ class Orchestrator:
         if plan.messages_for is not None:
             messages_for = plan.messages_for
         else:
-            messages_for, dropped = await round_context(discussion, plan.panel, plan.note, plan.notes)
-            if dropped:
+            messages_for, trimmed = await round_context(discussion, plan.panel, plan.note, plan.notes)
+            if trimmed:
                 names = {m.alias: m.label for m in plan.panel}
-                await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in dropped.items())))
+                await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in trimmed.turns.items()),
+                                                    tuple((names[a], n) for a, n in trimmed.files.items())))
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
         try:
             view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
@@ -100,6 +102,9 @@ class Orchestrator:
                 log_event(log, "model_failed", logging.WARNING, discussion=discussion.id, round=round_.number,
                           model=answer.model.alias, provider=answer.model.provider, error=answer.error_class,
                           status=answer.error_status, retries=answer.retries, reason=answer.error)
+        if plan.shown and await shared_images(discussion):  # the status line says who saw the pictures
+            result.images = ImagesSeen(tuple(m.label for m in plan.panel if sees_images(m)),
+                                       tuple(m.label for m in plan.panel if not sees_images(m)))
         if plan.shown:
             await display.end_round(result)
         return result

@@ -62,7 +62,12 @@ def answer_line(answer: Answer) -> str:
 def round_summary(result: RoundResult) -> str:
     done = sum(a.status is MessageStatus.COMPLETE for a in result.answers)
     head = f"-# Round {result.round.number}: {done}/{len(result.answers)} answered"
-    return "\n".join([head, *(answer_line(a) for a in result.answers)])
+    lines = [head, *(answer_line(a) for a in result.answers)]
+    if result.images is not None:
+        seen = ", ".join(result.images.seen) or "no model"
+        unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen else ""
+        lines.append(f"-# 🖼️ Images seen by {seen}{unseen}")
+    return "\n".join(lines)
 
 
 def stance_line(stance: Stance) -> str:
@@ -85,8 +90,9 @@ STOPPED_SUFFIX = "\n\n-# ⏹️ stopped"
 
 def notice_text(notice: Notice) -> str:
     match notice:
-        case ContextTrimmed(dropped):
+        case ContextTrimmed(dropped, files):
             parts = [f"{name}: {count} oldest message(s) left out" for name, count in dropped]
+            parts += [f"{name}: {count} file(s) of older messages left out" for name, count in files]
             return "-# ℹ️ Context trimmed to fit the models' budgets — " + "; ".join(parts) + "."
         case EarlyStop(number, unused, by_stances):
             how = "held the same agreeing stance" if by_stances else "agreed"

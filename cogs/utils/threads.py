@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.attachments import Attachment
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
 from bot.logs import log_event
@@ -16,6 +18,7 @@ from bot.panel import Panel
 from bot.services.admission import Ticket
 from bot.services.discussions import Author, Place
 from bot.services.runs import Run, RunInfo
+from cogs.utils.files import file_note
 from cogs.utils.render import crash_text, thread_title
 from cogs.utils.send import NO_MENTIONS, send_text, try_send
 
@@ -87,13 +90,14 @@ def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion
 async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
                                   mode: DiscussionMode, question: str, panel: Panel, rounds: int, play: Mode,
                                   intro: str, announce: str, ticket: Ticket, debate: DebateSetup | None = None,
-                                  blind: bool = False) -> None:
+                                  blind: bool = False, files: Sequence[Attachment] = ()) -> None:
     """Thread, stored discussion, the question posted in the thread, then the rounds in the background.
 
     `announce` is the reply to the command; "{thread}" in it becomes the thread's mention.
     """
     bot = interaction.client
-    await interaction.response.defer(thinking=True)
+    if not interaction.response.is_done():  # reading attached files may have deferred it already
+        await interaction.response.defer(thinking=True)
     try:
         thread = await channel.create_thread(name=thread_title(question), type=discord.ChannelType.public_thread,
                                              auto_archive_duration=THREAD_ARCHIVE_MINUTES,
@@ -101,7 +105,7 @@ async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], cha
     except discord.HTTPException as error:
         raise UserError(refusal_text(error, "create a thread here")) from None
     try:
-        await send_text(thread, f"{intro}\n>>> {question}")
+        await send_text(thread, f"{intro}\n>>> {question}{file_note(files)}")
     except discord.HTTPException as error:  # nothing is stored and nothing was spent: leave no empty thread
         await delete_quietly(thread)
         raise UserError(refusal_text(error, "post your question in the thread")) from None
@@ -111,7 +115,8 @@ async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], cha
                                                  author=author_of(interaction.user), place=place,
                                                  rounds_planned=rounds, roles=debate.roles if debate else None,
                                                  rotate_roles=debate.rotate if debate else False,
-                                                 depth=debate.depth if debate else "fixed", blind=blind)
+                                                 depth=debate.depth if debate else "fixed", blind=blind,
+                                                 attachments=files)
     start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)
     try:
         await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)

@@ -1,0 +1,187 @@
+"""Files people share with a question: images, text and code files, PDFs — checked, normalised, sized.
+
+Discord-free: the cogs hand over (name, content type, bytes); the console hands over files from disk.
+Anything moai cannot pass on is refused with a message naming the file and its type, before anything is
+stored or spent. Images are downscaled (Pillow) so no provider refuses them for size, and the first frame of
+an animated GIF is what is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config import AttachmentsConfig
+from bot.errors import UserError
+
+Kind = Literal["image", "text", "pdf"]
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+TEXT_SUFFIXES = {"txt", "md", "markdown", "rst", "csv", "tsv", "json", "jsonl", "yaml", "yml", "toml", "ini",
+                 "cfg", "conf", "log", "xml", "html", "htm", "css", "js", "ts", "tsx", "jsx", "py", "rb", "go", "rs",
+                 "java", "kt", "c", "h", "cc", "cpp", "hpp", "cs", "php", "sh", "bash", "zsh", "ps1", "sql",
+                 "swift", "scala", "lua", "r", "pl", "hs", "ex", "exs", "erl", "clj", "vue", "svelte", "dockerfile",
+                 "env", "diff", "patch", "tex"}
+LANGUAGES = {"py": "python", "js": "javascript", "ts": "typescript", "rs": "rust", "rb": "ruby", "sh": "bash",
+             "yml": "yaml", "md": "markdown", "kt": "kotlin", "cs": "csharp", "cc": "cpp", "hpp": "cpp", "h": "c"}
+IMAGE_TOKENS_PER_PIXEL = 1 / 750  # Anthropic's published estimate; OpenAI's tile count is close to it
+PDF_TOKENS_PER_PAGE = 1500  # a native PDF page: its text plus an image of it
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    kind: Kind
+    media_type: str  # what is sent: image/png, image/jpeg…, text/plain, application/pdf
+    data: bytes  # what is sent (a downscaled image, the PDF, the text as UTF-8)
+    text: str = ""  # a text file's text, a PDF's extracted text
+    width: int = 0
+    height: int = 0
+    pages: int = 0
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def data_b64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def tokens(self, *, native: bool) -> int:
+        """Estimated prompt tokens as sent to a model that reads it natively (or as text if not)."""
+        if self.kind == "image":
+            return min(1600, math.ceil(self.width * self.height * IMAGE_TOKENS_PER_PIXEL)) if native else 40
+        if self.kind == "pdf" and native:
+            return self.pages * PDF_TOKENS_PER_PAGE
+        return len(self.text) // 3 + 20
+
+    def fenced(self) -> str:
+        """A text file (or a PDF's text) as the models read it: fenced, with its name."""
+        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+        language = "" if self.kind == "pdf" else LANGUAGES.get(suffix, suffix if suffix in TEXT_SUFFIXES else "")
+        fence = "````" if "```" in self.text else "```"
+        what = f"PDF `{self.name}`, {self.pages} page(s), extracted text" if self.kind == "pdf" else f"`{self.name}`"
+        return f"[attached {what}]\n{fence}{language}\n{self.text}\n{fence}"
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def decode_text(data: bytes) -> str | None:
+    """UTF-8 (with or without BOM), else Windows-1252 when it looks like text; None for binary data."""
+    if b"\x00" in data[:8192]:
+        return None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+        return text if controls <= len(text[:8192]) // 100 else None
+    return None
+
+
+def prepare(name: str, content_type: str | None, data: bytes, limits: AttachmentsConfig) -> Attachment:
+    """One file, ready to send; UserError (naming the file) if it is too big, broken or of an unread type."""
+    name = name.strip().replace("\n", " ")[:120] or "file"
+    megabytes = len(data) / 1_000_000
+    if megabytes > limits.max_file_mb:
+        raise UserError(f"`{name}` is {megabytes:.1f} MB; the limit is {limits.max_file_mb:g} MB per file.")
+    sniffed = sniff(data)
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if sniffed is not None and sniffed.startswith("image/"):
+        return _image(name, data, limits)
+    if sniffed == "application/pdf":
+        return _pdf(name, data, limits)
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if declared.startswith("image/") or declared == "application/pdf":
+        raise UserError(f"`{name}` says it is {declared} but is not a readable {declared.split('/')[1]} file.")
+    text = decode_text(data)
+    if text is not None and (declared.startswith("text/") or declared in ("", "application/json",
+                                                                          "application/xml", "application/x-yaml",
+                                                                          "application/octet-stream")
+                             or suffix in TEXT_SUFFIXES):
+        if len(text) > limits.max_text_chars:
+            raise UserError(f"`{name}` has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
+        return Attachment(name, "text", "text/plain", text.encode("utf-8"), text)
+    kind = declared or "an unknown type"
+    raise UserError(f"`{name}` is {kind}: moai reads images (PNG, JPEG, WebP, GIF), text and code files, and PDFs.")
+
+
+def _image(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.seek(0)  # an animated GIF: its first frame
+            source_format = image.format or "PNG"
+            frame = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise UserError(f"`{name}` is not a readable image (it may be damaged).") from None
+    largest = max(frame.size)
+    changed = largest > limits.image_max_side or source_format not in ("PNG", "JPEG", "WEBP") or \
+        source_format == "GIF"
+    if largest > limits.image_max_side:
+        scale = limits.image_max_side / largest
+        frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))),
+                             Image.Resampling.LANCZOS)
+    if not changed:
+        return Attachment(name, "image", IMAGE_TYPES[source_format], data, width=frame.width, height=frame.height)
+    output = io.BytesIO()
+    if frame.mode == "RGBA":
+        frame.save(output, format="PNG", optimize=True)
+        media_type = "image/png"
+    else:
+        frame.save(output, format="JPEG", quality=88)
+        media_type = "image/jpeg"
+    return Attachment(name, "image", media_type, output.getvalue(), width=frame.width, height=frame.height)
+
+
+def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UserError(f"`{name}` is a password-protected PDF; share it without the password.")
+        pages = len(reader.pages)
+        if pages > limits.max_pdf_pages:
+            raise UserError(f"`{name}` has {pages} pages; the limit is {limits.max_pdf_pages}.")
+        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
+    except (PdfReadError, ValueError, KeyError, OSError):
+        raise UserError(f"`{name}` is not a readable PDF (it may be damaged).") from None
+    return Attachment(name, "pdf", "application/pdf", data, text[: limits.max_text_chars], pages=pages)
+
+
+def check_total(attachments: Sequence[Attachment], original_sizes: Sequence[int], limits: AttachmentsConfig) -> None:
+    if len(attachments) > limits.max_files:
+        raise UserError(f"At most {limits.max_files} files per message.")
+    total = sum(original_sizes) / 1_000_000
+    if total > limits.max_message_mb:
+        raise UserError(f"These files add up to {total:.1f} MB; the limit is {limits.max_message_mb:g} MB "
+                        "per message.")
+
+
+def prepare_all(files: Sequence[tuple[str, str | None, bytes]], limits: AttachmentsConfig) -> list[Attachment]:
+    """Several files of one message: each checked, then the count and the total."""
+    if len(files) > limits.max_files:
+        raise UserError(f"At most {limits.max_files} files per message.")
+    prepared = [prepare(name, content_type, data, limits) for name, content_type, data in files]
+    check_total(prepared, [len(data) for _, _, data in files], limits)
+    return prepared

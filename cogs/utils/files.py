@@ -1,0 +1,59 @@
+"""Files attached to a slash command or a thread message, read from Discord and prepared for the models.
+
+Sizes are checked against Discord's own numbers before anything is downloaded; the preparing (Pillow, pypdf)
+runs in a thread so the event loop keeps streaming other answers meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from bot.attachments import Attachment, prepare_all
+from bot.config import AttachmentsConfig
+from bot.errors import UserError
+from bot.estimate import CHARS_PER_TOKEN
+
+
+async def read_files(files: Sequence[discord.Attachment | None], limits: AttachmentsConfig) -> list[Attachment]:
+    given = [f for f in files if f is not None]
+    if not given:
+        return []
+    if len(given) > limits.max_files:
+        raise UserError(f"At most {limits.max_files} files per message.")
+    for file in given:
+        if file.size > limits.max_file_mb * 1_000_000:
+            raise UserError(f"`{file.filename}` is {file.size / 1_000_000:.1f} MB; the limit is "
+                            f"{limits.max_file_mb:g} MB per file.")
+    total = sum(f.size for f in given) / 1_000_000
+    if total > limits.max_message_mb:
+        raise UserError(f"These files add up to {total:.1f} MB; the limit is {limits.max_message_mb:g} MB per "
+                        "message.")
+    try:
+        contents = [await file.read() for file in given]
+    except (discord.HTTPException, discord.NotFound):
+        raise UserError("Discord would not hand over the attached files; try again.") from None
+    return await asyncio.to_thread(prepare_all, [(f.filename, f.content_type, data)
+                                                 for f, data in zip(given, contents, strict=True)], limits)
+
+
+def file_note(files: Sequence[Attachment]) -> str:
+    """For the intro post: what was shared with the question."""
+    return f"\n-# 📎 {', '.join(f'`{f.name}`' for f in files)}" if files else ""
+
+
+async def read_with_deferral(interaction: discord.Interaction[Any], files: Sequence[discord.Attachment | None],
+                             limits: AttachmentsConfig) -> list[Attachment]:
+    """A command's files: the interaction is deferred first (Discord allows 3 s to answer; downloading and
+    preparing may take longer). Nothing is deferred when no file was attached."""
+    if any(f is not None for f in files) and not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
+    return await read_files(files, limits)
+
+
+def files_chars(files: Sequence[Attachment]) -> int:
+    """The files' token estimate in characters, for the budget estimate."""
+    return sum(f.tokens(native=True) for f in files) * CHARS_PER_TOKEN
