@@ -7,7 +7,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -65,15 +65,20 @@ def database_url(backend: str) -> str:
 _sqlite_template: Path | None = None
 
 
+async def migrate_new(url: str) -> None:
+    """Create the database and apply the real migrations: the templates the tests' databases are copied from."""
+    EXECUTOR_CACHE.clear()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url), _create_db=True, _enable_global_fallback=True)
+        await apply_migrations()
+
+
 async def sqlite_template() -> Path:
     """An SQLite file with the real migrations applied, once per test process; each test gets a copy."""
     global _sqlite_template
     if _sqlite_template is None:
         path = SCRATCH / "template.sqlite3"
-        EXECUTOR_CACHE.clear()
-        async with TortoiseContext() as ctx:
-            await ctx.init(config=tortoise_config(f"sqlite://{path}"), _create_db=True, _enable_global_fallback=True)
-            await apply_migrations()
+        await migrate_new(f"sqlite://{path}")
         _sqlite_template = path
     return _sqlite_template
 
@@ -88,22 +93,14 @@ async def postgres_template() -> str:
     global _template
     if _template is None:
         url = f"{POSTGRES_BASE}/moai_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        EXECUTOR_CACHE.clear()
-        async with TortoiseContext() as ctx:
-            await ctx.init(config=tortoise_config(url), _create_db=True, _enable_global_fallback=True)
-            await apply_migrations()
+        await migrate_new(url)
         _template = url.rsplit("/", 1)[1]
     return _template
 
 
 async def copy_postgres_database(url: str) -> None:
     template = await postgres_template()
-    base, _, name = url.rpartition("/")
-    connection = await asyncpg.connect(f"{base.replace('postgres://', 'postgresql://')}/postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await connection.close()
+    await on_postgres_server(url, lambda name: f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
 async def drop_template() -> None:
@@ -143,9 +140,14 @@ def remove_sqlite_files(path: str) -> None:
 
 
 async def drop_postgres_database(url: str) -> None:
+    await on_postgres_server(url, lambda name: f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def on_postgres_server(url: str, statement: Callable[[str], str]) -> None:
+    """Run a statement about the database `url` names, from the server's `postgres` database."""
     base, _, name = url.rpartition("/")
     connection = await asyncpg.connect(f"{base.replace('postgres://', 'postgresql://')}/postgres")
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(statement(name))
     finally:
         await connection.close()
