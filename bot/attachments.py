@@ -30,6 +30,7 @@ LANGUAGES = {"py": "python", "js": "javascript", "ts": "typescript", "rs": "rust
              "yml": "yaml", "md": "markdown", "kt": "kotlin", "cs": "csharp", "cc": "cpp", "hpp": "cpp", "h": "c"}
 IMAGE_TOKENS_PER_PIXEL = 1 / 750  # Anthropic's published estimate; OpenAI's tile count is close to it
 PDF_TOKENS_PER_PAGE = 1500  # a native PDF page: its text plus an image of it
+MAX_PIXELS = 40_000_000  # decoded size an image may have (a 40 MP photo); larger ones are refused unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +129,13 @@ def _image(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
 
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:  # checked before decoding: a small file can unpack huge
+                raise UserError(f"`{name}` is {image.width}×{image.height} pixels; the limit is "
+                                f"{MAX_PIXELS // 1_000_000} megapixels.")
             image.seek(0)  # an animated GIF: its first frame
             source_format = image.format or "PNG"
             frame = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise UserError(f"`{name}` is not a readable image (it may be damaged).") from None
     largest = max(frame.size)
     changed = largest > limits.image_max_side or source_format not in ("PNG", "JPEG", "WEBP") or \

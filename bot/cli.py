@@ -174,7 +174,10 @@ def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
 
 
 def ask(question: str, default: str) -> str:
-    answer = input(f"{question} [{default}]: ").strip()
+    try:
+        answer = input(f"{question} [{default}]: ").strip()
+    except EOFError:  # input closed: take the default, as an empty answer would
+        answer = ""
     return answer or default
 
 

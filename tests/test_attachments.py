@@ -236,3 +236,10 @@ async def test_openrouter_style_pdfs_go_as_file_parts(database: str, fake_llm: F
         "file_data"]}}
     assert content[1]["file"]["file_data"].startswith("data:application/pdf;base64,JVBERi0")
     assert "Quarterly revenue" not in content[0]["text"]
+
+
+def test_an_image_that_unpacks_huge_is_refused_before_decoding() -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(buffer, format="PNG")  # 48 MP in a few kB
+    with pytest.raises(UserError, match="is 8000×6000 pixels; the limit is 40 megapixels"):
+        prepare("bomb.png", "image/png", buffer.getvalue(), LIMITS)
