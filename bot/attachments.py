@@ -110,8 +110,10 @@ def prepare(name: str, content_type: str | None, data: bytes, limits: Attachment
     if sniffed == "application/pdf":
         return _pdf(name, data, limits)
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if declared.startswith("image/") or declared == "application/pdf":
+    if declared in (*IMAGE_TYPES.values(), "application/pdf"):
         raise UserError(f"`{name}` says it is {declared} but is not a readable {declared.split('/')[1]} file.")
+    if declared.startswith("image/"):  # SVG, HEIC, TIFF, BMP…
+        raise UserError(f"`{name}` is {declared}, which moai does not read: send images as PNG, JPEG, WebP or GIF.")
     text = decode_text(data)
     if text is not None and (declared.startswith("text/") or declared in ("", "application/json",
                                                                           "application/xml", "application/x-yaml",

@@ -87,6 +87,8 @@ def test_a_pdf_keeps_its_bytes_and_its_text() -> None:
      "`fake.png` says it is image/png but is not a readable png file."),
     ("broken.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "`broken.png` is not a readable image"),
     ("broken.pdf", None, b"%PDF-1.4 garbage", "`broken.pdf` is not a readable PDF"),
+    ("logo.svg", "image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+     "`logo.svg` is image/svg+xml, which moai does not read: send images as PNG, JPEG, WebP or GIF."),
     ("huge.txt", "text/plain", b"x" * 11_000_001, "`huge.txt` is 11.0 MB; the limit is 10 MB per file."),
 ])
 def test_what_cannot_be_passed_on_is_refused_by_name(name: str, content_type: str | None, data: bytes,
