@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 _ids = itertools.count(int(time.time() * 1000) << 22)
 
 
@@ -56,11 +58,8 @@ class DiscordEmulator:
         app = web.Application()
         app.router.add_post("/api/v10/webhooks/{id}/{token}", self._execute)
         app.router.add_patch("/api/v10/webhooks/{id}/{token}/messages/{message}", self._edit)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}/api/v10"
+        self._runner, base = await serve(app)
+        self.base = f"{base}/api/v10"
         return self
 
     async def stop(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fake_validation import Invalid, anthropic_error, openai_error, validate_anthropic, validate_openai
+from tests.loopback import serve
 
 
 @dataclass
@@ -91,12 +92,7 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        self._runner, self.base = await serve(app)
         return self
 
     async def stop(self) -> None:
