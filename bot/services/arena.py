@@ -136,6 +136,8 @@ class ArenaService:
             closed = await self.close(int(vote_id))  # type: ignore[call-overload]
             if closed is not None:
                 notices.append(closed.notice)
+        if not discussion.blind_names:  # never blind: nothing to reveal
+            return notices
         await discussion.refresh_from_db(fields=["revealed"])
         if not discussion.revealed and await Message.filter(discussion=discussion,
                                                             author_kind=AuthorKind.MODEL).exists():
