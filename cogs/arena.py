@@ -132,10 +132,8 @@ class Arena(commands.Cog):
                          period: Period = "all") -> None:
         assert interaction.guild_id is not None
         record = await self.bot.services.arena.record(interaction.guild_id, model.alias, period=period)
-        board = await self.bot.services.arena.board(interaction.guild_id, period=period)
-        size = sum(1 for r in board.rows if r.rating is not None)
-        peer = board.peer.get(model.alias)
-        text = record_text(record, size)
+        peer = record.board.peer.get(model.alias)
+        text = record_text(record, len(record.board.ranked))
         if peer is not None:
             text += f"\nPeer-review rating: {peer.rating:.0f} (95% CI {peer.low:.0f}–{peer.high:.0f})"
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)

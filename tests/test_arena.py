@@ -209,3 +209,14 @@ async def test_a_failing_blind_model_does_not_name_its_provider(arena: DiscordHa
     sent = everything_sent(arena)
     assert "server error (http 500)" in sent
     assert not [word for word in IDENTITIES if word in sent]
+
+
+async def test_modelstats_counts_only_the_period_asked_for(arena: DiscordHarness) -> None:
+    await arena.slash("open", question="Old?")
+    row = await VoteRound.get()
+    await Vote.create(vote_round=row, user_id=1, choice="claude")
+    await VoteRound.all().update(closed_at=now(), created_at=now() - timedelta(days=30))
+    all_time = (await arena.slash("modelstats", model="claude")).texts[0]
+    week = (await arena.slash("modelstats", model="claude", period="week")).texts[0]
+    assert "vs GPT: 1 won, 0 lost" in all_time
+    assert "vs GPT" not in week and "Not rated yet" in week

@@ -61,12 +61,18 @@ class Board:
     peer: dict[str, Rating]  # from /consensus peer reviews: a separate rating, never one's own
     ballots: int
     since: datetime | None
+    rated_ballots: list[Ballot] = field(default_factory=list)  # what the ratings were fitted to
+
+    @property
+    def ranked(self) -> list[str]:
+        return [r.alias for r in self.rows if r.rating is not None]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelRecord:
     row: BoardRow
     rank: int | None
+    board: Board  # the leaderboard it was read from (its size, the peer ratings)
     head_to_head: dict[str, tuple[int, int]] = field(default_factory=dict)  # other name -> (wins, losses)
 
 
@@ -190,17 +196,17 @@ class ArenaService:
         rated = {r.model: r for r in ratings(ballots, models, samples=100)}
         wins = Counter(b.chosen for b in ballots if b.chosen is not None)
         taken = Counter(alias for b in ballots for alias in set(b.answered))
-        stats = await self._answer_stats(await answers.values("model_alias", "status", "latency_ms", "cost_usd"))
+        stats = self._answer_stats(await answers.values("model_alias", "status", "latency_ms", "cost_usd"))
         peer_pairs = ranking_ballots([list(r) for r in await reviews.values_list("ranking", flat=True)])
         peer_models = sorted({m for pair in peer_pairs for m in pair})
         peer = {r.model: r for r in pairwise_ratings(peer_pairs, peer_models, samples=100)}
         aliases = sorted(set(models) | set(stats), key=lambda a: (-(rated[a].rating if a in rated else -1e9), a))
         rows = [BoardRow(alias, self._name(alias), rated.get(alias), taken.get(alias, 0), wins.get(alias, 0),
                          *stats.get(alias, (None, None, None, 0))) for alias in aliases]
-        return Board(rows, peer, len(ballots), since)
+        return Board(rows, peer, len(ballots), since, ballots)
 
     @staticmethod
-    async def _answer_stats(rows: Sequence[dict[str, object]]) -> dict[str, tuple[float | None, float | None,
+    def _answer_stats(rows: Sequence[dict[str, object]]) -> dict[str, tuple[float | None, float | None,
                                                                                  float | None, int]]:
         """Per model: median latency (s) of complete answers, cost per answer, failure rate, answers."""
         grouped: dict[str, list[dict[str, object]]] = {}
@@ -222,18 +228,15 @@ class ArenaService:
         row = next((r for r in board.rows if r.alias == alias), None)
         if row is None:
             raise UserError(f"{self._name(alias)} has no answers in this server yet.")
-        ranked = [r.alias for r in board.rows if r.rating is not None]
-        rank = ranked.index(alias) + 1 if alias in ranked else None
+        rank = board.ranked.index(alias) + 1 if alias in board.ranked else None
         head: dict[str, list[int]] = {}
-        rounds = VoteRound.filter(guild_id=guild_id, voided="").exclude(closed_at=None)
-        if project_id is not None:
-            rounds = rounds.filter(project_id=project_id)
-        seated = {r["id"]: r["answered"] for r in await rounds.values("id", "answered") if alias in r["answered"]}
-        for vote in await Vote.filter(vote_round_id__in=list(seated)).values("vote_round_id", "choice"):
-            others = [a for a in seated[vote["vote_round_id"]] if a != alias]
-            if vote["choice"] == alias:
-                for other in others:
-                    head.setdefault(self._name(other), [0, 0])[0] += 1
-            elif vote["choice"] in others:
-                head.setdefault(self._name(vote["choice"]), [0, 0])[1] += 1
-        return ModelRecord(row, rank, {name: (w, lost) for name, (w, lost) in sorted(head.items())})
+        for ballot in board.rated_ballots:  # the same votes (project, period) the rating comes from
+            if alias not in ballot.answered or ballot.chosen is None:
+                continue
+            if ballot.chosen == alias:
+                for other in ballot.answered:
+                    if other != alias:
+                        head.setdefault(self._name(other), [0, 0])[0] += 1
+            else:
+                head.setdefault(self._name(ballot.chosen), [0, 0])[1] += 1
+        return ModelRecord(row, rank, board, {name: (w, lost) for name, (w, lost) in sorted(head.items())})
