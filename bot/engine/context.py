@@ -99,10 +99,8 @@ def _fit(model: ModelConfig, system: str, turns: Sequence[Turn],
         message = message_for(index)
         if message_tokens(message, turn) > room:
             if not kept:  # the newest turn alone is too big: keep its head and tail (and its files)
-                message = ChatMessage(message.role, shorten(message.content, room - MESSAGE_OVERHEAD
-                                                            - (message_tokens(message, turn)
-                                                               - message_tokens(ChatMessage(message.role,
-                                                                                            message.content)))),
+                files = message_tokens(message, turn) - message_tokens(ChatMessage(message.role, message.content))
+                message = ChatMessage(message.role, shorten(message.content, room - MESSAGE_OVERHEAD - files),
                                       message.parts)
                 if message_tokens(message, turn) <= room:
                     kept.append(message)
