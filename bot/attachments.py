@@ -100,9 +100,7 @@ def decode_text(data: bytes) -> str | None:
 def prepare(name: str, content_type: str | None, data: bytes, limits: AttachmentsConfig) -> Attachment:
     """One file, ready to send; UserError (naming the file) if it is too big, broken or of an unread type."""
     name = name.strip().replace("\n", " ")[:120] or "file"
-    megabytes = len(data) / 1_000_000
-    if megabytes > limits.max_file_mb:
-        raise UserError(f"`{name}` is {megabytes:.1f} MB; the limit is {limits.max_file_mb:g} MB per file.")
+    check_file_size(name, len(data), limits)
     sniffed = sniff(data)
     declared = (content_type or "").split(";")[0].strip().lower()
     if sniffed is not None and sniffed.startswith("image/"):
@@ -175,19 +173,24 @@ def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
     return Attachment(name, "pdf", "application/pdf", data, text[: limits.max_text_chars], pages=pages)
 
 
-def check_total(attachments: Sequence[Attachment], original_sizes: Sequence[int], limits: AttachmentsConfig) -> None:
-    if len(attachments) > limits.max_files:
+def check_sizes(files: Sequence[tuple[str, int]], limits: AttachmentsConfig) -> None:
+    """The count, each file's size and the total, from (name, bytes): before downloading, and again on the bytes."""
+    if len(files) > limits.max_files:
         raise UserError(f"At most {limits.max_files} files per message.")
-    total = sum(original_sizes) / 1_000_000
+    for name, size in files:
+        check_file_size(name, size, limits)
+    total = sum(size for _, size in files) / 1_000_000
     if total > limits.max_message_mb:
         raise UserError(f"These files add up to {total:.1f} MB; the limit is {limits.max_message_mb:g} MB "
                         "per message.")
 
 
+def check_file_size(name: str, size: int, limits: AttachmentsConfig) -> None:
+    if size / 1_000_000 > limits.max_file_mb:
+        raise UserError(f"`{name}` is {size / 1_000_000:.1f} MB; the limit is {limits.max_file_mb:g} MB per file.")
+
+
 def prepare_all(files: Sequence[tuple[str, str | None, bytes]], limits: AttachmentsConfig) -> list[Attachment]:
-    """Several files of one message: each checked, then the count and the total."""
-    if len(files) > limits.max_files:
-        raise UserError(f"At most {limits.max_files} files per message.")
-    prepared = [prepare(name, content_type, data, limits) for name, content_type, data in files]
-    check_total(prepared, [len(data) for _, _, data in files], limits)
-    return prepared
+    """Several files of one message: the count and sizes first, then each file."""
+    check_sizes([(name, len(data)) for name, _, data in files], limits)
+    return [prepare(name, content_type, data, limits) for name, content_type, data in files]

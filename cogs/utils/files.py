@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.attachments import Attachment, prepare_all
+from bot.attachments import Attachment, check_sizes, prepare_all
 from bot.config import AttachmentsConfig
 from bot.errors import UserError
 from bot.estimate import CHARS_PER_TOKEN
@@ -22,16 +22,7 @@ async def read_files(files: Sequence[discord.Attachment | None], limits: Attachm
     given = [f for f in files if f is not None]
     if not given:
         return []
-    if len(given) > limits.max_files:
-        raise UserError(f"At most {limits.max_files} files per message.")
-    for file in given:
-        if file.size > limits.max_file_mb * 1_000_000:
-            raise UserError(f"`{file.filename}` is {file.size / 1_000_000:.1f} MB; the limit is "
-                            f"{limits.max_file_mb:g} MB per file.")
-    total = sum(f.size for f in given) / 1_000_000
-    if total > limits.max_message_mb:
-        raise UserError(f"These files add up to {total:.1f} MB; the limit is {limits.max_message_mb:g} MB per "
-                        "message.")
+    check_sizes([(f.filename, f.size) for f in given], limits)  # before downloading anything
     try:
         contents = [await file.read() for file in given]
     except (discord.HTTPException, discord.NotFound):
