@@ -31,7 +31,9 @@ from bot.estimate import message_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
 from bot.services import ledger
-from cogs.utils.live import EditScheduler, LiveMessage
+from cogs.utils.lanes import Lane
+from cogs.utils.live import LiveMessage
+from cogs.utils.posters import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,15 +43,18 @@ class FakeDiscordChannel:
     """Stands in for one channel's webhook: answers after a latency, records when each call landed."""
 
     latency: float
+    key: str = ""
     calls: list[float] = field(default_factory=list)
     limit = 2000
+    thread_id = None
+    embeds = False
 
-    async def send(self, content: str) -> int:
+    async def send(self, chunk: Chunk) -> int:
         await asyncio.sleep(self.latency)
         self.calls.append(time.monotonic())
         return len(self.calls)
 
-    async def edit(self, message_id: int, content: str) -> None:
+    async def edit(self, message_id: int, chunk: Chunk) -> None:
         await asyncio.sleep(self.latency)
         self.calls.append(time.monotonic())
 
@@ -124,8 +129,8 @@ async def measure(args: argparse.Namespace, config: AppConfig) -> None:
     panel = list(config.models.values())
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         runner = RoundRunner(ModelClients(config, session, environ={}))
-        channels = [FakeDiscordChannel(args.discord_latency) for _ in range(args.discussions)]
-        schedulers = [EditScheduler(args.edit_interval) for _ in channels]
+        channels = [FakeDiscordChannel(args.discord_latency, f"webhook:{i}") for i in range(args.discussions)]
+        schedulers = [Lane(channel.key, edit_interval=args.edit_interval) for channel in channels]
 
         async def discussion(index: int) -> None:
             row = await Discussion.create(mode=DiscussionMode.OPEN, question=f"load {index}",

@@ -27,6 +27,7 @@ from bot.services import Services
 from bot.services.limit_stores import provider_limits
 from cogs.utils import ratelimits
 from cogs.utils.display import Screens
+from cogs.utils.ratelimit_headers import HeaderWatch
 from cogs.utils.tree import MoaiTree
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,16 @@ def make_intents(config: AppConfig) -> discord.Intents:
 class MoaiBot(commands.AutoShardedBot):
     def __init__(self, config: AppConfig, *, environ: Mapping[str, str] | None = None,
                  manage_database: bool = True, config_path: Path | None = None, **kwargs: Any) -> None:
+        rate_headers = HeaderWatch()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(config),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             tree_cls=MoaiTree,
-            **kwargs,
+            **{"http_trace": rate_headers.trace_config(), **kwargs},
         )
+        self.rate_headers = rate_headers  # Discord's rate-limit headers, read off every answer for the pacing
         self.config = config
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.redact = Redactor.from_config(config, self.environ)
@@ -93,7 +96,7 @@ class MoaiBot(commands.AutoShardedBot):
                                limits=provider_limits(self.config))
         self._clients = clients
         self._services = Services.build(self.config, clients)
-        self._screens = Screens(self.config.discord, self._services.store)
+        self._screens = Screens(self.config.discord, self._services.store, self.rate_headers)
         if self.manage_database:
             await open_database(self.config.database.url)
         for extension in EXTENSIONS:
@@ -159,6 +162,8 @@ class MoaiBot(commands.AutoShardedBot):
             self._services.reconfigure(config)
         if self._screens is not None:
             self._screens.pool.interval = config.discord.edit_interval
+            self._screens.pool.creates.limit = config.discord.thread_creates_per_minute
+            self._screens.webhooks.size = config.discord.webhooks_per_channel
 
     async def sync_commands(self) -> None:
         for guild_id in self.config.discord.dev_guild_ids:

@@ -41,7 +41,8 @@ FAILURES = Counter("moai_model_failures", "Failed answers by provider and reason
                    ["provider", "reason"], registry=REGISTRY)
 RETRIES = Counter("moai_provider_retries", "Requests retried after a 429, 5xx or dropped connection", ["provider"],
                   registry=REGISTRY)
-DISCORD_429 = Counter("moai_discord_rate_limited", "Discord 429 responses waited out", ["scope"], registry=REGISTRY)
+DISCORD_429 = Counter("moai_discord_rate_limited", "Discord 429 responses (waited out, or abandoned and retried)",
+                      ["scope"], registry=REGISTRY)
 SPEND = Counter("moai_spend_usd", "Estimated spend in USD", ["model"], registry=REGISTRY)
 TOKENS = Counter("moai_tokens", "Tokens billed", ["model", "direction"], registry=REGISTRY)
 ACTIVE_RUNS = Gauge("moai_active_runs", "Runs playing now", registry=REGISTRY)

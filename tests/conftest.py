@@ -13,6 +13,7 @@ from bot.config import AppConfig, parse_config
 from bot.llm.registry import ModelClients
 from bot.secrets import Redactor
 from tests.db import fresh_database, postgres_reachable
+from tests.discord_emulator import DiscordEmulator
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM
 
@@ -116,3 +117,21 @@ async def harness(database: str, config: AppConfig) -> AsyncIterator[DiscordHarn
     discord_harness = await make_harness(config, TEST_ENV)
     yield discord_harness
     await discord_harness.close()
+
+
+@pytest.fixture
+async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
+    """Discord's REST API on loopback, with its rate limits (tests/discord_emulator.py)."""
+    server = await DiscordEmulator().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def emulated(database: str, config: AppConfig,
+                   discord_emulator: DiscordEmulator) -> AsyncIterator[DiscordHarness]:
+    """The harness with moai's webhook traffic going over HTTP, through discord.py, to the Discord emulator."""
+    discord_harness = await make_harness(config, TEST_ENV, emulator=discord_emulator)
+    yield discord_harness
+    await discord_harness.close()
+

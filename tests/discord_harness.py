@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import discord
 import discord.ext.test as dpytest
 from discord.ext.test import backend as back
@@ -22,6 +23,7 @@ from discord.webhook import async_ as webhook_async
 
 from bot.config import AppConfig
 from bot.discord_bot import MoaiBot
+from tests.discord_emulator import DiscordEmulator
 
 BOT_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True, create_public_threads=True,
@@ -93,6 +95,7 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
     def __init__(self, bot_user_id: int) -> None:
         super().__init__()
         self.bot_user_id = bot_user_id
+        self.real_session: Any = None  # set: channel-webhook calls go over HTTP to the Discord emulator
         self.messages: dict[int, SentMessage] = {}
         self.calls: dict[str, InteractionCall] = {}
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
@@ -160,18 +163,30 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
                     raise discord.NotFound(_FakeResponse(404), {"code": 10015, "message": "Unknown Webhook"})
                 if channel_id in self.deleted_channels:
                     raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
-                message = SentMessage(snowflake(), channel_id, "webhook", None, username=payload.get("username"),
-                                      avatar_url=payload.get("avatar_url"))
+                real = await self._over_http(route, payload, multipart, params)
+                message = SentMessage(int(real["id"]) if real else snowflake(), channel_id, "webhook", None,
+                                      username=payload.get("username"), avatar_url=payload.get("avatar_url"))
             return self._message_dict(self._record(message, payload))
 
         if route.method == "PATCH":
             if int((params or {}).get("thread_id") or 0) in self.deleted_channels:
                 raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})
+            if token not in self.calls:
+                await self._over_http(route, payload, multipart, params)
             return self._message_dict(self._record(self._resolve(token, route), payload))
 
         if route.method == "GET":
             return self._message_dict(self._resolve(token, route))
         return None
+
+    async def _over_http(self, route: Any, payload: dict[str, Any], multipart: list[dict[str, Any]] | None,
+                         params: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Through discord.py's real adapter to the emulator (limits, headers, 429s); None without one."""
+        if self.real_session is None:
+            return None
+        sent = await super().request(route, self.real_session, payload=None if multipart else payload,
+                                     multipart=multipart, params=params)
+        return dict(sent) if isinstance(sent, dict) else None
 
     def _resolve(self, token: str, route: Any) -> SentMessage:
         """The message a .../messages/{id} route points at; "@original" is the interaction's response."""
@@ -240,6 +255,9 @@ class DiscordHarness:
         self.deleted_by_bot: set[int] = set()  # threads the bot deleted itself
         self.refuse_thread_posts: tuple[int, int] | None = None  # (HTTP status, Discord code) for posts in threads
         self._token_reset: Any = None
+        self.emulator: DiscordEmulator | None = None  # set: webhook traffic goes through the REST emulator
+        self._emulator_session: aiohttp.ClientSession | None = None
+        self._route_base = discord.http.Route.BASE
 
     # --- setup --------------------------------------------------------------------------
     async def start(self) -> DiscordHarness:
@@ -261,6 +279,10 @@ class DiscordHarness:
         runner._cur_config = runner.RunnerConfig(self.bot, [self.guild], [self.channel], [self.member])
         self.adapter = RecordingWebhookAdapter(state.user.id)
         self._token_reset = webhook_async.async_context.set(self.adapter)
+        if self.emulator is not None:  # discord.py's real webhook client, with the bot's header watch
+            discord.http.Route.BASE = self.emulator.base
+            self._emulator_session = aiohttp.ClientSession(trace_configs=[self.bot.rate_headers.trace_config()])
+            self.adapter.real_session = self._emulator_session
         self._wrap_error_handler()
         return self
 
@@ -342,6 +364,9 @@ class DiscordHarness:
                        "application_id": None,
                        "user": {"id": str(state.user.id), "username": state.user.name, "discriminator": "0001",
                                 "avatar": None, "bot": True}}
+            if harness.emulator is not None:
+                payload = {**harness.emulator.add_webhook(int(channel_id), name, state.user.id),
+                           "guild_id": str(harness.guild.id)}
             webhooks.setdefault(int(channel_id), []).append(payload)
             return payload
 
@@ -404,6 +429,9 @@ class DiscordHarness:
             await self.bot.http_session.close()
         if self._token_reset is not None:
             webhook_async.async_context.reset(self._token_reset)
+        if self._emulator_session is not None:
+            await self._emulator_session.close()
+            discord.http.Route.BASE = self._route_base
         await dpytest.empty_queue()
 
     # --- driving ------------------------------------------------------------------------
@@ -552,10 +580,16 @@ class DiscordHarness:
         """Each model's full answer in a thread, its split messages joined in order."""
         result: dict[str, str] = {}
         for message in sorted(self.webhook_messages(channel_id), key=lambda m: m.id):
-            result[message.username or ""] = result.get(message.username or "", "") + (message.content or "")
+            shown = (message.content or "") + "".join(str(e.get("description") or "") for e in message.embeds)
+            result[message.username or ""] = result.get(message.username or "", "") + shown
         return result
 
 
-async def make_harness(config: AppConfig, environ: dict[str, str]) -> DiscordHarness:
+async def make_harness(config: AppConfig, environ: dict[str, str],
+                       emulator: DiscordEmulator | None = None) -> DiscordHarness:
+    """`emulator`: moai's webhook traffic (the streaming answers) goes over HTTP to the Discord REST emulator,
+    through discord.py's real webhook adapter, with Discord's limits; the rest stays in-process."""
     bot = MoaiBot(config, environ=environ, manage_database=False)
-    return await DiscordHarness(bot).start()
+    harness = DiscordHarness(bot)
+    harness.emulator = emulator
+    return await harness.start()

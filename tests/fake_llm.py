@@ -59,6 +59,14 @@ class RecordedRequest:
 
 
 @dataclass
+class StreamTiming:
+    model: str
+    first_token_at: float
+    prompt: str  # the request's messages, as JSON: tells apart the same model's streams in several discussions
+    last_token_at: float | None = None  # None: the stream did not finish
+
+
+@dataclass
 class FakeLLM:
     scripts: dict[str, list[Script]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -69,6 +77,7 @@ class FakeLLM:
     listed_models: list[str] = field(default_factory=lambda: ["gpt-test", "claude-test", "llama-test"])
     models_status: int = 200
     model_pricing: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> OpenRouter-style extras
+    streams: list[StreamTiming] = field(default_factory=list)  # when each answer's first and last text was sent
     active_streams: int = 0
     peak_streams: int = 0
 
@@ -174,7 +183,8 @@ class FakeLLM:
         return web.json_response(payload, status=script.status, headers=headers)
 
     async def _stream(self, request: web.Request, script: Script, chunks: list[str],
-                      encode: Callable[[str], bytes], error_event: bytes, close: bytes) -> web.StreamResponse:
+                      encode: Callable[[str], bytes], error_event: bytes, close: bytes,
+                      body: dict[str, Any]) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
         self.active_streams += 1
@@ -202,8 +212,12 @@ class FakeLLM:
                 if index and script.token_interval:
                     await self._sleep(script.token_interval)
                 await response.write(encode(chunk))
+                if not index:
+                    timing = StreamTiming(body.get("model", ""), time.monotonic(), json.dumps(body["messages"]))
+                    self.streams.append(timing)
             await response.write(close)
             await response.write_eof()
+            timing.last_token_at = time.monotonic()
             return response
         except (ConnectionResetError, asyncio.CancelledError):
             return response
@@ -268,7 +282,7 @@ class FakeLLM:
         close = (b"data: " + json.dumps(final).encode() + b"\n\ndata: " + json.dumps(usage_event).encode()
                  + b"\n\ndata: [DONE]\n\n")
         error = b"data: " + json.dumps({"error": {"message": script.error_message, "code": 502}}).encode() + b"\n\n"
-        return await self._stream(request, script, chunks, encode_text, error, close)
+        return await self._stream(request, script, chunks, encode_text, error, close, body)
 
     async def _anthropic(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -331,7 +345,7 @@ class FakeLLM:
                  + (b"" if script.no_message_stop else sse("message_stop", {"type": "message_stop"})))
         error = sse("error", {"type": "error", "error": {"type": "overloaded_error",
                                                          "message": script.error_message}})
-        return await self._stream(request, script, chunks, encode, error, close)
+        return await self._stream(request, script, chunks, encode, error, close, body)
 
 
 async def _serve_forever(text: str, chunk_chars: int, token_interval: float, ttft: float) -> None:

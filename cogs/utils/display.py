@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,15 +28,11 @@ from bot.engine.rounds import (
 from bot.kinds import RoundKind
 from bot.services.discussions import DiscussionStore
 from bot.stances import split_stance, visible_part
-from cogs.utils.live import (
-    EditScheduler,
-    EmbedPoster,
-    InteractionPoster,
-    LiveMessage,
-    Poster,
-    WebhookPoster,
-    thread_gone,
-)
+from cogs.utils.lanes import Lane
+from cogs.utils.live import LiveMessage
+from cogs.utils.pacing import CreateBudget
+from cogs.utils.posters import EmbedPoster, InteractionPoster, Poster, WebhookPoster, thread_gone
+from cogs.utils.ratelimit_headers import HeaderWatch, webhook_key
 from cogs.utils.reasoning import reasoning_view, view_kwargs
 from cogs.utils.render import (
     STOPPED_SUFFIX,
@@ -57,55 +54,76 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STEERABLE_KINDS = (RoundKind.OPEN, RoundKind.DISCUSS)
+MODELS_PER_WEBHOOK = 2  # streams one webhook carries well: 5 calls per 2 s is one update a second each
 
 
-class SchedulerPool:
-    """One edit scheduler per rate-limit bucket, shared by the rounds using it; closed when the last ends."""
+class LanePool:
+    """One lane per rate-limit bucket, shared by every message using it; closed when the last one is done.
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.schedulers: dict[int, EditScheduler] = {}
-        self._users: dict[int, int] = {}
+    Also holds what all lanes share: the header watch (Discord's answers) and the per-thread create budget.
+    """
 
-    def take(self, bucket: int) -> EditScheduler:
-        if bucket not in self.schedulers:
-            self.schedulers[bucket] = EditScheduler(self.interval)
-        self._users[bucket] = self._users.get(bucket, 0) + 1
-        return self.schedulers[bucket]
+    def __init__(self, edit_interval: float, headers: HeaderWatch, creates: CreateBudget) -> None:
+        self.interval = edit_interval
+        self.headers = headers
+        self.creates = creates
+        self.lanes: dict[str, Lane] = {}
+        self._users: dict[str, int] = {}
 
-    def give_back(self, bucket: int) -> None:
-        self._users[bucket] -= 1
-        if not self._users[bucket]:
-            del self._users[bucket]
-            self.schedulers.pop(bucket).close()
+    def take(self, key: str) -> Lane:
+        if key not in self.lanes:
+            self.lanes[key] = Lane(key, creates=self.creates, edit_interval=self.interval, headers=self.headers)
+        self._users[key] = self._users.get(key, 0) + 1
+        return self.lanes[key]
+
+    def give_back(self, key: str) -> None:
+        self._users[key] -= 1
+        if not self._users[key]:
+            del self._users[key]
+            self.lanes.pop(key).close()
+
+    def users(self, key: str) -> int:
+        """Messages currently streaming through this bucket (how busy it is)."""
+        return self._users.get(key, 0)
 
     @property
     def idle(self) -> bool:
-        return not self.schedulers and not self._users
+        return not self.lanes and not self._users
 
     def close(self) -> None:
-        for scheduler in self.schedulers.values():
-            scheduler.close()
+        for lane in self.lanes.values():
+            lane.close()
 
 
 class LiveRound:
-    """One round on Discord: a LiveMessage per model; at the end, the Discord ids of each answer are stored."""
+    """One round on Discord: a LiveMessage per model, each in its poster's lane.
 
-    def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], scheduler: EditScheduler,
-                 release: Callable[[], None], store: DiscussionStore, headers: Mapping[str, str],
-                 on_gone: Callable[[], None] | None = None, stances: bool = False) -> None:
-        def remember(row_id: int) -> Callable[[list[int]], Awaitable[None]]:
-            return lambda ids: store.remember_discord_messages(row_id, ids)
+    The round waits only for its own messages (other threads' traffic on the same webhooks is not its
+    business); at the end, the Discord ids of each answer are stored.
+    """
 
-        self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], scheduler, headers.get(a.model.alias, ""),
-                                                 on_sent=remember(a.row.id), on_gone=on_gone)
+    def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], pool: LanePool,
+                 store: DiscussionStore, headers: Mapping[str, str], on_gone: Callable[[], None] | None = None,
+                 stances: bool = False, compact: bool = False) -> None:
+        self.store = store
+        self.pool = pool
+        self.keys = [posters[a.model.alias].key for a in answers]
+        self._saving: set[asyncio.Task[None]] = set()
+        self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], pool.take(posters[a.model.alias].key),
+                                                 headers.get(a.model.alias, ""), compact=compact,
+                                                 on_sent=self._remember(a.row.id), on_gone=on_gone)
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
         self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
-        self.scheduler = scheduler
-        self.store = store
-        self._release = release
         self.stances = stances  # a debate round: each answer's stance block becomes a compact line under it
+
+    def _remember(self, row_id: int) -> Callable[[list[int]], None]:
+        """Store a new message's id without holding up the lane (the database may be slow)."""
+        def save(ids: list[int]) -> None:
+            task = asyncio.create_task(self.store.remember_discord_messages(row_id, ids))
+            self._saving.add(task)
+            task.add_done_callback(self._saving.discard)
+        return save
 
     def on_event(self, event: RoundEvent) -> None:
         live = self.lives[event.alias]
@@ -126,14 +144,18 @@ class LiveRound:
         return split_stance(text)[0] if self.stances else text
 
     async def settle(self) -> None:
-        """Let the last edits land, then remember which Discord messages hold each answer."""
+        """Let this round's last edits land, then remember which Discord messages hold each answer."""
         try:
-            await self.scheduler.drain()
+            await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
+            await asyncio.gather(*list(self._saving), return_exceptions=True)
             for alias, live in self.lives.items():
                 if live.message_ids:
                     await self.store.remember_discord_messages(self.rows[alias], live.message_ids)
         finally:
-            self._release()
+            for live in self.lives.values():
+                live.scheduler.detach(live)
+            for key in self.keys:
+                self.pool.give_back(key)
 
 
 class ThreadDisplay:
@@ -148,9 +170,11 @@ class ThreadDisplay:
         self.on_gone = on_gone
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
-        posters, bucket = await self.screens.thread_posters(self.thread, [a.model for a in answers])
-        return LiveRound(answers, posters, self.screens.pool.take(bucket), lambda: self.screens.pool.give_back(bucket),
-                         self.screens.store, {}, self.on_gone, stances=round_.kind is RoundKind.DISCUSS)
+        posters = await self.screens.thread_posters(self.thread, [a.model for a in answers])
+        # Nothing is awaited from here on: a /stop landing now cannot leave lanes taken.
+        return LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
+                         stances=round_.kind is RoundKind.DISCUSS,
+                         compact=self.screens.compact(self.thread.id, len(answers)))
 
     async def end_round(self, result: RoundResult) -> None:
         view = reasoning_view(result.answers, reserve=5)  # the last row is the actions
@@ -186,10 +210,8 @@ class InteractionDisplay:
         self.screens = screens
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
-        bucket = self.interaction.id
         poster = InteractionPoster(self.interaction)
-        return LiveRound(answers, {a.model.alias: poster for a in answers}, self.screens.pool.take(bucket),
-                         lambda: self.screens.pool.give_back(bucket), self.screens.store,
+        return LiveRound(answers, {a.model.alias: poster for a in answers}, self.screens.pool, self.screens.store,
                          {a.model.alias: f"**{a.model.name}**\n" for a in answers})
 
     async def end_round(self, result: RoundResult) -> None:
@@ -213,12 +235,15 @@ class InteractionDisplay:
 
 
 class Screens:
-    """The bot's Discord display machinery: webhooks per channel and schedulers per rate-limit bucket."""
+    """The bot's Discord display machinery: a pool of webhooks per channel, a lane per rate-limit bucket."""
 
-    def __init__(self, config: DiscordConfig, store: DiscussionStore) -> None:
-        self.webhooks = WebhookCache(config.webhook_name)
-        self.pool = SchedulerPool(config.edit_interval)
+    def __init__(self, config: DiscordConfig, store: DiscussionStore, headers: HeaderWatch | None = None) -> None:
+        self.webhooks = WebhookCache(config.webhook_name, config.webhooks_per_channel)
+        self.headers = headers or HeaderWatch()
+        self.pool = LanePool(config.edit_interval, self.headers, CreateBudget(config.thread_creates_per_minute))
         self.store = store
+        self._arriving: dict[int, int] = {}  # channel id -> models of rounds still finding their webhooks
+        self._turn = 0
 
     def thread(self, thread: discord.Thread, on_gone: Callable[[], None] | None = None) -> ThreadDisplay:
         return ThreadDisplay(thread, self, on_gone)
@@ -226,25 +251,48 @@ class Screens:
     def interaction(self, interaction: discord.Interaction[Any]) -> InteractionDisplay:
         return InteractionDisplay(interaction, self)
 
-    async def thread_posters(self, thread: discord.Thread,
-                             models: Sequence[ModelConfig]) -> tuple[dict[str, Poster], int]:
-        """Posters for each model, and the id of the rate-limit bucket they share.
+    def compact(self, thread_id: int, models: int) -> bool:
+        """Long answers in one embed instead of two messages, unless the thread's create budget has room for
+        a continuation per model and still keeps half for the rounds that follow."""
+        return not self.pool.creates.room(thread_id, 2 * models)
 
-        Discord limits webhook calls per webhook, and there is one webhook per parent channel, so all
-        threads of a channel share one scheduler; the embed fallback is limited per thread.
+    async def thread_posters(self, thread: discord.Thread, models: Sequence[ModelConfig]) -> dict[str, Poster]:
+        """Posters for each model, spread over the parent channel's webhooks by how busy each one is.
+
+        Discord limits calls per webhook, so concurrent models and discussions of a channel use a pool of
+        moai's webhooks (MODELS_PER_WEBHOOK each, up to `webhooks_per_channel`); the embed fallback is
+        limited per thread.
         """
         parent = thread.parent
-        webhook = await self.webhooks.for_channel(parent) if isinstance(parent, discord.TextChannel) else None
-        if webhook is None or parent is None:
-            return {m.alias: EmbedPoster(thread, m.label, m.avatar_url) for m in models}, thread.id
+        if not isinstance(parent, discord.TextChannel):
+            return {m.alias: EmbedPoster(thread, m.label, m.avatar_url) for m in models}
+        # Rounds starting at the same moment count each other in, before any of them has taken a lane.
+        self._arriving[parent.id] = self._arriving.get(parent.id, 0) + len(models)
+        try:
+            busy = sum(self.pool.users(key) for key in self.webhooks.keys(parent.id)) + self._arriving[parent.id]
+            hooks = await self.webhooks.for_channel(parent, want=math.ceil(busy / MODELS_PER_WEBHOOK))
+        finally:
+            self._arriving[parent.id] -= len(models)
+            if not self._arriving[parent.id]:
+                del self._arriving[parent.id]
+        if not hooks:
+            return {m.alias: EmbedPoster(thread, m.label, m.avatar_url) for m in models}
         parent_id = parent.id
 
-        def forget() -> None:  # deleted by an admin: make a new one next time
+        def forget() -> None:  # deleted by an admin: make new ones next time
             self.webhooks.forget(parent_id)
 
-        return {m.alias: WebhookPoster(webhook, thread, m.label, m.avatar_url, on_gone=forget)
-                for m in models}, parent_id
+        load = {hook.id: self.pool.users(webhook_key(hook.id, hook.token or "")) for hook in hooks}
+        # Among equally busy webhooks, each round starts one further along: the same model in concurrent
+        # discussions (which starts and finishes at the same moments) lands on different webhooks.
+        self._turn += 1
+        hooks = hooks[self._turn % len(hooks):] + hooks[: self._turn % len(hooks)]
+        posters: dict[str, Poster] = {}
+        for model in models:
+            hook = min(hooks, key=lambda h: load[h.id])
+            load[hook.id] += 1
+            posters[model.alias] = WebhookPoster(hook, thread, model.label, model.avatar_url, on_gone=forget)
+        return posters
 
     def close(self) -> None:
         self.pool.close()
-

@@ -1,234 +1,121 @@
-"""Streaming answers into Discord: coalesced edits, paced per channel, split past 2000 characters."""
+"""One model's answer streamed into Discord: edited in place as text arrives, split past Discord's limits."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import math
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-import aiohttp
-import discord
+from cogs.utils.posters import Chunk, Poster
+from cogs.utils.split import split_message
 
-from cogs.utils.send import NO_MENTIONS
-from cogs.utils.split import DISCORD_LIMIT, split_message
+if TYPE_CHECKING:
+    from cogs.utils.lanes import Lane
 
-log = logging.getLogger(__name__)
-UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
-UNKNOWN_CHANNEL = 10003  # the thread was deleted
-THREAD_CLOSED = {50083, 160005}  # "Operation on an archived thread", "Thread is locked"
+EMBED_LIMIT = 4096  # an embed's description: one message holds twice what its content can
 
 
-class Poster(Protocol):
-    """Where one model's answer appears: a webhook message, a bot embed, or an interaction response."""
-
-    limit: int
-
-    async def send(self, content: str) -> int: ...
-
-    async def edit(self, message_id: int, content: str) -> None: ...
-
-
-@dataclass
-class SchedulerStats:
-    creates: int = 0
-    edits: int = 0
-
-
-class EditScheduler:
-    """One worker per channel applies pending updates round-robin under a token bucket.
-
-    Updates coalesce: however many tokens arrive, a message is edited at most once per turn, so the
-    number of Discord calls depends on time, not on tokens. The bucket allows a burst of `burst` calls
-    (Discord's buckets do too), then one call per `interval`, which keeps a busy thread under its limits.
-    """
-
-    def __init__(self, interval: float, burst: int = 5) -> None:
-        self.interval = interval
-        self.burst = burst
-        self.stats = SchedulerStats()
-        self._tokens = float(burst)
-        self._refilled_at = time.monotonic()
-        self._pending: OrderedDict[int, LiveMessage] = OrderedDict()
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._worker: asyncio.Task[None] | None = None
-
-    def request(self, live: LiveMessage, *, first: bool = False) -> None:
-        """Queue an update; `first` puts it ahead (a finished answer's final text beats progress edits)."""
-        self._pending.setdefault(id(live), live)
-        if first:
-            self._pending.move_to_end(id(live), last=False)
-        self._idle.clear()
-        self._wakeup.set()
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._run(), name="moai-edit-scheduler")
-
-    async def drain(self) -> None:
-        """Wait until every requested update has reached Discord."""
-        await self._idle.wait()
-
-    async def acquire(self) -> None:
-        """Wait for permission to make one Discord call."""
-        if not self.interval:
-            return
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._refilled_at) / self.interval)
-        self._refilled_at = now
-        if self._tokens < 1:
-            await asyncio.sleep((1 - self._tokens) * self.interval)
-            self._tokens, self._refilled_at = 1.0, time.monotonic()
-        self._tokens -= 1
-
-    async def _run(self) -> None:
-        while True:
-            if not self._pending:
-                self._idle.set()
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=30)
-                except TimeoutError:
-                    return
-                continue
-            _, live = self._pending.popitem(last=False)
-            await live.flush(self)
-
-    def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+@dataclass(frozen=True)
+class Call:
+    index: int
+    chunk: Chunk
+    create: bool
 
 
 class LiveMessage:
-    """One model's answer as Discord messages, edited as text arrives; earlier chunks stay put."""
+    """One model's answer as Discord messages, edited as text arrives; earlier chunks stay put.
 
-    def __init__(self, poster: Poster, scheduler: EditScheduler, header: str = "", *,
-                 on_sent: Callable[[list[int]], Awaitable[None]] | None = None,
+    `compact`: an answer longer than one message's content goes into an embed (4,096 characters) instead,
+    so a round costs fewer message creates where the thread's hidden create budget is short.
+    """
+
+    def __init__(self, poster: Poster, scheduler: Lane, header: str = "", *, compact: bool = False,
+                 on_sent: Callable[[list[int]], None] | None = None,
                  on_gone: Callable[[], None] | None = None) -> None:
         self.poster = poster
         self.scheduler = scheduler
         self.header = header
+        self.compact = compact and poster.embeds
         self.text = ""
         self.message_ids: list[int] = []
-        self._shown: list[str] = []
+        self.on_gone = on_gone  # the thread is gone: the run should stop
+        self.changed_at: float | None = None  # the first update not shown yet
+        self.final_at: float | None = None  # when the answer finished
+        self.last_call = -math.inf
+        self.failures = 0
+        self.gave_up = False
+        self._shown: list[Chunk] = []
         self._on_sent = on_sent  # a new Discord message exists: its id is stored at once (replies find it)
-        self._on_gone = on_gone  # the thread is gone: the run should stop
+        self._chunks: tuple[str, list[Chunk]] = ("", [])
+        self._settled = asyncio.Event()
+        self._settled.set()
+        scheduler.attach(self)
 
     def update(self, text: str, *, final: bool = False) -> None:
+        now = time.monotonic()
         self.text = text
-        self.scheduler.request(self, first=final)
+        if self.changed_at is None:
+            self.changed_at = now
+        if final:
+            self.final_at = now
+        self._settled.clear()
+        self.gave_up = False
+        overflow = len(self.header) + len(text) > self.poster.limit * max(1, len(self._shown))
+        self.scheduler.request(self, urgent=final or not self._shown or overflow)
 
-    def chunks(self) -> list[str]:
+    def urgent_since(self) -> float:
+        """First come, first served: a finished answer from when it finished, a new message from its first text."""
+        return self.final_at if self.final_at is not None else (self.changed_at or 0.0)
+
+    def chunks(self) -> list[Chunk]:
+        full = self.header + self.text
+        if self._chunks[0] == full:
+            return self._chunks[1]
         if not self.text:
-            return []
-        return split_message(self.header + self.text, limit=self.poster.limit)
-
-    async def flush(self, scheduler: EditScheduler) -> None:
-        """Bring Discord up to date with the latest text, one paced call per changed chunk."""
-        try:
-            for index, chunk in enumerate(self.chunks()):
-                if index == len(self._shown):
-                    await scheduler.acquire()
-                    self.message_ids.append(await self.poster.send(chunk))
-                    self._shown.append(chunk)
-                    scheduler.stats.creates += 1
-                    if self._on_sent is not None:
-                        await self._on_sent(list(self.message_ids))
-                elif self._shown[index] != chunk:
-                    await scheduler.acquire()
-                    await self.poster.edit(self.message_ids[index], chunk)
-                    self._shown[index] = chunk
-                    scheduler.stats.edits += 1
-        except discord.HTTPException as error:
-            # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
-            log.warning("could not update a message: %s %s", error.status, error.code)
-            if thread_gone(error) and self._on_gone is not None:
-                self._on_gone()
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            # A dropped connection must not kill the channel's worker (drain() would never return).
-            log.warning("could not reach Discord to update a message: %s", type(error).__name__)
-
-
-def thread_gone(error: discord.HTTPException) -> bool:
-    """404 Unknown Channel (deleted), or refused because a moderator archived or locked the thread."""
-    return (isinstance(error, discord.NotFound) and error.code == UNKNOWN_CHANNEL) or error.code in THREAD_CLOSED
-
-
-class WebhookPoster:
-    """The model speaks under its own name and avatar through the channel's one webhook."""
-
-    limit = DISCORD_LIMIT
-
-    def __init__(self, webhook: discord.Webhook, thread: discord.abc.Snowflake, username: str,
-                 avatar_url: str | None, on_gone: Callable[[], None] = lambda: None) -> None:
-        self.webhook, self.thread, self.username, self.avatar_url = webhook, thread, username, avatar_url
-        self.on_gone = on_gone
-
-    async def send(self, content: str) -> int:
-        try:
-            message = await self.webhook.send(content, username=self.username[:80], avatar_url=self.avatar_url,
-                                              thread=self.thread, wait=True, allowed_mentions=NO_MENTIONS)
-        except discord.NotFound as error:
-            self._check_gone(error)
-            raise
-        return message.id
-
-    async def edit(self, message_id: int, content: str) -> None:
-        try:
-            await self.webhook.edit_message(message_id, content=content, thread=self.thread,
-                                            allowed_mentions=NO_MENTIONS)
-        except discord.NotFound as error:
-            self._check_gone(error)
-            raise
-
-    def _check_gone(self, error: discord.NotFound) -> None:
-        if error.code == UNKNOWN_WEBHOOK:
-            self.on_gone()
-
-
-class EmbedPoster:
-    """Fallback without Manage Webhooks: the bot posts, the model's name and avatar go in the embed."""
-
-    limit = 4000
-
-    def __init__(self, channel: discord.abc.Messageable, name: str, avatar_url: str | None) -> None:
-        self.channel, self.name, self.avatar_url = channel, name, avatar_url
-        self._messages: dict[int, discord.Message] = {}
-
-    def _embed(self, content: str) -> discord.Embed:
-        return discord.Embed(description=content).set_author(name=self.name, icon_url=self.avatar_url)
-
-    async def send(self, content: str) -> int:
-        message = await self.channel.send(embed=self._embed(content), allowed_mentions=NO_MENTIONS)
-        self._messages[message.id] = message
-        return message.id
-
-    async def edit(self, message_id: int, content: str) -> None:
-        await self._messages[message_id].edit(embed=self._embed(content), allowed_mentions=NO_MENTIONS)
-
-
-class InteractionPoster:
-    """/ask answers in place: the deferred response first, follow-ups for the overflow."""
-
-    limit = DISCORD_LIMIT
-
-    def __init__(self, interaction: discord.Interaction[Any]) -> None:
-        self.interaction = interaction
-        self._original_id: int | None = None
-
-    async def send(self, content: str) -> int:
-        if self._original_id is None:
-            message = await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
-            self._original_id = message.id
-            return message.id
-        followup = await self.interaction.followup.send(content, wait=True, allowed_mentions=NO_MENTIONS)
-        return followup.id
-
-    async def edit(self, message_id: int, content: str) -> None:
-        if message_id == self._original_id:
-            await self.interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
+            chunks: list[Chunk] = []
+        elif self.compact and len(full) > self.poster.limit:
+            chunks = [Chunk(part, embed=True) for part in split_message(full, limit=EMBED_LIMIT)]
         else:
-            await self.interaction.followup.edit_message(message_id, content=content, allowed_mentions=NO_MENTIONS)
+            chunks = [Chunk(part) for part in split_message(full, limit=self.poster.limit)]
+        self._chunks = (full, chunks)
+        return chunks
+
+    def next_call(self) -> Call | None:
+        for index, chunk in enumerate(self.chunks()):
+            if index == len(self._shown):
+                return Call(index, chunk, create=True)
+            if self._shown[index] != chunk:
+                return Call(index, chunk, create=False)
+        return None
+
+    async def perform(self, call: Call) -> None:
+        """Make one call; what Discord shows is recorded only once it answered."""
+        if call.create:
+            message_id = await self.poster.send(call.chunk)
+            self.message_ids.append(message_id)
+            self._shown.append(call.chunk)
+            if self._on_sent is not None:
+                self._on_sent(list(self.message_ids))
+        else:
+            await self.poster.edit(self.message_ids[call.index], call.chunk)
+            self._shown[call.index] = call.chunk
+        self.last_call = time.monotonic()
+        if self.next_call() is None:
+            self.changed_at = None
+
+    def shown_text(self) -> str:
+        """What Discord shows now, the chunks joined."""
+        return "".join(chunk.text for chunk in self._shown)
+
+    def settled(self, *, gave_up: bool = False) -> None:
+        self.gave_up = gave_up
+        if gave_up or self.next_call() is None:
+            self.changed_at = None
+        self._settled.set()
+
+    async def wait_shown(self) -> None:
+        """Until Discord shows the latest text, or the lane gave up on it (the database has the text anyway)."""
+        await self._settled.wait()

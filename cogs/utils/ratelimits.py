@@ -18,10 +18,14 @@ class RateLimitWatcher(logging.Filter):
             args = record.args if isinstance(record.args, tuple) else ()
             retry = next((a for a in reversed(args) if isinstance(a, float | int)), None)
             where = " ".join(str(a) for a in args if isinstance(a, str)) or (str(args[0]) if args else "")
-            scope = "global" if "global" in record.msg.lower() else "route"
-            metrics.DISCORD_429.labels(scope).inc()
-            log_event(log, "discord_429", logging.WARNING, route=where, retry_after_s=retry, scope=scope)
+            report_429(where, retry, "global" if "global" in record.msg.lower() else "route")
         return True
+
+
+def report_429(where: str, retry_after: float | None, scope: str) -> None:
+    """One `discord_429` line and the metric: scope is route, global, or hidden (the per-thread create limit)."""
+    metrics.DISCORD_429.labels(scope).inc()
+    log_event(log, "discord_429", logging.WARNING, route=where, retry_after_s=retry_after, scope=scope)
 
 
 def install() -> RateLimitWatcher:

@@ -1,0 +1,249 @@
+"""Lanes: one per Discord rate-limit bucket, making that bucket's calls one at a time when Discord allows.
+
+Each lane mirrors its bucket (`RateWindow`, learned from Discord's headers) and chooses its next call only
+when a call is allowed: first messages and finished answers first, in the order they became due; progress
+edits share what is left, leaving room in the window for those. Webhook creates in a thread also count
+against the hidden per-thread limit (`CreateBudget`), which is never tripped. A call that fails never stops
+the lane, and every message settles (shown, or given up on), so a round can always end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from cogs.utils.pacing import (
+    CHANNEL_LIMIT,
+    CHANNEL_WINDOW,
+    WEBHOOK_LIMIT,
+    WEBHOOK_WINDOW,
+    BucketReport,
+    CreateBudget,
+    RateWindow,
+)
+from cogs.utils.posters import thread_gone
+from cogs.utils.ratelimit_headers import HeaderWatch
+from cogs.utils.ratelimits import report_429
+
+if TYPE_CHECKING:
+    from cogs.utils.live import Call, LiveMessage
+
+log = logging.getLogger(__name__)
+CALL_TIMEOUT = 30.0  # a Discord call that takes longer is abandoned (the lane must not hang on it)
+CONNECTION_RETRIES = 2  # a dropped connection is retried this often before the update is given up
+IDLE_EXIT = 30.0  # a lane's worker stops after this long with nothing to do
+
+
+@dataclass
+class LaneStats:
+    creates: int = 0
+    edits: int = 0
+    failures: int = 0
+    cut_429s: int = 0  # calls abandoned on a 429 so the lane could serve others meanwhile
+
+
+def window_for(key: str) -> RateWindow:
+    """Discord's documented bucket for the key's kind, until its headers say otherwise."""
+    if key.startswith("channel:"):
+        return RateWindow(CHANNEL_LIMIT, CHANNEL_WINDOW)
+    return RateWindow(WEBHOOK_LIMIT, WEBHOOK_WINDOW)
+
+
+class Lane:
+    """One lane per rate-limit bucket: a worker making that bucket's calls, one at a time, when allowed.
+
+    Updates coalesce (a message is brought up to date by its next call, however many tokens arrived), so
+    the number of calls depends on time, not on tokens. Urgent calls (a message's creation, a finished
+    answer) go first-come-first-served and may use the whole window; progress edits take turns (least
+    recently updated first, at most one per message per `edit_interval`) and leave `reserve` calls of the
+    window free for urgent ones.
+    """
+
+    def __init__(self, key: str = "", *, window: RateWindow | None = None, creates: CreateBudget | None = None,
+                 edit_interval: float = 0.5, headers: HeaderWatch | None = None) -> None:
+        self.key = key
+        self.window = window or window_for(key)
+        self.creates = creates
+        self.edit_interval = edit_interval
+        self.stats = LaneStats()
+        self._headers = headers
+        self._pending: dict[int, LiveMessage] = {}
+        self._open: set[int] = set()  # messages attached and not finished yet
+        self._wakeup = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._call: asyncio.Task[None] | None = None
+        self._call_thread: int | None = None
+        self._answered = False  # the current call's answer was reported by the header watch
+        self._cut = False  # the current call was abandoned on a 429
+        if headers is not None and key:
+            headers.listen(key, self._on_report)
+
+    @property
+    def reserve(self) -> int:
+        """Calls of each window progress edits leave for urgent ones: 2 of Discord's 5, more while many answers
+        on this bucket may still need a first message or a final edit (about half of them in one window)."""
+        return min(self.window.limit - 1, max(2, math.ceil(len(self._open) / 2)))
+
+    def attach(self, live: LiveMessage) -> None:
+        """A message that will stream through this lane (it may need urgent calls until it is done)."""
+        self._open.add(id(live))
+
+    def detach(self, live: LiveMessage) -> None:
+        self._open.discard(id(live))
+
+    def request(self, live: LiveMessage, *, urgent: bool = False) -> None:
+        """Queue `live` for an update; `urgent` wakes the worker at once (a finished answer, a new message)."""
+        fresh = id(live) not in self._pending
+        self._pending[id(live)] = live
+        if fresh or urgent:
+            self._wakeup.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name=f"moai-lane-{self.key.split(':')[0]}")
+
+    async def drain(self) -> None:
+        """Wait until every queued message is shown (or given up on)."""
+        while self._pending:
+            await asyncio.gather(*(live.wait_shown() for live in list(self._pending.values())))
+
+    def _on_report(self, report: BucketReport) -> None:
+        """Discord answered one of this bucket's calls (called inside the call, before discord.py reads on)."""
+        self._answered = True
+        self.window.record(report.at, report)
+        if report.status != 429 or self._call is None or self._call.done():
+            return
+        retry = report.retry_after or self.window.window
+        if report.hidden and self.creates is not None and self._call_thread is not None:
+            self.creates.block(self._call_thread, report.at + retry)
+        # discord.py would sleep out the 429 inside the call, holding this webhook: every thread on it would
+        # freeze. Abandon the call instead (nothing was made) and serve the others until it may be retried.
+        report_429(f"{self.key.split(':')[0]} (call abandoned, the lane goes on)", round(retry, 3),
+                   "hidden" if report.hidden else "route")
+        self._cut = True
+        self._call.cancel()
+
+    def _pick(self, now: float) -> tuple[LiveMessage | None, Call | None, float]:
+        """The call to make now, or how long to wait before looking again."""
+        soonest = IDLE_EXIT
+        urgent: list[tuple[float, LiveMessage, Call]] = []
+        progress: list[tuple[float, LiveMessage, Call]] = []
+        for live in list(self._pending.values()):
+            call = live.next_call()
+            if call is None:
+                self._settle(live)
+                continue
+            thread = live.poster.thread_id
+            if call.create and self.creates is not None and thread is not None:
+                wait = self.creates.delay(thread, now)
+                if wait > 0:
+                    soonest = min(soonest, wait)
+                    continue
+            if call.create or live.final_at is not None:
+                urgent.append((live.urgent_since(), live, call))
+            elif now - live.last_call >= self.edit_interval:
+                progress.append((live.last_call, live, call))
+            else:
+                soonest = min(soonest, live.last_call + self.edit_interval - now)
+        if urgent:
+            _, live, call = min(urgent, key=lambda item: item[0])
+            wait = self.window.delay(now)
+        elif progress:
+            _, live, call = min(progress, key=lambda item: item[0])
+            wait = self.window.delay(now, self.reserve)
+        else:
+            return None, None, soonest
+        if wait > 0:
+            return None, None, min(wait, soonest)
+        return live, call, 0.0
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=IDLE_EXIT)
+                except TimeoutError:
+                    return
+                continue
+            live, call, wait = self._pick(time.monotonic())
+            if live is None or call is None:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=max(wait, 0.001))
+                except TimeoutError:
+                    pass
+                continue
+            await self._make(live, call)
+
+    async def _make(self, live: LiveMessage, call: Call) -> None:
+        """One Discord call; whatever happens, the lane goes on and the message is not left pending forever."""
+        thread = live.poster.thread_id
+        if call.create and self.creates is not None and thread is not None:
+            self.creates.record(thread, time.monotonic())
+        self._answered = self._cut = False
+        self._call_thread = thread
+        self._call = asyncio.create_task(live.perform(call))
+        try:
+            done, _ = await asyncio.wait({self._call}, timeout=CALL_TIMEOUT)
+        finally:
+            if not self._call.done():
+                self._call.cancel()
+        if not self._answered:  # no headers came back (a dropped link, a proxy, a test double): count it anyway
+            self.window.record(time.monotonic())
+        try:
+            if not done:
+                raise TimeoutError(f"no answer from Discord within {CALL_TIMEOUT:g} s")
+            if self._call.cancelled():
+                self.stats.cut_429s += 1
+                return  # still pending: retried when the bucket or the thread allows
+            self._call.result()
+        except discord.HTTPException as error:
+            # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
+            log.warning("could not update a message: %s %s", error.status, error.code)
+            self._give_up(live)
+            if thread_gone(error) and live.on_gone is not None:
+                live.on_gone()
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("could not reach Discord to update a message: %s", type(error).__name__)
+            live.failures += 1
+            if live.failures > CONNECTION_RETRIES:
+                self._give_up(live)
+            return
+        except Exception:  # never let the lane die: drain() and every round waiting on it would hang
+            log.exception("unexpected error updating a message")
+            self._give_up(live)
+            return
+        live.failures = 0
+        if call.create:
+            self.stats.creates += 1
+        else:
+            self.stats.edits += 1
+        if live.next_call() is None:
+            self._settle(live)
+
+    def _settle(self, live: LiveMessage) -> None:
+        self._pending.pop(id(live), None)
+        if live.final_at is not None:
+            self.detach(live)
+        live.settled()
+
+    def _give_up(self, live: LiveMessage) -> None:
+        self.stats.failures += 1
+        self._pending.pop(id(live), None)
+        self.detach(live)
+        live.settled(gave_up=True)
+
+    def close(self) -> None:
+        if self._headers is not None and self.key:
+            self._headers.stop_listening(self.key)
+        if self._worker is not None:
+            self._worker.cancel()
+        for live in list(self._pending.values()):
+            self._settle(live)
