@@ -2,8 +2,9 @@
 
 The bot runs in the test harness; its webhook traffic goes through discord.py's real webhook client to
 `tests/discord_emulator.py` (5 calls per 2 s per webhook with headers, the hidden 30 creates per minute per
-thread, 429s as Discord sends them). Models are the fake provider over loopback HTTP with realistic timing:
-first token after 0.3-4 s, then 40-150 tokens/s (4 characters a token).
+thread, 429s as Discord sends them, each answer 50 ms late as over a real network). Models are the fake
+provider over loopback HTTP with realistic timing: first token after 0.3-4 s, then 40-150 tokens/s (4
+characters a token).
 
 Per scenario, against a baseline measured in the same run (the slowest model streamed alone straight from
 its provider client, no Discord, no database):
@@ -13,7 +14,8 @@ its provider client, no Discord, no database):
 - final lag: from a model's last token to its final text being visible, p50 and max;
 - Discord calls, 429s (headered, hidden), and whether Discord shows exactly what the database stored.
 
-    .venv/bin/python -m bench.open_round [--only NAME ...] [--edit-interval S] [--webhooks N] [--json]
+    .venv/bin/python -m bench.open_round [--only WORD ...] [--edit-interval S] [--webhooks N]
+                                         [--discord-latency S] [--json]
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from cogs.utils.render import stance_line
 from tests.conftest import TEST_ENV, make_config
 from tests.db import fresh_database
 from tests.discord_emulator import DiscordEmulator
-from tests.discord_harness import make_harness
+from tests.discord_harness import emulated_harness
 from tests.fake_llm import FakeLLM, Script, StreamTiming
 
 CHARS_PER_TOKEN = 4
@@ -145,28 +147,23 @@ def shown_for(row: Message) -> str:
 
 async def measure(scenario: Scenario, args: argparse.Namespace) -> Result:
     fake = await FakeLLM().start()
-    emulator = await DiscordEmulator().start()
     try:
         config = build_config(fake, scenario, args)
         baseline = await slowest_alone(config, scenario)
         fake.streams.clear()
-        async with fresh_database("sqlite"):
-            harness = await make_harness(config, TEST_ENV, emulator=emulator)
-            try:
-                started = time.monotonic()
-                for n in range(scenario.discussions):
-                    if scenario.rounds > 1:
-                        await harness.slash("discuss", topic=f"Benchmark debate {n}", rounds=scenario.rounds,
-                                            wait=False)
-                    else:
-                        await harness.slash("open", question=f"Benchmark question {n}", wait=False)
-                await harness.bot.services.runs.wait_idle()
-                return await collect(scenario, emulator, fake.streams, started, baseline,
-                                     len(harness.webhooks.get(harness.channel.id, [])))
-            finally:
-                await harness.close()
+        async with fresh_database("sqlite"), emulated_harness(config, TEST_ENV, delay=args.discord_latency) as (
+                harness, emulator):
+            started = time.monotonic()
+            for n in range(scenario.discussions):
+                if scenario.rounds > 1:
+                    await harness.slash("discuss", topic=f"Benchmark debate {n}", rounds=scenario.rounds,
+                                        wait=False)
+                else:
+                    await harness.slash("open", question=f"Benchmark question {n}", wait=False)
+            await harness.bot.services.runs.wait_idle()
+            return await collect(scenario, emulator, fake.streams, started, baseline,
+                                 len(harness.webhooks.get(harness.channel.id, [])))
     finally:
-        await emulator.stop()
         await fake.stop()
 
 
@@ -245,6 +242,8 @@ async def main() -> int:
     parser.add_argument("--edit-interval", type=float, help="least seconds between progress edits of a message")
     parser.add_argument("--webhooks", type=int, default=DiscordConfig().webhooks_per_channel,
                         help="webhook pool size per channel")
+    parser.add_argument("--discord-latency", type=float, default=0.05,
+                        help="seconds each Discord answer takes (a real round trip is 50-150 ms)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     chosen = [s for s in SCENARIOS if not args.only or any(word in s.name for word in args.only)]

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import AsyncIterator
 
 import aiohttp
+import discord
 import pytest
 
 from bot.config import AppConfig, parse_config
@@ -120,9 +121,10 @@ async def harness(database: str, config: AppConfig) -> AsyncIterator[DiscordHarn
 
 
 @pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord's REST API on loopback, with its rate limits (tests/discord_emulator.py)."""
+async def discord_emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordEmulator]:
+    """Discord's REST API on loopback, with its rate limits (tests/discord_emulator.py); discord.py talks to it."""
     server = await DiscordEmulator().start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.base)
     yield server
     await server.stop()
 

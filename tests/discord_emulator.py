@@ -11,8 +11,8 @@ pacing, 429 handling and message content are tested against what Discord does, n
   `Via` header discord.py checks to tell Discord from a proxy; every JSON answer is `application/json`.
 Routes: webhook execute/get/edit/delete message, interaction callbacks, follow-ups and `@original`, channel
 messages (create/edit/delete), threads, channel webhooks (list/create), and the login's `users/@me`.
-`drop_next` makes the next requests fail at the connection (as a dropped link does); `delay` slows every
-answer (a slow Discord).
+`drop_next` makes the next requests fail at the connection (as a dropped link does), `fail_next` answers them
+502; `delay` slows every answer (a slow Discord).
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class DiscordEmulator:
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     interactions: dict[str, int] = field(default_factory=dict)  # interaction token -> channel id
     drop_next: int = 0
+    fail_next: int = 0  # the next requests are answered 502 Bad Gateway (Discord's edge having a moment)
     delay: float = 0.0
     base: str = ""
     _buckets: dict[str, deque[float]] = field(default_factory=dict)
@@ -178,6 +179,9 @@ class DiscordEmulator:
         """False when the connection is to drop (the client sees it end with no answer)."""
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise web.HTTPBadGateway(text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         if self.drop_next <= 0:
             return True
         self.drop_next -= 1
@@ -268,10 +272,14 @@ class DiscordEmulator:
     async def _webhook_edit(self, request: web.Request) -> web.StreamResponse:
         if not await self._arrive(request):
             return web.Response(status=500)
-        message = self._webhook_message(request)
-        if message is None:
+        return await self._edit(request, self._webhook_message(request), self._webhook_bucket(request),
+                                self.bucket_limit, self.bucket_window)
+
+    async def _edit(self, request: web.Request, message: EmulatedMessage | None, bucket: str, limit: int,
+                    window: float) -> web.StreamResponse:
+        if message is None or message.deleted:
             return self._unknown("Message", 10008)
-        limited = self._limit("edit", self._webhook_bucket(request), self.bucket_limit, self.bucket_window)
+        limited = self._limit("edit", bucket, limit, window)
         if isinstance(limited, web.Response):
             return limited
         self._apply(message, await self._payload(request))
@@ -327,14 +335,8 @@ class DiscordEmulator:
     async def _channel_edit(self, request: web.Request) -> web.StreamResponse:
         if not await self._arrive(request):
             return web.Response(status=500)
-        message = self.messages.get(int(request.match_info["message"]))
-        if message is None or message.deleted:
-            return self._unknown("Message", 10008)
-        limited = self._limit("edit", self._channel_bucket(request), self.channel_limit, self.channel_window)
-        if isinstance(limited, web.Response):
-            return limited
-        self._apply(message, await self._payload(request))
-        return self._json(self._message_json(message), headers=limited)
+        return await self._edit(request, self.messages.get(int(request.match_info["message"])),
+                                self._channel_bucket(request), self.channel_limit, self.channel_window)
 
     async def _channel_delete(self, request: web.Request) -> web.StreamResponse:
         message = self.messages.get(int(request.match_info["message"]))

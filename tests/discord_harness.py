@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -583,6 +584,21 @@ class DiscordHarness:
             shown = (message.content or "") + "".join(str(e.get("description") or "") for e in message.embeds)
             result[message.username or ""] = result.get(message.username or "", "") + shown
         return result
+
+
+@asynccontextmanager
+async def emulated_harness(config: AppConfig, environ: dict[str, str],
+                           **limits: Any) -> AsyncIterator[tuple[DiscordHarness, DiscordEmulator]]:
+    """The bot in the harness with its webhook traffic on a fresh Discord emulator (`limits`: its settings)."""
+    emulator = await DiscordEmulator(**limits).start()
+    try:
+        harness = await make_harness(config, environ, emulator=emulator)
+        try:
+            yield harness, emulator
+        finally:
+            await harness.close()
+    finally:
+        await emulator.stop()
 
 
 async def make_harness(config: AppConfig, environ: dict[str, str],

@@ -21,14 +21,6 @@ from tests.discord_emulator import DiscordEmulator
 THREAD, OTHER_THREAD, CHANNEL = 111, 112, 222
 
 
-@pytest.fixture
-async def emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordEmulator]:
-    server = await DiscordEmulator(parent_of={THREAD: CHANNEL, OTHER_THREAD: CHANNEL}).start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.base)
-    yield server
-    await server.stop()
-
-
 class Webhooks:
     """A real aiohttp session carrying the header watch, as the bot's does, and moai's webhooks on the emulator."""
 
@@ -45,10 +37,10 @@ class Webhooks:
 
 
 @pytest.fixture
-async def hooks(emulator: DiscordEmulator) -> AsyncIterator[Webhooks]:
+async def hooks(discord_emulator: DiscordEmulator) -> AsyncIterator[Webhooks]:
     headers = HeaderWatch()
     async with aiohttp.ClientSession(trace_configs=[headers.trace_config()]) as session:
-        yield Webhooks(emulator, session, headers)
+        yield Webhooks(discord_emulator, session, headers)
 
 
 def poster(webhook: discord.Webhook, name: str, thread: int = THREAD) -> WebhookPoster:
@@ -73,7 +65,7 @@ def busiest(calls: list[float], window: float) -> int:
 
 
 async def test_a_streamed_round_stays_inside_the_limits_and_shows_every_word(
-        hooks: Webhooks, emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture) -> None:
+        hooks: Webhooks, discord_emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture) -> None:
     """Four models streaming for ~3 s through one webhook, as fast as the headers allow: no 429, all text."""
     ratelimits.install()
     caplog.set_level(logging.WARNING)
@@ -83,31 +75,31 @@ async def test_a_streamed_round_stays_inside_the_limits_and_shows_every_word(
     lives = [LiveMessage(poster(webhook, f"Model {n}"), lane) for n in range(4)]
     await stream(lives, texts, steps=30, pause=0.1)
     lane.close()
-    assert emulator.limited == []
+    assert discord_emulator.limited == []
     assert not [r for r in caplog.records if "429" in r.getMessage()]
-    assert emulator.texts_by_author(THREAD) == {f"Model {n}": texts[n] for n in range(4)}
+    assert discord_emulator.texts_by_author(THREAD) == {f"Model {n}": texts[n] for n in range(4)}
     assert lane.stats.edits > 4  # progress was shown while streaming, not only the 4 final texts
 
 
-async def test_pacing_follows_the_headers_strict_or_lenient(hooks: Webhooks, emulator: DiscordEmulator) -> None:
+async def test_pacing_follows_the_headers_strict_or_lenient(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
     """No fixed interval: a stricter bucket is learned from the headers (no 429), a more lenient one is used."""
     results = {}
     for name, limit, window in (("strict", 2, 1.0), ("lenient", 10, 1.0)):
-        emulator.bucket_limit, emulator.bucket_window = limit, window
-        emulator.calls.clear()
+        discord_emulator.bucket_limit, discord_emulator.bucket_window = limit, window
+        discord_emulator.calls.clear()
         webhook = hooks.webhook()
         lane = hooks.lane(webhook)
         lives = [LiveMessage(poster(webhook, f"{name} {n}"), lane) for n in range(3)]
         await stream(lives, [f"{name} {n} " + "text " * 200 for n in range(3)], steps=40, pause=0.05)
         lane.close()
-        results[name] = busiest([at for at, _, _ in emulator.calls], window)
-        assert emulator.limited == []
+        results[name] = busiest([at for at, _, _ in discord_emulator.calls], window)
+        assert discord_emulator.limited == []
     assert results["strict"] <= 2
     assert results["lenient"] > 5  # more than Discord's default 5 per 2 s would give in a second
 
 
 async def test_finished_answers_are_shown_first_come_first_served(hooks: Webhooks,
-                                                                  emulator: DiscordEmulator) -> None:
+                                                                  discord_emulator: DiscordEmulator) -> None:
     """Six messages keep one webhook busy with progress; three finish one after another: shown in that order,
     each without waiting behind the progress edits."""
     webhook = hooks.webhook()
@@ -124,17 +116,17 @@ async def test_finished_answers_are_shown_first_come_first_served(hooks: Webhook
         await asyncio.sleep(0.02)
     for live in (lives[4], lives[1], lives[2]):
         await asyncio.wait_for(live.wait_shown(), 5)
-    shown_at = {n: next(at for at, text in emulator.messages[lives[n].message_ids[0]].versions if text == f"M{n} final")
-                for n in (4, 1, 2)}
+    versions = {n: discord_emulator.messages[lives[n].message_ids[0]].versions for n in (4, 1, 2)}
+    shown_at = {n: next(at for at, text in versions[n] if text == f"M{n} final") for n in versions}
     lane.close()
     assert sorted(shown_at, key=lambda n: shown_at[n]) == [4, 1, 2]
     assert max(shown_at[n] - finished_at[n] for n in shown_at) < 1.5
-    assert emulator.limited == []
+    assert discord_emulator.limited == []
 
 
-async def test_the_hidden_create_limit_is_never_tripped(hooks: Webhooks, emulator: DiscordEmulator) -> None:
+async def test_the_hidden_create_limit_is_never_tripped(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
     """More messages than the thread may create in the window: the budget holds them back, none is lost."""
-    emulator.thread_creates, emulator.create_window = 4, 1.5
+    discord_emulator.thread_creates, discord_emulator.create_window = 4, 1.5
     webhook = hooks.webhook()
     lane = hooks.lane(webhook, creates=CreateBudget(4, window=1.6))
     lives = [LiveMessage(poster(webhook, f"M{n}"), lane) for n in range(7)]
@@ -142,21 +134,22 @@ async def test_the_hidden_create_limit_is_never_tripped(hooks: Webhooks, emulato
         live.update(f"answer {n}", final=True)
     await asyncio.wait_for(asyncio.gather(*(live.wait_shown() for live in lives)), 10)
     lane.close()
-    assert emulator.limited == []
-    assert emulator.texts_by_author(THREAD) == {f"M{n}": f"answer {n}" for n in range(7)}
+    assert discord_emulator.limited == []
+    assert discord_emulator.texts_by_author(THREAD) == {f"M{n}": f"answer {n}" for n in range(7)}
 
 
-async def test_a_429_in_one_thread_does_not_freeze_the_others(hooks: Webhooks, emulator: DiscordEmulator) -> None:
+async def test_a_429_in_one_thread_does_not_freeze_the_others(hooks: Webhooks,
+                                                             discord_emulator: DiscordEmulator) -> None:
     """Discord's hidden limit is stricter than configured: the thread that hits it waits, alone; discord.py
     would have slept out the minute holding the webhook that the other thread streams through."""
-    emulator.thread_creates = 2  # moai believes 30
+    discord_emulator.thread_creates = 2  # moai believes 30
     webhook = hooks.webhook()
     lane = hooks.lane(webhook)
     blocked = [LiveMessage(poster(webhook, f"A{n}"), lane) for n in range(3)]
     for n, live in enumerate(blocked):
         live.update(f"A{n} done", final=True)
     await asyncio.sleep(0.5)
-    assert emulator.hidden_429s() == 1
+    assert discord_emulator.hidden_429s() == 1
     other = LiveMessage(poster(webhook, "B", OTHER_THREAD), lane)
     started = asyncio.get_running_loop().time()
     for step in range(5):
@@ -164,30 +157,49 @@ async def test_a_429_in_one_thread_does_not_freeze_the_others(hooks: Webhooks, e
         await asyncio.sleep(0.05)
     await asyncio.wait_for(other.wait_shown(), 3)
     assert asyncio.get_running_loop().time() - started < 3
-    assert emulator.texts_by_author(OTHER_THREAD) == {"B": "B " + "more " * 4}
+    assert discord_emulator.texts_by_author(OTHER_THREAD) == {"B": "B " + "more " * 4}
     assert not blocked[2].message_ids  # still waiting for its thread's minute, not lost
     lane.close()
 
 
-async def test_a_dropped_connection_does_not_hang_the_display(hooks: Webhooks, emulator: DiscordEmulator) -> None:
+async def test_a_dropped_connection_does_not_hang_the_display(hooks: Webhooks,
+                                                             discord_emulator: DiscordEmulator) -> None:
     """The link drops mid-stream: the lane survives, later edits land, the message settles."""
     webhook = hooks.webhook()
     lane = hooks.lane(webhook, interval=0.05)
     live = LiveMessage(poster(webhook, "Model A"), lane)
     live.update("first words")
     await asyncio.wait_for(live.wait_shown(), 10)
-    emulator.drop_next = 1
+    discord_emulator.drop_next = 1
     live.update("first words and more")
     await asyncio.sleep(0.3)
     live.update("first words and more, all of it", final=True)
     await asyncio.wait_for(live.wait_shown(), 10)
     lane.close()
-    assert emulator.messages[live.message_ids[0]].text == "first words and more, all of it"
+    assert discord_emulator.messages[live.message_ids[0]].text == "first words and more, all of it"
 
 
-async def test_discord_unreachable_settles_every_message(hooks: Webhooks, emulator: DiscordEmulator) -> None:
+async def test_a_server_error_does_not_hold_the_webhook(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
+    """A 502: discord.py would sleep a second (then 3, 5…) holding the webhook before retrying; the lane
+    abandons the call, serves the others, and tries the message again itself."""
+    webhook = hooks.webhook()
+    lane = hooks.lane(webhook)
+    first, second = LiveMessage(poster(webhook, "A"), lane), LiveMessage(poster(webhook, "B", OTHER_THREAD), lane)
+    discord_emulator.fail_next = 1
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    first.update("A's answer", final=True)
+    second.update("B's answer", final=True)
+    await asyncio.wait_for(asyncio.gather(first.wait_shown(), second.wait_shown()), 5)
+    lane.close()
+    assert loop.time() - began < 0.8
+    assert discord_emulator.texts_by_author(THREAD) == {"A": "A's answer"}
+    assert discord_emulator.texts_by_author(OTHER_THREAD) == {"B": "B's answer"}
+
+
+async def test_discord_unreachable_settles_every_message(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
     """Every connection drops: each message is given up after a few tries, so nothing waits forever."""
-    emulator.drop_next = 1000
+    discord_emulator.drop_next = 1000
     webhook = hooks.webhook()
     lane = hooks.lane(webhook)
     lives = [LiveMessage(poster(webhook, f"M{n}"), lane) for n in range(3)]
@@ -195,15 +207,15 @@ async def test_discord_unreachable_settles_every_message(hooks: Webhooks, emulat
         live.update("never shown", final=True)
     await asyncio.wait_for(asyncio.gather(*(live.wait_shown() for live in lives)), 20)
     lane.close()
-    assert all(live.gave_up for live in lives) and not emulator.messages
+    assert all(live.gave_up for live in lives) and not discord_emulator.messages
 
 
-async def test_the_emulator_enforces_the_bucket_and_the_hidden_create_limit(emulator: DiscordEmulator) -> None:
+async def test_the_emulator_enforces_the_bucket_and_the_hidden_create_limit(discord_emulator: DiscordEmulator) -> None:
     """The double is as hard as Discord (with its windows shortened): discord.py reads the bucket's headers and
     waits before a sixth call in the window; the hidden per-thread create limit gives no warning, only a 429
     with Discord's body, which discord.py waits out."""
-    emulator.bucket_window, emulator.thread_creates, emulator.create_window = 0.5, 7, 1.0
-    data = emulator.add_webhook(CHANNEL)
+    discord_emulator.bucket_window, discord_emulator.thread_creates, discord_emulator.create_window = 0.5, 7, 1.0
+    data = discord_emulator.add_webhook(CHANNEL)
     loop = asyncio.get_running_loop()
     async with aiohttp.ClientSession() as session:
         webhook = discord.Webhook.partial(int(data["id"]), data["token"], session=session)
@@ -211,5 +223,5 @@ async def test_the_emulator_enforces_the_bucket_and_the_hidden_create_limit(emul
         for n in range(8):
             await webhook.send(f"m{n}", thread=discord.Object(THREAD), wait=True)
         took = loop.time() - began
-    assert [(e.method, e.hidden) for e in emulator.limited] == [("execute", True)]  # nothing warned of it
-    assert took >= 0.9 and len(emulator.messages) == 8  # waited for the bucket and the hidden window
+    assert [(e.method, e.hidden) for e in discord_emulator.limited] == [("execute", True)]  # nothing warned of it
+    assert took >= 0.9 and len(discord_emulator.messages) == 8  # waited for the bucket and the hidden window

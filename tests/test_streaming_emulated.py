@@ -13,7 +13,7 @@ from bot.kinds import DiscussionStatus, MessageStatus
 from bot.services.discussions import DiscussionStore
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_emulator import DiscordEmulator
-from tests.discord_harness import DiscordHarness, make_harness
+from tests.discord_harness import DiscordHarness, emulated_harness
 from tests.fake_llm import FakeLLM, Script
 from tests.test_ask_stop import eventually
 
@@ -70,9 +70,7 @@ def eight_models(fake: FakeLLM, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_eight_models_stream_through_a_pool_of_webhooks(database: str, fake_llm: FakeLLM) -> None:
-    emulator = await DiscordEmulator().start()
-    harness = await make_harness(make_config(fake_llm, **eight_models(fake_llm)), TEST_ENV, emulator=emulator)
-    try:
+    async with emulated_harness(make_config(fake_llm, **eight_models(fake_llm)), TEST_ENV) as (harness, emulator):
         await harness.slash("open", question="Eight of you")
         [thread] = harness.threads
         by_webhook: dict[int | None, set[str]] = {}
@@ -83,39 +81,29 @@ async def test_eight_models_stream_through_a_pool_of_webhooks(database: str, fak
         discussion = await Discussion.get(thread_id=thread.id)
         rows = await Message.filter(discussion=discussion, author_kind="model")
         assert emulator.texts_by_author(thread.id) == {f"Model {r.model_alias[1:]}": r.content for r in rows}
-    finally:
-        await harness.close()
-        await emulator.stop()
 
 
 async def test_a_busy_thread_puts_a_long_answer_in_one_embed(database: str, fake_llm: FakeLLM) -> None:
     """The thread's create budget is short: an answer past 2,000 characters is one embed, not two messages."""
-    emulator = await DiscordEmulator(thread_creates=10).start()
-    config = make_config(fake_llm, discord__thread_creates_per_minute=10)
-    harness = await make_harness(config, TEST_ENV, emulator=emulator)
     long = "A long answer. " * 200  # 3,000 characters
     fake_llm.script("gpt-test", Script(text=long, chunk_chars=50, token_interval=0.002))
-    try:
+    config = make_config(fake_llm, discord__thread_creates_per_minute=10)
+    async with emulated_harness(config, TEST_ENV, thread_creates=10) as (harness, emulator):
         await harness.slash("open", question="Long please")
         [thread] = harness.threads
         gpt = [m for m in emulator.in_channel(thread.id) if m.username == "GPT"]
         assert len(gpt) == 1 and gpt[0].content == "" and gpt[0].embeds[0]["description"] == long
         assert emulator.texts_by_author(thread.id) == await stored_answers(thread.id)
         assert emulator.limited == []
-    finally:
-        await harness.close()
-        await emulator.stop()
 
 
 async def test_three_rounds_of_long_answers_stay_inside_the_hidden_limit(database: str, fake_llm: FakeLLM) -> None:
     """Plain splitting would need 18 creates in the thread; the budget (12) plans embeds instead: no 429."""
-    emulator = await DiscordEmulator(thread_creates=12).start()
-    config = make_config(fake_llm, discord__thread_creates_per_minute=12)
-    harness = await make_harness(config, TEST_ENV, emulator=emulator)
     for model in ("gpt-test", "claude-test", "llama-test"):
         fake_llm.script(model, Script(text=f"{model} argues. " + "point " * 500, chunk_chars=60,
                                       token_interval=0.001))
-    try:
+    config = make_config(fake_llm, discord__thread_creates_per_minute=12)
+    async with emulated_harness(config, TEST_ENV, thread_creates=12) as (harness, emulator):
         await harness.slash("discuss", topic="Three long rounds", rounds=3)
         [thread] = harness.threads
         assert emulator.limited == []
@@ -123,23 +111,18 @@ async def test_three_rounds_of_long_answers_stay_inside_the_hidden_limit(databas
         discussion = await Discussion.get(thread_id=thread.id)
         rows = await Message.filter(discussion=discussion, author_kind="model").count()
         assert rows == 9 and discussion.status == DiscussionStatus.COMPLETED
-    finally:
-        await harness.close()
-        await emulator.stop()
 
 
 async def test_discord_unreachable_still_ends_the_round(database: str, fake_llm: FakeLLM) -> None:
     """Every webhook call drops its connection: the answers are stored, the run ends, its budget hold is given
     back and no lane is left behind."""
-    emulator = await DiscordEmulator(drop_next=10_000).start()
     config = make_config(fake_llm, defaults__monthly_budget_usd=5.0, models__gpt__input_price=1.0,
                          models__gpt__output_price=2.0, models__claude__input_price=3.0,
                          models__claude__output_price=15.0, models__llama__input_price=0.5,
                          models__llama__output_price=0.5)
-    harness = await make_harness(config, TEST_ENV, emulator=emulator)
     for model in ("gpt-test", "claude-test", "llama-test"):
         fake_llm.script(model, Script(ttft=0.3))
-    try:
+    async with emulated_harness(config, TEST_ENV, drop_next=10_000) as (harness, emulator):
         await harness.slash("open", question="Into the void", wait=False)
         assert await BudgetHold.all().count() == 1
         await asyncio.wait_for(harness.bot.services.runs.wait_idle(), 30)
@@ -150,9 +133,6 @@ async def test_discord_unreachable_still_ends_the_round(database: str, fake_llm:
         assert len(rows) == 3 and all(r.status == MessageStatus.COMPLETE for r in rows)
         assert await BudgetHold.all().count() == 0
         assert harness.bot.screens.pool.idle and not emulator.messages
-    finally:
-        await harness.close()
-        await emulator.stop()
 
 
 async def test_a_slow_database_does_not_hold_up_discord(emulated: DiscordHarness, discord_emulator: DiscordEmulator,

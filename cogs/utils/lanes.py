@@ -81,7 +81,7 @@ class Lane:
         self._call: asyncio.Task[None] | None = None
         self._call_thread: int | None = None
         self._answered = False  # the current call's answer was reported by the header watch
-        self._cut = False  # the current call was abandoned on a 429
+        self._cut = ""  # why the current call was abandoned: "429" (retried when allowed) or "server" (a 5xx)
         if headers is not None and key:
             headers.listen(key, self._on_report)
 
@@ -116,7 +116,15 @@ class Lane:
         """Discord answered one of this bucket's calls (called inside the call, before discord.py reads on)."""
         self._answered = True
         self.window.record(report.at, report)
-        if report.status != 429 or self._call is None or self._call.done():
+        # Only a webhook's answers are surely this lane's own call; a channel's bucket also carries the bot's
+        # other posts there (status lines), whose failures are not this call's.
+        if self._call is None or self._call.done() or not self.key.startswith("webhook:"):
+            return
+        if report.status >= 500:  # discord.py would retry after sleeping 1, 3, 5… s holding the webhook
+            self._cut = "server"
+            self._call.cancel()
+            return
+        if report.status != 429:
             return
         retry = report.retry_after or self.window.window
         if report.hidden and self.creates is not None and self._call_thread is not None:
@@ -125,7 +133,7 @@ class Lane:
         # freeze. Abandon the call instead (nothing was made) and serve the others until it may be retried.
         report_429(f"{self.key.split(':')[0]} (call abandoned, the lane goes on)", round(retry, 3),
                    "hidden" if report.hidden else "route")
-        self._cut = True
+        self._cut = "429"
         self._call.cancel()
 
     def _pick(self, now: float) -> tuple[LiveMessage | None, Call | None, float]:
@@ -186,7 +194,7 @@ class Lane:
         thread = live.poster.thread_id
         if call.create and self.creates is not None and thread is not None:
             self.creates.record(thread, time.monotonic())
-        self._answered = self._cut = False
+        self._answered, self._cut = False, ""
         self._call_thread = thread
         self._call = asyncio.create_task(live.perform(call))
         try:
@@ -199,6 +207,8 @@ class Lane:
         try:
             if not done:
                 raise TimeoutError(f"no answer from Discord within {CALL_TIMEOUT:g} s")
+            if self._call.cancelled() and self._cut == "server":
+                raise ConnectionError("Discord answered with a server error")
             if self._call.cancelled():
                 self.stats.cut_429s += 1
                 return  # still pending: retried when the bucket or the thread allows

@@ -57,6 +57,8 @@ class LiveMessage:
     def update(self, text: str, *, final: bool = False) -> None:
         now = time.monotonic()
         self.text = text
+        if self.gave_up and not final:  # Discord refused this message: only its final text is tried again
+            return
         if self.changed_at is None:
             self.changed_at = now
         if final:
