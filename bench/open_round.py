@@ -77,6 +77,7 @@ SCENARIOS = [
     Scenario("long answers, 4 models x 5,000 chars", 4, 1250, min_rate=110),
     Scenario("discuss, 3 rounds x 8 models x 3,000 chars", 8, 750, rounds=3, min_rate=80),
     Scenario("five discussions in one channel, 4 models each", 4, 400, discussions=5),
+    Scenario("five discussions in one channel, 8 models each", 8, 400, discussions=5),
 ]
 
 

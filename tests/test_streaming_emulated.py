@@ -190,3 +190,22 @@ async def test_a_round_waits_only_for_its_own_messages(emulated: DiscordHarness,
     await emulated.bot.services.runs.wait_idle()
     assert discord_emulator.texts_by_author(slow.id) == {"Claude": "slow " * 150}
     assert discord_emulator.limited == []
+
+
+async def test_the_same_model_in_concurrent_discussions_uses_different_webhooks(
+        emulated: DiscordHarness, discord_emulator: DiscordEmulator, fake_llm: FakeLLM) -> None:
+    """Three discussions at once in one channel: each model's three answers (which start and end together)
+    go through three different webhooks of the pool, so none waits behind its twin."""
+    for model in ("gpt-test", "claude-test", "llama-test"):
+        fake_llm.script(model, Script(text=f"{model} " + "words " * 60, chunk_chars=12, ttft=0.2,
+                                      token_interval=0.01))
+    for n in range(3):
+        await emulated.slash("open", question=f"Concurrent {n}", wait=False)
+    await emulated.bot.services.runs.wait_idle()
+    webhooks_of: dict[str, set[int | None]] = {}
+    for thread in emulated.threads:
+        for message in discord_emulator.in_channel(thread.id):
+            webhooks_of.setdefault(message.username, set()).add(message.webhook_id)
+    assert {name: len(hooks) for name, hooks in webhooks_of.items()} == {"GPT": 3, "Claude": 3, "Llama": 3}
+    assert discord_emulator.limited == []
+

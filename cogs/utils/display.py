@@ -82,6 +82,10 @@ class LanePool:
             del self._users[key]
             self.lanes.pop(key).close()
 
+    def streams_of(self, key: str, model: str) -> int:
+        lane = self.lanes.get(key)
+        return lane.streams_of(model) if lane is not None else 0
+
     def users(self, key: str) -> int:
         """Messages currently streaming through this bucket (how busy it is)."""
         return self._users.get(key, 0)
@@ -110,7 +114,7 @@ class LiveRound:
         self.keys = [posters[a.model.alias].key for a in answers]
         self._saving: set[asyncio.Task[None]] = set()
         self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], pool.take(posters[a.model.alias].key),
-                                                 headers.get(a.model.alias, ""), compact=compact,
+                                                 headers.get(a.model.alias, ""), compact=compact, model=a.model.alias,
                                                  on_sent=self._remember(a.row.id), on_gone=on_gone)
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
@@ -282,14 +286,15 @@ class Screens:
         def forget() -> None:  # deleted by an admin: make new ones next time
             self.webhooks.forget(parent_id)
 
-        load = {hook.id: self.pool.users(webhook_key(hook.id, hook.token or "")) for hook in hooks}
-        # Among equally busy webhooks, each round starts one further along: the same model in concurrent
-        # discussions (which starts and finishes at the same moments) lands on different webhooks.
+        keys = {hook.id: webhook_key(hook.id, hook.token or "") for hook in hooks}
+        load = {hook.id: self.pool.users(keys[hook.id]) for hook in hooks}
+        # The same model in concurrent discussions starts and finishes at about the same moments: it goes to
+        # the webhook carrying the fewest of its answers, then the least busy; ties rotate from round to round.
         self._turn += 1
         hooks = hooks[self._turn % len(hooks):] + hooks[: self._turn % len(hooks)]
         posters: dict[str, Poster] = {}
         for model in models:
-            hook = min(hooks, key=lambda h: load[h.id])
+            hook = min(hooks, key=lambda h: (self.pool.streams_of(keys[h.id], model.alias), load[h.id]))
             load[hook.id] += 1
             posters[model.alias] = WebhookPoster(hook, thread, model.label, model.avatar_url, on_gone=forget)
         return posters

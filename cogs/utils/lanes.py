@@ -75,7 +75,7 @@ class Lane:
         self.stats = LaneStats()
         self._headers = headers
         self._pending: dict[int, LiveMessage] = {}
-        self._open: set[int] = set()  # messages attached and not finished yet
+        self._open: dict[int, LiveMessage] = {}  # messages attached and not finished yet
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._call: asyncio.Task[None] | None = None
@@ -87,16 +87,23 @@ class Lane:
 
     @property
     def reserve(self) -> int:
-        """Calls of each window progress edits leave for urgent ones: 2 of Discord's 5, more while many answers
-        on this bucket may still need a first message or a final edit (about half of them in one window)."""
-        return min(self.window.limit - 1, max(2, math.ceil(len(self._open) / 2)))
+        """Calls of each window that progress edits leave for urgent ones: at least 2 of Discord's 5, and more
+        while answers on this bucket still await their first message (each will want one, soon) or their final
+        edit (about half of those may land in the same window)."""
+        unstarted = sum(1 for live in self._open.values() if not live.message_ids)
+        streaming = len(self._open) - unstarted
+        return min(self.window.limit - 1, max(2, unstarted + math.ceil(streaming / 2)))
 
     def attach(self, live: LiveMessage) -> None:
         """A message that will stream through this lane (it may need urgent calls until it is done)."""
-        self._open.add(id(live))
+        self._open[id(live)] = live
 
     def detach(self, live: LiveMessage) -> None:
-        self._open.discard(id(live))
+        self._open.pop(id(live), None)
+
+    def streams_of(self, model: str) -> int:
+        """Answers of this model streaming through this lane now."""
+        return sum(1 for live in self._open.values() if live.model == model)
 
     def request(self, live: LiveMessage, *, urgent: bool = False) -> None:
         """Queue `live` for an update; `urgent` wakes the worker at once (a finished answer, a new message)."""

@@ -33,9 +33,10 @@ class LiveMessage:
     """
 
     def __init__(self, poster: Poster, scheduler: Lane, header: str = "", *, compact: bool = False,
-                 on_sent: Callable[[list[int]], None] | None = None,
+                 model: str = "", on_sent: Callable[[list[int]], None] | None = None,
                  on_gone: Callable[[], None] | None = None) -> None:
         self.poster = poster
+        self.model = model  # the model alias answering (webhooks spread the same model's concurrent answers)
         self.scheduler = scheduler
         self.header = header
         self.compact = compact and poster.embeds
