@@ -1,8 +1,8 @@
 """Load benchmark: 500 concurrent model streams (100 discussions x 5 models) in one process.
 
 The fake LLM server runs in a separate process; this process runs the real round engine, database writes
-(SQLite file by default, or --db postgres://...), live message splitting and the per-channel edit
-scheduler, posting to a stand-in for Discord that answers each call after --discord-latency seconds.
+(SQLite file by default, or --db postgres://...), live message splitting and the display's lanes (one per
+channel), posting to a stand-in for Discord that answers each call after --discord-latency seconds.
 
 Reports event-loop lag (p50/p99, and as a ratio of the idle loop's lag measured in the same run), memory,
 database writes per model answer, and Discord calls per channel. Target: p99 lag under 50 ms.

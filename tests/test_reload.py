@@ -97,6 +97,20 @@ display_name = "Mistral"
     assert "GPT-5" in names
 
 
+async def test_display_limits_reload_live(harness: DiscordHarness, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    """The webhook pool size, the thread create budget and the edit interval apply to the next rounds."""
+    path = tmp_path / "config.toml"
+    path.write_text(config_toml(fake_llm).replace("edit_interval = 0.0", "edit_interval = 0.25\n"
+                                                  "webhooks_per_channel = 1\nthread_creates_per_minute = 12"))
+    owned(harness, path)
+    call = await harness.slash("admin reload")
+    assert call.ephemeral_texts[0].startswith("🔄 Config reloaded.") and "restart" not in call.ephemeral_texts[0]
+    screens = harness.bot.screens
+    assert (screens.pool.interval, screens.webhooks.size, screens.pool.creates.limit) == (0.25, 1, 12)
+    await harness.slash("open", question="three models, one webhook")
+    assert len(harness.webhooks[harness.channel.id]) == 1  # three models would take two
+
+
 async def test_a_broken_file_keeps_the_running_config(harness: DiscordHarness, fake_llm: FakeLLM,
                                                       tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
