@@ -109,10 +109,6 @@ class LiveMessage:
         if self.next_call() is None:
             self.changed_at = None
 
-    def shown_text(self) -> str:
-        """What Discord shows now, the chunks joined."""
-        return "".join(chunk.text for chunk in self._shown)
-
     def settled(self, *, gave_up: bool = False) -> None:
         self.gave_up = gave_up
         if gave_up or self.next_call() is None:

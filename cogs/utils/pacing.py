@@ -126,6 +126,11 @@ class CreateBudget:
 
     def record(self, thread_id: int, sent_at: float) -> None:
         self._sent.setdefault(thread_id, deque()).append(sent_at)
+        if len(self._sent) > 256:  # threads nobody posted in for a minute: nothing left to count
+            for stale in [t for t, sent in self._sent.items() if sent[-1] <= sent_at - self.window]:
+                del self._sent[stale]
+            for stale in [t for t, until in self._blocked_until.items() if until <= sent_at]:
+                del self._blocked_until[stale]
 
     def block(self, thread_id: int, until: float) -> None:
         self._blocked_until[thread_id] = max(self._blocked_until.get(thread_id, 0.0), until)

@@ -67,7 +67,6 @@ class HeaderWatch:
 
     def __init__(self) -> None:
         self._listeners: dict[str, Listener] = {}
-        self.limited: list[BucketReport] = []  # the 429s seen (for tests, benchmarks and metrics)
 
     def listen(self, key: str, listener: Listener) -> None:
         self._listeners[key] = listener
@@ -89,8 +88,6 @@ class HeaderWatch:
         if key is None:
             return
         report = read_report(status, headers, url, time.monotonic())
-        if status == 429:
-            self.limited.append(report)
         listener = self._listeners.get(key)
         if listener is not None:
             listener(report)
