@@ -66,14 +66,14 @@ def busiest(calls: list[float], window: float) -> int:
 
 async def test_a_streamed_round_stays_inside_the_limits_and_shows_every_word(
         hooks: Webhooks, discord_emulator: DiscordEmulator, caplog: pytest.LogCaptureFixture) -> None:
-    """Four models streaming for ~3 s through one webhook, as fast as the headers allow: no 429, all text."""
+    """Four models streaming for 2.5 s through one webhook, as fast as the headers allow: no 429, all text."""
     ratelimits.install()
     caplog.set_level(logging.WARNING)
     texts = [f"Model {n} says " + " ".join(f"word{i}" for i in range(120)) for n in range(4)]
     webhook = hooks.webhook()
     lane = hooks.lane(webhook)
     lives = [LiveMessage(poster(webhook, f"Model {n}"), lane) for n in range(4)]
-    await stream(lives, texts, steps=30, pause=0.1)
+    await stream(lives, texts, steps=25, pause=0.1)
     lane.close()
     assert discord_emulator.limited == []
     assert not [r for r in caplog.records if "429" in r.getMessage()]
@@ -84,18 +84,18 @@ async def test_a_streamed_round_stays_inside_the_limits_and_shows_every_word(
 async def test_pacing_follows_the_headers_strict_or_lenient(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
     """No fixed interval: a stricter bucket is learned from the headers (no 429), a more lenient one is used."""
     results = {}
-    for name, limit, window in (("strict", 2, 1.0), ("lenient", 10, 1.0)):
+    for name, limit, window in (("strict", 2, 0.5), ("lenient", 10, 1.0)):
         discord_emulator.bucket_limit, discord_emulator.bucket_window = limit, window
         discord_emulator.calls.clear()
         webhook = hooks.webhook()
         lane = hooks.lane(webhook)
         lives = [LiveMessage(poster(webhook, f"{name} {n}"), lane) for n in range(3)]
-        await stream(lives, [f"{name} {n} " + "text " * 200 for n in range(3)], steps=40, pause=0.05)
+        await stream(lives, [f"{name} {n} " + "text " * 200 for n in range(3)], steps=30, pause=0.05)
         lane.close()
         results[name] = busiest([at for at, _, _ in discord_emulator.calls], window)
         assert discord_emulator.limited == []
-    assert results["strict"] <= 2
-    assert results["lenient"] > 5  # more than Discord's default 5 per 2 s would give in a second
+    assert results["strict"] <= 2  # in any half second
+    assert results["lenient"] > 5  # in a second: more than Discord's default 5 per 2 s would allow
 
 
 async def test_finished_answers_are_shown_first_come_first_served(hooks: Webhooks,

@@ -113,6 +113,7 @@ class LiveRound:
         self.pool = pool
         self.keys = [posters[a.model.alias].key for a in answers]
         self._saving: set[asyncio.Task[None]] = set()
+        self._stored: dict[int, list[int]] = {}  # row id -> the Discord ids the database has for it
         self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], pool.take(posters[a.model.alias].key),
                                                  headers.get(a.model.alias, ""), compact=compact, model=a.model.alias,
                                                  on_sent=self._remember(a.row.id), on_gone=on_gone)
@@ -126,8 +127,13 @@ class LiveRound:
         def save(ids: list[int]) -> None:
             task = asyncio.create_task(self.store.remember_discord_messages(row_id, ids))
             self._saving.add(task)
-            task.add_done_callback(self._saving.discard)
+            task.add_done_callback(lambda done: self._saved(done, row_id, ids))
         return save
+
+    def _saved(self, task: asyncio.Task[None], row_id: int, ids: list[int]) -> None:
+        self._saving.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self._stored[row_id] = ids
 
     def on_event(self, event: RoundEvent) -> None:
         live = self.lives[event.alias]
@@ -153,8 +159,9 @@ class LiveRound:
             await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
             await asyncio.gather(*list(self._saving), return_exceptions=True)
             for alias, live in self.lives.items():
-                if live.message_ids:
-                    await self.store.remember_discord_messages(self.rows[alias], live.message_ids)
+                row = self.rows[alias]
+                if live.message_ids and self._stored.get(row) != live.message_ids:  # a save failed or raced
+                    await self.store.remember_discord_messages(row, live.message_ids)
         finally:
             for live in self.lives.values():
                 live.scheduler.detach(live)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.logs import log_event
 from cogs.utils.pacing import (
     CHANNEL_LIMIT,
     CHANNEL_WINDOW,
@@ -222,19 +223,20 @@ class Lane:
             self._call.result()
         except discord.HTTPException as error:
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
-            log.warning("could not update a message: %s %s", error.status, error.code)
+            self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=True)
             self._give_up(live)
             if thread_gone(error) and live.on_gone is not None:
                 live.on_gone()
             return
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            log.warning("could not reach Discord to update a message: %s", type(error).__name__)
             live.failures += 1
+            self._failed(live, call, type(error).__name__, gave_up=live.failures > CONNECTION_RETRIES)
             if live.failures > CONNECTION_RETRIES:
                 self._give_up(live)
             return
-        except Exception:  # never let the lane die: drain() and every round waiting on it would hang
-            log.exception("unexpected error updating a message")
+        except Exception as error:  # never let the lane die: drain() and every round waiting on it would hang
+            log.debug("unexpected error updating a message", exc_info=True)
+            self._failed(live, call, type(error).__name__, gave_up=True)
             self._give_up(live)
             return
         live.failures = 0
@@ -244,6 +246,12 @@ class Lane:
             self.stats.edits += 1
         if live.next_call() is None:
             self._settle(live)
+
+    def _failed(self, live: LiveMessage, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
+        """One line per failed Discord call (the answer itself is stored whatever Discord does)."""
+        log_event(log, "discord_update_failed", logging.WARNING, lane=self.key.split(":")[0], model=live.model,
+                  call="create" if call.create else "edit", error=error, code=code, attempt=live.failures or None,
+                  gave_up=gave_up)
 
     def _settle(self, live: LiveMessage) -> None:
         self._pending.pop(id(live), None)
