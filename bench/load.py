@@ -54,6 +54,9 @@ class FakeDiscordChannel:
         self.calls.append(time.monotonic())
         return len(self.calls)
 
+    async def remove(self, message_id: int) -> None:
+        await self.edit(message_id, Chunk(""))
+
     async def edit(self, message_id: int, chunk: Chunk) -> None:
         await asyncio.sleep(self.latency)
         self.calls.append(time.monotonic())

@@ -24,6 +24,8 @@ from discord.webhook import async_ as webhook_async
 
 from bot.config import AppConfig
 from bot.discord_bot import MoaiBot
+from cogs.utils import lanes
+from cogs.utils.pacing import RateWindow
 from tests.discord_emulator import DiscordEmulator
 
 BOT_PERMISSIONS = discord.Permissions(
@@ -178,6 +180,10 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
 
         if route.method == "GET":
             return self._message_dict(self._resolve(token, route))
+        if route.method == "DELETE" and "/messages/" in path:
+            if token not in self.calls:
+                await self._over_http(route, payload, multipart, params)
+            self.messages.pop(self._resolve(token, route).id, None)
         return None
 
     async def _over_http(self, route: Any, payload: dict[str, Any], multipart: list[dict[str, Any]] | None,
@@ -259,6 +265,7 @@ class DiscordHarness:
         self.emulator: DiscordEmulator | None = None  # set: webhook traffic goes through the REST emulator
         self._emulator_session: aiohttp.ClientSession | None = None
         self._route_base = discord.http.Route.BASE
+        self._window_for = lanes.window_for
 
     # --- setup --------------------------------------------------------------------------
     async def start(self) -> DiscordHarness:
@@ -284,6 +291,8 @@ class DiscordHarness:
             discord.http.Route.BASE = self.emulator.base
             self._emulator_session = aiohttp.ClientSession(trace_configs=[self.bot.rate_headers.trace_config()])
             self.adapter.real_session = self._emulator_session
+        else:  # the in-process recorder has no rate limits and sends no headers: lanes need not wait for it
+            lanes.window_for = lambda key: RateWindow(1000, 1.0)
         self._wrap_error_handler()
         return self
 
@@ -433,6 +442,7 @@ class DiscordHarness:
         if self._emulator_session is not None:
             await self._emulator_session.close()
             discord.http.Route.BASE = self._route_base
+        lanes.window_for = self._window_for
         await dpytest.empty_queue()
 
     # --- driving ------------------------------------------------------------------------

@@ -124,6 +124,23 @@ async def test_finished_answers_are_shown_first_come_first_served(hooks: Webhook
     assert discord_emulator.limited == []
 
 
+async def test_an_answer_that_gets_shorter_loses_its_extra_message(hooks: Webhooks,
+                                                                    discord_emulator: DiscordEmulator) -> None:
+    """Streamed past 2,000 characters, then finished shorter (a stance block replaced by its line): the second
+    message is deleted, so Discord shows exactly the final text."""
+    webhook = hooks.webhook()
+    lane = hooks.lane(webhook)
+    live = LiveMessage(poster(webhook, "M"), lane)
+    live.update("a" * 1990 + "\n\nSTANCE: yes, because " + "b" * 100)
+    await asyncio.wait_for(live.wait_shown(), 5)
+    assert len(live.message_ids) == 2
+    live.update("a" * 1990 + "\n\n-# yes", final=True)
+    await asyncio.wait_for(live.wait_shown(), 5)
+    lane.close()
+    assert len(live.message_ids) == 1
+    assert discord_emulator.texts_by_author(THREAD) == {"M": "a" * 1990 + "\n\n-# yes"}
+
+
 async def test_the_hidden_create_limit_is_never_tripped(hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
     """More messages than the thread may create in the window: the budget holds them back, none is lost."""
     discord_emulator.thread_creates, discord_emulator.create_window = 4, 1.5

@@ -249,9 +249,9 @@ class Lane:
 
     def _failed(self, live: LiveMessage, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
         """One line per failed Discord call (the answer itself is stored whatever Discord does)."""
+        kind = "create" if call.create else "delete" if call.delete else "edit"
         log_event(log, "discord_update_failed", logging.WARNING, lane=self.key.split(":")[0], model=live.model,
-                  call="create" if call.create else "edit", error=error, code=code, attempt=live.failures or None,
-                  gave_up=gave_up)
+                  call=kind, error=error, code=code, attempt=live.failures or None, gave_up=gave_up)
 
     def _settle(self, live: LiveMessage) -> None:
         self._pending.pop(id(live), None)

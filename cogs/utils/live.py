@@ -23,6 +23,7 @@ class Call:
     index: int
     chunk: Chunk
     create: bool
+    delete: bool = False  # the answer got shorter (a stance block or a cut-off note replaced): one message less
 
 
 class LiveMessage:
@@ -87,11 +88,14 @@ class LiveMessage:
         return chunks
 
     def next_call(self) -> Call | None:
-        for index, chunk in enumerate(self.chunks()):
+        chunks = self.chunks()
+        for index, chunk in enumerate(chunks):
             if index == len(self._shown):
                 return Call(index, chunk, create=True)
             if self._shown[index] != chunk:
                 return Call(index, chunk, create=False)
+        if len(self._shown) > max(1, len(chunks)):  # the first message stays, whatever happens
+            return Call(len(self._shown) - 1, Chunk(""), create=False, delete=True)
         return None
 
     async def perform(self, call: Call) -> None:
@@ -100,6 +104,11 @@ class LiveMessage:
             message_id = await self.poster.send(call.chunk)
             self.message_ids.append(message_id)
             self._shown.append(call.chunk)
+            if self._on_sent is not None:
+                self._on_sent(list(self.message_ids))
+        elif call.delete:
+            await self.poster.remove(self.message_ids[call.index])
+            del self.message_ids[call.index], self._shown[call.index]
             if self._on_sent is not None:
                 self._on_sent(list(self.message_ids))
         else:

@@ -14,6 +14,7 @@ from cogs.utils.send import NO_MENTIONS
 from cogs.utils.split import DISCORD_LIMIT
 
 UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
+UNKNOWN_MESSAGE = 10008
 UNKNOWN_CHANNEL = 10003  # the thread was deleted
 THREAD_CLOSED = {50083, 160005}  # "Operation on an archived thread", "Thread is locked"
 
@@ -37,6 +38,8 @@ class Poster(Protocol):
     async def send(self, chunk: Chunk) -> int: ...
 
     async def edit(self, message_id: int, chunk: Chunk) -> None: ...
+
+    async def remove(self, message_id: int) -> None: ...
 
 def thread_gone(error: discord.HTTPException) -> bool:
     """404 Unknown Channel (deleted), or refused because a moderator archived or locked the thread."""
@@ -82,6 +85,14 @@ class WebhookPoster:
             self._check_gone(error)
             raise
 
+    async def remove(self, message_id: int) -> None:
+        try:
+            await self.webhook.delete_message(message_id, thread=self.thread)
+        except discord.NotFound as error:
+            self._check_gone(error)
+            if error.code != UNKNOWN_MESSAGE:  # already gone is what was wanted
+                raise
+
     def _check_gone(self, error: discord.NotFound) -> None:
         if error.code == UNKNOWN_WEBHOOK:
             self.on_gone()
@@ -111,6 +122,9 @@ class EmbedPoster:
     async def edit(self, message_id: int, chunk: Chunk) -> None:
         await self._messages[message_id].edit(embed=self._embed(chunk.text), allowed_mentions=NO_MENTIONS)
 
+    async def remove(self, message_id: int) -> None:
+        await self._messages.pop(message_id).delete(delay=None)
+
 
 class InteractionPoster:
     """/ask answers in place: the deferred response first, follow-ups for the overflow."""
@@ -139,3 +153,6 @@ class InteractionPoster:
         else:
             await self.interaction.followup.edit_message(message_id, content=chunk.text,
                                                          allowed_mentions=NO_MENTIONS)
+
+    async def remove(self, message_id: int) -> None:
+        await self.interaction.followup.delete_message(message_id)  # never the original: it is the first
