@@ -176,6 +176,7 @@ async def test_a_429_in_one_thread_does_not_freeze_the_others(hooks: Webhooks,
     assert asyncio.get_running_loop().time() - started < 3
     assert discord_emulator.texts_by_author(OTHER_THREAD) == {"B": "B " + "more " * 4}
     assert not blocked[2].message_ids  # still waiting for its thread's minute, not lost
+    assert lane.creates is not None and lane.creates.limit == 2  # learned: Discord allowed two
     lane.close()
 
 

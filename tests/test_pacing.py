@@ -82,3 +82,13 @@ def test_bucket_keys_and_reports_from_discord_urls() -> None:
         "Retry-After": "1", "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
         "X-RateLimit-Reset-After": "0.42", "X-RateLimit-Scope": "user"})), URL(f"{base}/webhooks/1/t"), 5.0)
     assert not bucket.hidden and bucket.retry_after == 0.42 and bucket.limit == 5
+
+
+def test_a_hidden_429_teaches_the_budget_the_real_limit() -> None:
+    budget = CreateBudget(30, window=60.0)
+    for n in range(3):
+        budget.record(5, float(n))  # the third was refused by Discord
+    budget.refused(5, at=2.1, retry_after=50.0)
+    assert budget.limit == 2 and budget.delay(5, 2.1) >= 50.0
+    assert budget.delay(6, 2.1) == 0.0  # another thread may still create (up to two a minute)
+

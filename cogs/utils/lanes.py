@@ -136,7 +136,7 @@ class Lane:
             return
         retry = report.retry_after or self.window.window
         if report.hidden and self.creates is not None and self._call_thread is not None:
-            self.creates.block(self._call_thread, report.at + retry)
+            self.creates.refused(self._call_thread, report.at, retry)
         # discord.py would sleep out the 429 inside the call, holding this webhook: every thread on it would
         # freeze. Abandon the call instead (nothing was made) and serve the others until it may be retried.
         report_429(f"{self.key.split(':')[0]} (call abandoned, the lane goes on)", round(retry, 3),

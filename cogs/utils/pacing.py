@@ -134,3 +134,10 @@ class CreateBudget:
 
     def block(self, thread_id: int, until: float) -> None:
         self._blocked_until[thread_id] = max(self._blocked_until.get(thread_id, 0.0), until)
+
+    def refused(self, thread_id: int, at: float, retry_after: float) -> None:
+        """Discord's hidden limit said no before this budget did: it is lower than configured. Take what
+        Discord allowed (the creates counted before the refused one) as the limit from now on, and wait."""
+        allowed = self.used(thread_id, at) - 1
+        self.limit = max(1, min(self.limit, allowed))
+        self.block(thread_id, at + retry_after)
