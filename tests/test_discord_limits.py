@@ -10,12 +10,15 @@ import aiohttp
 import discord
 import pytest
 
+from bot.config import AppConfig
+from bot.discord_bot import MoaiBot
 from cogs.utils import ratelimits
 from cogs.utils.lanes import Lane
 from cogs.utils.live import LiveMessage
-from cogs.utils.pacing import CreateBudget
+from cogs.utils.pacing import BucketReport, CreateBudget
 from cogs.utils.posters import WebhookPoster
 from cogs.utils.ratelimit_headers import HeaderWatch, webhook_key
+from tests.conftest import TEST_ENV
 from tests.discord_emulator import DiscordEmulator
 
 THREAD, OTHER_THREAD, CHANNEL = 111, 112, 222
@@ -243,3 +246,20 @@ async def test_the_emulator_enforces_the_bucket_and_the_hidden_create_limit(disc
         took = loop.time() - began
     assert [(e.method, e.hidden) for e in discord_emulator.limited] == [("execute", True)]  # nothing warned of it
     assert took >= 0.9 and len(discord_emulator.messages) == 8  # waited for the bucket and the hidden window
+
+
+async def test_the_bots_own_session_reports_the_headers(discord_emulator: DiscordEmulator, config: AppConfig) -> None:
+    """In production the lanes hear Discord through the bot's HTTP session (discord.py's `http_trace`): a
+    webhook made and used the way the bot does reports its bucket."""
+    bot = MoaiBot(config, environ=TEST_ENV, manage_database=False)
+    await bot.http.static_login("bot-token")
+    try:
+        data = await bot.http.create_webhook(CHANNEL, name="moai")
+        webhook = discord.Webhook.from_state(data, bot._connection)
+        reports: list[BucketReport] = []
+        bot.rate_headers.listen(webhook_key(webhook.id, webhook.token or ""), reports.append)
+        await webhook.send("hello", thread=discord.Object(THREAD), wait=True)
+        assert [(r.status, r.limit, r.remaining) for r in reports] == [(200, 5, 4)]
+    finally:
+        await bot.http.close()
+
