@@ -223,7 +223,7 @@ async def test_discord_unreachable_settles_every_message(hooks: Webhooks, discor
     discord_emulator.drop_next = 1000
     webhook = hooks.webhook()
     lane = hooks.lane(webhook)
-    lives = [LiveMessage(poster(webhook, f"M{n}"), lane) for n in range(3)]
+    lives = [LiveMessage(poster(webhook, f"M{n}"), lane) for n in range(2)]
     for live in lives:
         live.update("never shown", final=True)
     await asyncio.wait_for(asyncio.gather(*(live.wait_shown() for live in lives)), 20)
