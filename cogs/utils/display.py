@@ -111,7 +111,6 @@ class LiveRound:
                  stances: bool = False, compact: bool = False) -> None:
         self.store = store
         self.pool = pool
-        self.keys = [posters[a.model.alias].key for a in answers]
         self._saving: set[asyncio.Task[None]] = set()
         self._stored: dict[int, list[int]] = {}  # row id -> the Discord ids the database has for it
         self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], pool.take(posters[a.model.alias].key),
@@ -165,8 +164,7 @@ class LiveRound:
         finally:
             for live in self.lives.values():
                 live.scheduler.detach(live)
-            for key in self.keys:
-                self.pool.give_back(key)
+                self.pool.give_back(live.poster.key)
 
 
 class ThreadDisplay:

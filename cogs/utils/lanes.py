@@ -180,20 +180,14 @@ class Lane:
 
     async def _run(self) -> None:
         while True:
-            if not self._pending:
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=IDLE_EXIT)
-                except TimeoutError:
-                    return
-                continue
-            live, call, wait = self._pick(time.monotonic())
+            live, call, wait = self._pick(time.monotonic()) if self._pending else (None, None, IDLE_EXIT)
             if live is None or call is None:
                 self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=max(wait, 0.001))
                 except TimeoutError:
-                    pass
+                    if not self._pending:
+                        return  # idle: the next request starts a new worker
                 continue
             await self._make(live, call)
 
