@@ -18,7 +18,15 @@ from tortoise.context import TortoiseContext
 from bot.db.setup import apply_migrations, tortoise_config
 
 POSTGRES_BASE = os.environ.get("MOAI_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("MOAI_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def worker_number() -> int:
+    """This pytest-xdist worker's number (gw0 -> 0; 0 without xdist): what it must not share with the others."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+# Each worker empties and uses its own Redis database (15, 14, …), so no test sees another worker's keys.
+REDIS_URL = os.environ.get("MOAI_TEST_REDIS", "redis://127.0.0.1:6379") + f"/{15 - worker_number() % 16}"
 REQUIRE_REDIS = os.environ.get("MOAI_REQUIRE_REDIS") == "1"
 
 
@@ -37,7 +45,7 @@ def postgres_reachable() -> bool:
 
 
 async def redis_test_url() -> str:
-    """Redis for shared-limit tests (database 15, emptied first); skipped where absent unless required."""
+    """Redis for shared-limit tests (this worker's database, emptied first); skipped where absent unless required."""
     import pytest
     import redis.asyncio as redis
 

@@ -108,24 +108,109 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert writes(bad) == ["4 .delete()", "5 .save()"]
 
 
-IMPORT_EACH = """
-import importlib, sys
-failed = []
-for name in sys.argv[1:]:
-    for loaded in [m for m in sys.modules if m.split('.')[0] in ('bot', 'cogs')]:
-        del sys.modules[loaded]
-    try:
-        importlib.import_module(name)
-    except Exception as error:
-        failed.append(f"{name}: {type(error).__name__}: {error}")
-print("\\n".join(failed))
-"""
+def runtime_imports(path: Path) -> set[str]:
+    """The project modules `path` imports when it runs: at module level or inside functions, but not under
+    `if TYPE_CHECKING:` (annotations only). `from a import b` counts `a.b` where that is a module."""
+    tree = ast.parse(path.read_text())
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node.test)
+                   for child in node.body for n in ast.walk(child)}
+    found: set[str] = set()
+    name = module_name(path) if path.is_relative_to(ROOT) else path.stem
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([base] if base else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] in ("bot", "cogs")}
 
 
-def test_every_module_imports_first() -> None:
-    """Each module imported first, in a process where nothing of ours is loaded yet: no import cycles."""
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports at run time (a package's import runs its __init__ too)."""
+    paths = {module_name(p): p for p in sources("bot") + sources("cogs")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        edges = set()
+        for target in runtime_imports(path):
+            while target and target not in paths:  # `from bot.x import name`: the module is bot.x
+                target = target.rpartition(".")[0]
+            # A module's own packages are imported before it by Python itself: never a cycle of ours.
+            if target and target != name and not name.startswith(target + "."):
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each a runtime import cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_runtime_import_cycle() -> None:
+    """Read from the source (milliseconds): a module that imports, at run time, one that imports it back."""
+    graph = import_graph()
+    assert len(graph) > 50, "the scan found too few modules"
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_can_fail() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_type_only_imports_are_not_edges(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nimport bot.config\nif TYPE_CHECKING:\n"
+                      "    from cogs.client import MoaiBot\ndef f():\n    from bot.text import clean_text\n")
+    assert runtime_imports(module) == {"bot.config", "bot.text", "bot.text.clean_text"}
+
+
+def test_every_module_imports() -> None:
+    """Every module imports in a fresh process (a missing name or a broken import fails here)."""
     names = [module_name(p) for p in sources("bot") + sources("cogs") if p.name != "__main__.py"]
-    result = subprocess.run([sys.executable, "-c", IMPORT_EACH, *names], cwd=ROOT, capture_output=True, text=True,
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    result = subprocess.run([sys.executable, "-c", code, *names], cwd=ROOT, capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
