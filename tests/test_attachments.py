@@ -211,6 +211,7 @@ async def test_exports_list_files_and_forgetting_deletes_them(seeing: DiscordHar
     assert await AttachmentRecord.all().count() == 0
 
 
+@pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_attach(tmp_path: Path, fake_llm: FakeLLM) -> None:
     config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'c.sqlite3'}")
     notes = tmp_path / "todo.txt"

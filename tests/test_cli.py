@@ -10,6 +10,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.secrets import RedactingFilter, Redactor
 from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
 from tests.fake_llm import FakeLLM
@@ -135,6 +137,7 @@ def test_log_records_are_redacted() -> None:
     assert output.count("[redacted]") == 2 and "RuntimeError" in output
 
 
+@pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_open_and_discuss(tmp_path: Path, fake_llm: FakeLLM) -> None:
     db_file = tmp_path / "console.sqlite3"
     config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
@@ -152,6 +155,7 @@ async def test_console_open_and_discuss(tmp_path: Path, fake_llm: FakeLLM) -> No
     assert OPENAI_KEY not in out and ANTHROPIC_KEY not in out
 
 
+@pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_bad_input(tmp_path: Path, fake_llm: FakeLLM) -> None:
     config = write_config(tmp_path / "c.toml", fake_llm)
     code, _, err = await moai("--config", str(config), "console", "Q", "--models", "gpt9", env=TEST_ENV)
@@ -161,6 +165,7 @@ async def test_console_bad_input(tmp_path: Path, fake_llm: FakeLLM) -> None:
     assert (code, err) == (2, "moai: --rounds must be between 1 and 10 (got 12)\n")
 
 
+@pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_never_prints_a_key(tmp_path: Path, fake_llm: FakeLLM) -> None:
     """A provider error that echoes the request (Authorization included) reaches the terminal scrubbed."""
     from tests.fake_llm import Script
@@ -176,6 +181,7 @@ async def test_console_never_prints_a_key(tmp_path: Path, fake_llm: FakeLLM) -> 
     assert OPENAI_KEY not in out + err and ANTHROPIC_KEY not in out + err
 
 
+@pytest.mark.slow  # the real CLI in a subprocess
 async def test_usage_prints_the_table_and_writes_the_chart(tmp_path: Path, fake_llm: FakeLLM) -> None:
     """The ledger as `moai usage --png` shows it: rows summed per model, the chart a real PNG."""
     db = tmp_path / "moai.sqlite3"

@@ -21,6 +21,8 @@ from cogs.utils.ratelimit_headers import HeaderWatch, webhook_key
 from tests.conftest import TEST_ENV
 from tests.discord_emulator import DiscordEmulator
 
+pytestmark = pytest.mark.slow  # real rate-limit windows on the emulator: 2-4 s each
+
 THREAD, OTHER_THREAD, CHANNEL = 111, 112, 222
 
 

@@ -17,6 +17,8 @@ from tests.conftest import REQUIRE_POSTGRES
 from tests.db import fresh_database, postgres_reachable, redis_test_url
 from tests.fake_llm import FakeLLM, Script
 
+pytestmark = pytest.mark.slow  # real bot processes: 2-4 s each
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
