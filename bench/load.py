@@ -31,9 +31,9 @@ from bot.estimate import message_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
 from bot.services import ledger
-from cogs.utils.lanes import Lane
-from cogs.utils.live import LiveMessage
-from cogs.utils.posters import Chunk
+from cogs.delivery.lanes import Lane
+from cogs.delivery.live import LiveMessage
+from cogs.delivery.posters import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -37,7 +37,7 @@ from bot.db.models import Discussion, Message, Round
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
 from bot.stances import split_stance
-from cogs.utils.render import stance_line
+from cogs.delivery.render import stance_line
 from tests.conftest import TEST_ENV, make_config
 from tests.db import fresh_database
 from tests.discord_emulator import DiscordEmulator

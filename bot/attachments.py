@@ -18,6 +18,7 @@ from typing import Literal
 
 from bot.config import AttachmentsConfig
 from bot.errors import UserError
+from bot.estimate import CHARS_PER_TOKEN
 
 Kind = Literal["image", "text", "pdf"]
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -194,3 +195,8 @@ def prepare_all(files: Sequence[tuple[str, str | None, bytes]], limits: Attachme
     """Several files of one message: the count and sizes first, then each file."""
     check_sizes([(name, len(data)) for name, _, data in files], limits)
     return [prepare(name, content_type, data, limits) for name, content_type, data in files]
+
+
+def files_chars(files: Sequence[Attachment]) -> int:
+    """The files' token estimate in characters, for the budget estimate (as the models will be sent them)."""
+    return sum(f.tokens(native=True) for f in files) * CHARS_PER_TOKEN

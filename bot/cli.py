@@ -73,11 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard-ids", type=parse_shards, help="shards this process runs, e.g. 0,1")
     run.add_argument("--shard-count", type=int, help="total shards across all processes")
     add_logging_options(run, default_level="INFO")
-    console = commands.add_parser("console", help="run a discussion in the terminal")
-    console.add_argument("question")
+    console = commands.add_parser("console", help="run a discussion in the terminal, or continue a stored one")
+    console.add_argument("question", nargs="?", help="a new discussion's question")
     console.add_argument("--mode", choices=["open", "discuss"], default="open")
     console.add_argument("--rounds", type=int,
-                         help=f"rounds for discuss mode ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config)")
+                         help=f"rounds for discuss mode or --continue ({MIN_ROUNDS}-{MAX_ROUNDS}, default from config; "
+                              "--continue: what an interrupted run had left, else 1)")
+    console.add_argument("--continue", dest="continue_id", type=int, metavar="ID",
+                         help="add rounds to stored discussion ID (or resume it)")
+    console.add_argument("--consensus", dest="consensus_id", type=int, metavar="ID",
+                         help="a moderator's consensus of stored discussion ID")
+    console.add_argument("--peer-review", action="store_true",
+                         help="with --consensus: the models rank each other first")
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
     console.add_argument("--attach", action="append", default=[], metavar="PATH",
                          help="a file for the models (image, text or code, PDF); repeatable")
@@ -139,17 +146,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console_command(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rich.console import Console
 
-    from bot.console import run_console
+    from bot.console import continue_console, run_console, user_text
 
-    rounds = 1 if args.mode == "open" else (args.rounds or config.defaults.rounds)
-    if not MIN_ROUNDS <= rounds <= MAX_ROUNDS:
-        return fail(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {rounds})")
+    chosen = [name for name, given in (("a question", args.question is not None),
+                                       ("--continue", args.continue_id is not None),
+                                       ("--consensus", args.consensus_id is not None)) if given]
+    if len(chosen) != 1:
+        return fail("give a question, --continue ID or --consensus ID" + (f" (not {' and '.join(chosen)})"
+                                                                           if chosen else ""))
+    if args.rounds is not None and not MIN_ROUNDS <= args.rounds <= MAX_ROUNDS:
+        return fail(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {args.rounds})")
     start_logging(config, args, environ)
     try:
+        if args.question is None:
+            return asyncio.run(continue_console(
+                config, args.continue_id or args.consensus_id, args.rounds, environ, Console(),
+                consensus=args.consensus_id is not None, peer_review=args.peer_review))
+        rounds = 1 if args.mode == "open" else (args.rounds if args.rounds is not None else config.defaults.rounds)
         return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console(),
                                        args.attach))
     except UserError as error:
-        return fail(str(error))
+        return fail(user_text(error))
     except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr
         logging.getLogger("moai.console").exception("console run failed")
         return fail(f"internal error ({type(error).__name__}); see the log above", EXIT_FAILED)
@@ -308,7 +325,8 @@ async def preflight_database(config: AppConfig, *, keep_open: bool = False) -> s
 def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str], unpriced: Sequence[str]) -> int:
     from tortoise.exceptions import BaseORMException
 
-    from bot.discord_bot import DiscordRefused, StartupFailed, run_bot_until_closed
+    # `moai run` launches the Discord front end: the one place the core names it, loaded only for this command.
+    from cogs.client import DiscordRefused, StartupFailed, run_bot_until_closed  # noqa: TID251
 
     token = environ.get(config.discord.token_env, "").strip()
     if not token:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import mimetypes
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from bot.attachments import Attachment, prepare_all
 from bot.config import AppConfig, AttachmentsConfig, ModelConfig
+from bot.container import Services
 from bot.db.setup import close_database, open_database
 from bot.engine.display import RoundView
 from bot.engine.notices import (
@@ -46,17 +48,14 @@ from bot.engine.rounds import (
     RoundEvent,
     RoundResult,
 )
-from bot.errors import UserError
+from bot.errors import Hint, UserError
 from bot.kinds import DiscussionMode, MessageStatus, RoundKind
 from bot.llm.registry import ModelClients
-from bot.modes.base import Mode
-from bot.modes.debate import DebateMode, DebateSetup
-from bot.modes.open import OpenMode
-from bot.panel import Panel, clean_question, parse_models
+from bot.panel import parse_models
+from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscussion, Opening, Stage, Stopping
 from bot.secrets import Redactor
-from bot.services import Services
-from bot.services.discussions import Author, Place
-from bot.services.runs import RunInfo
+from bot.services.discussions import Place
+from bot.services.runs import Run
 from bot.stances import UNKNOWN, split_stance, timeline_text
 
 CONSOLE_RUN_KEY = 0
@@ -187,28 +186,103 @@ def read_attachments(paths: Sequence[str], limits: AttachmentsConfig) -> list[At
     return prepare_all(files, limits)
 
 
-async def run_console(config: AppConfig, question: str, mode: str, rounds: int, models: str | None,
-                      environ: Mapping[str, str], console: Console, attach: Sequence[str] = ()) -> int:
-    question = clean_question(question, config)
-    panel = Panel(parse_models(config, models) if models else config.default_models())
-    files = read_attachments(attach, config.attachments)
+HINTS = {  # what the core's hints say in the terminal
+    Hint.CONTINUE: "Use `moai console --continue ID` for more rounds.",
+    Hint.STOP: "Wait for them to finish.",
+    Hint.STOP_WHERE: "Press Ctrl-C to stop a run in this terminal.",
+    Hint.PROJECTS: "Projects are listed in Discord (/project list).",
+    Hint.BUDGET: "An admin sets it in Discord.",
+}
+
+
+def user_text(error: UserError) -> str:
+    return f"{error} {HINTS[error.hint]}" if error.hint is not None else str(error)
+
+
+class ConsoleStage:
+    """The terminal as the roundtable's stage (and venue): one run at a time, shown as it streams."""
+
+    key = CONSOLE_RUN_KEY
+    place = Place()
+    channel_id: int | None = None
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def display(self) -> ConsoleDisplay:
+        return ConsoleDisplay(self.console)
+
+    async def accepted(self, event: Accepted) -> None:
+        match event:
+            case Continued(rounds):
+                self.console.print(f"Continuing: {rounds} more round(s).", style="dim")
+            case ConsensusAsked(peer_review):
+                self.console.print("Asking for a consensus" + (" with peer review" if peer_review else "") + ".",
+                                   style="dim")
+            case Stopping():
+                pass
+
+    async def crashed(self, error: BaseException) -> None:
+        self.console.print(f"This run stopped on an internal error ({type(error).__name__}); what was stored so far "
+                           "is kept.", style="red")
+
+    async def open(self, opening: Opening) -> ConsoleStage:
+        return self
+
+    async def abandon(self, stage: Stage) -> None:
+        pass
+
+
+def local_actor() -> Actor:
+    """The operator at the terminal: steers any discussion, spends no server's budget."""
+    return Actor(None, getpass.getuser() or "you", manages_threads=True, local=True)
+
+
+@asynccontextmanager
+async def console_services(config: AppConfig, environ: Mapping[str, str]) -> AsyncIterator[Services]:
     await open_database(config.database.url)
     try:
         async with aiohttp.ClientSession() as session:
             clients = ModelClients(config, session, environ=environ, redact=Redactor.from_config(config, environ))
-            services = Services.build(config, clients)
-            discussion_mode = DiscussionMode(mode)
-            discussion = await services.store.create(
-                mode=discussion_mode, question=question, panel=panel, author=Author(None, getpass.getuser() or "you"),
-                place=Place(), rounds_planned=rounds, attachments=files)
-            play: Mode = OpenMode(panel.models) if discussion_mode is DiscussionMode.OPEN \
-                else DebateMode(panel.models, rounds, DebateSetup(config.debate))
-            run = services.orchestrator.start(CONSOLE_RUN_KEY, discussion, play, ConsoleDisplay(console),
-                                              ticket=None, info=RunInfo(f"console-{play.name}"))
-            await run.wait()
+            yield Services.build(config, clients)
     finally:
         await close_database()
+
+
+def outcome(run: Run, console: Console, config: AppConfig) -> int:
     failed = run.outcome != "completed" or all(
         a.status is not MessageStatus.COMPLETE for r in run.results for a in r.answers)
-    console.print(f"[dim]Stored as discussion #{discussion.id} in {config.database.url.split('://')[0]}.[/dim]")
+    console.print(f"[dim]Stored as discussion #{run.discussion.id} in {config.database.url.split('://')[0]}.[/dim]")
     return 1 if failed else 0
+
+
+async def run_console(config: AppConfig, question: str, mode: str, rounds: int, models: str | None,
+                      environ: Mapping[str, str], console: Console, attach: Sequence[str] = ()) -> int:
+    """A new discussion in the terminal: `moai console QUESTION`."""
+    files = read_attachments(attach, config.attachments)
+    chosen = parse_models(config, models) if models is not None else None
+    if chosen is not None and not chosen:
+        raise UserError("--models names no model.")
+    stage = ConsoleStage(console)
+    async with console_services(config, environ) as services:
+        run = await services.roundtable.open(NewDiscussion(DiscussionMode(mode), question, local_actor(), models=chosen,
+                                                           rounds=rounds, files=files), stage)
+        await run.wait()
+    return outcome(run, console, config)
+
+
+async def continue_console(config: AppConfig, discussion_id: int, rounds: int | None, environ: Mapping[str, str],
+                           console: Console, *, consensus: bool = False, peer_review: bool = False) -> int:
+    """More rounds of a stored discussion (`--continue ID`), or its consensus (`--consensus ID`)."""
+    stage = ConsoleStage(console)
+    async with console_services(config, environ) as services:
+        discussion = await services.store.get(discussion_id)
+        if discussion is None:
+            raise UserError(f"There is no discussion #{discussion_id} in this database.")
+        roundtable = services.roundtable
+        if consensus:
+            run = await roundtable.consensus(discussion, local_actor(), stage, peer_review=peer_review)
+        else:
+            run = await roundtable.continue_(discussion, local_actor(), stage, rounds=rounds)
+        await run.wait()
+    return outcome(run, console, config)

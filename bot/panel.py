@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import ChannelDefault, Project
-from bot.errors import UserError
+from bot.errors import Hint, UserError
 from bot.text import clean_text, is_blank
 
 MODEL_SEPARATORS = re.compile(r"[,\s]+")
@@ -81,5 +81,5 @@ async def resolve_panel(config: AppConfig, guild_id: int | None, models: Sequenc
 async def find_project(guild_id: int | None, name: str) -> Project:
     project = await Project.get_or_none(guild__discord_id=guild_id, name=name.strip())
     if project is None:
-        raise UserError(f"No project named `{name[:64]}` in this server. See /project list.")
+        raise UserError(f"No project named `{name[:64]}` in this server.", Hint.PROJECTS)
     return project

@@ -1,1 +1,2 @@
-"""Discord-facing code: one cog per file, each with `async def setup(bot)`."""
+"""The Discord front end: `client` (the bot class), `delivery` (answers onto Discord), `utils` (glue) and one
+module or package per feature (a cog, its commands and its buttons), found by walking this package."""

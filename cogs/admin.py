@@ -10,11 +10,11 @@ from discord.ext import commands
 
 from bot.config import ConfigError
 from bot.errors import UserError
-from cogs.utils.send import NO_MENTIONS
+from cogs.delivery.send import NO_MENTIONS
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
     from bot.reload import Reloaded
+    from cogs.client import MoaiBot
 
 
 def reload_text(reloaded: Reloaded) -> str:

@@ -1,17 +1,46 @@
-"""/consensus: a moderator model synthesises the thread; optionally the models peer-review each other first."""
+"""/consensus and the Consensus button: a moderator model synthesises the thread; optionally the models
+peer-review each other first."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.utils.actions import start_consensus
+from cogs.delivery.components import ACTIONS
+from cogs.utils.errors import Answered
+from cogs.utils.stages import ThreadStage
+from cogs.utils.threads import actor_of, require_own_thread, thread_discussion
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
+
+TEMPLATE = ACTIONS["consensus"].template
+
+
+async def consensus_here(interaction: discord.Interaction[MoaiBot], *, peer_review: bool) -> None:
+    discussion, thread = await thread_discussion(interaction, "consensus", idle=True)
+    stage = ThreadStage(interaction.client, thread, interaction)
+    await interaction.client.services.roundtable.consensus(discussion, actor_of(interaction), stage,
+                                                           peer_review=peer_review)
+
+
+class ConsensusButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
+    def __init__(self, discussion_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
+        self.discussion_id = discussion_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
+                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ConsensusButton:
+        return cls(int(match["id"]))
+
+    async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        await require_own_thread(interaction, self.discussion_id)
+        await consensus_here(interaction, peer_review=False)
 
 
 class Consensus(commands.Cog):
@@ -22,8 +51,9 @@ class Consensus(commands.Cog):
     @app_commands.describe(peer_review="First let each model rank the others' answers, anonymised")
     @app_commands.guild_only()
     async def consensus(self, interaction: discord.Interaction[MoaiBot], peer_review: bool = False) -> None:
-        await start_consensus(interaction, peer_review=peer_review)
+        await consensus_here(interaction, peer_review=peer_review)
 
 
 async def setup(bot: MoaiBot) -> None:
+    bot.add_dynamic_items(ConsensusButton)
     await bot.add_cog(Consensus(bot))

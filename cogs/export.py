@@ -1,17 +1,56 @@
-"""/export: the whole discussion as a Markdown, HTML or JSON file."""
+"""/export and the Export button: the whole discussion as a Markdown, HTML or JSON file."""
 
 from __future__ import annotations
 
+import io
+import re
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.utils.actions import export_file
+from bot.export import export
+from cogs.delivery.components import ACTIONS
+from cogs.delivery.send import NO_MENTIONS
+from cogs.utils.errors import Answered
+from cogs.utils.threads import require_own_thread, thread_discussion
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from bot.services.discussions import Discussion
+    from cogs.client import MoaiBot
+
+TEMPLATE = ACTIONS["export"].template
+
+
+def file_name(discussion: Discussion, fmt: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", discussion.question.lower())[:40].strip("-") or "discussion"
+    return f"moai-{discussion.id}-{slug}.{fmt}"
+
+
+async def export_file(interaction: discord.Interaction[MoaiBot], fmt: str) -> None:
+    bot = interaction.client
+    discussion, _ = await thread_discussion(interaction, "export")
+    await interaction.response.defer(thinking=True)
+    text = await export(discussion, fmt)
+    data = io.BytesIO(bot.redact(text).encode("utf-8"))
+    file = discord.File(data, filename=file_name(discussion, fmt))
+    await interaction.followup.send(f"📄 Transcript ({fmt})", file=file, allowed_mentions=NO_MENTIONS)
+
+
+class ExportButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
+    def __init__(self, discussion_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
+        self.discussion_id = discussion_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
+                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ExportButton:
+        return cls(int(match["id"]))
+
+    async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        await require_own_thread(interaction, self.discussion_id)
+        await export_file(interaction, "md")
 
 
 class Export(commands.Cog):
@@ -27,4 +66,5 @@ class Export(commands.Cog):
 
 
 async def setup(bot: MoaiBot) -> None:
+    bot.add_dynamic_items(ExportButton)
     await bot.add_cog(Export(bot))

@@ -8,12 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.send import NO_MENTIONS
 from cogs.utils.threads import thread_discussion
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
 
 
 class Forget(commands.GroupCog, group_name="forget", group_description="Delete stored data"):

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.utils.send import NO_MENTIONS
+from cogs.delivery.send import NO_MENTIONS
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
 
 
 AnyCommand = app_commands.Command[Any, ..., Any]

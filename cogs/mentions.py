@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 from bot.config import ModelConfig
-from bot.engine.transcript import transcript_chars
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
-from bot.modes.mention import MentionBatch, MentionMode
-from bot.services.runs import Run
+from bot.roundtable import Actor, MentionOutcome
+from bot.services.discussions import Author
+from cogs.delivery.send import NO_MENTIONS, try_send
+from cogs.utils.errors import member_text
 from cogs.utils.files import read_files
-from cogs.utils.send import NO_MENTIONS, try_send
-from cogs.utils.threads import author_of, start_in_thread
+from cogs.utils.stages import ThreadStage
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
     from bot.services.discussions import Discussion
+    from cogs.client import MoaiBot
 
 log = logging.getLogger(__name__)
 MENTION_RE = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,31})")
@@ -35,7 +35,6 @@ class Mentions(commands.Cog):
     def __init__(self, bot: MoaiBot) -> None:
         self.bot = bot
         self._told_about_intent: set[int] = set()
-        self._pending: dict[int, tuple[MentionBatch, Run]] = {}  # per thread: mentions waiting for one round
         if not bot.intents.message_content:
             log.warning("message_content intent is off: @model mentions in threads are disabled")
 
@@ -82,8 +81,8 @@ class Mentions(commands.Cog):
         except UserError as refusal:  # nothing stored, nothing asked: the member fixes it and sends it again
             await self._reply(message, f"{refusal} Your message was not passed on.")
             return
-        await services.store.add_user_turn(discussion, author_of(message.author), message.content, message.id,
-                                           attachments=files)
+        await services.store.add_user_turn(discussion, Author(message.author.id, message.author.display_name),
+                                           message.content, message.id, attachments=files)
         models = await self.addressed_models(message, discussion)
         if not models:
             _, unknown = self.named_models(message.content)
@@ -91,40 +90,16 @@ class Mentions(commands.Cog):
                 await self._name_the_panel(message, discussion, unknown)
             return
         thread = message.channel
-        limit = self.bot.config.defaults.mention_queue_limit
-        if self._waiting(thread.id, limit) is False:
+        actor = Actor(message.author.id, message.author.display_name, message.guild.id if message.guild else None)
+        try:
+            outcome = await services.roundtable.mention(discussion, actor, models, ThreadStage(self.bot, thread))
+        except UserError as refusal:
+            await self._reply(message, member_text(refusal) or str(refusal))
+            return
+        if outcome is MentionOutcome.QUEUE_FULL:
+            limit = self.bot.config.defaults.mention_queue_limit
             await self._reply(message, f"{limit} questions are already waiting for the models here. Wait for "
                                        "their answers, then ask again.")
-            return
-        try:
-            ticket = await services.admission.admit(message.guild.id if message.guild else None, message.author.id,
-                                                    models, await transcript_chars(discussion))
-        except UserError as refusal:
-            await self._reply(message, str(refusal))
-            return
-        # No await from here on: joining or starting the batch cannot race another mention.
-        waiting = self._waiting(thread.id, limit)
-        if waiting is False:
-            await ticket.refund()
-            await self._reply(message, f"{limit} questions are already waiting for the models here.")
-            return
-        if waiting is not None:
-            batch, run = waiting
-            batch.add(models, message.author.display_name)
-            run.ticket.absorb(ticket)
-            return
-        batch = MentionBatch()
-        batch.add(models, message.author.display_name)
-        run = start_in_thread(self.bot, thread, discussion, MentionMode(batch), ticket, message.author.id)
-        self._pending[thread.id] = (batch, run)
-
-    def _waiting(self, thread_id: int, limit: int) -> tuple[MentionBatch, Run] | Literal[False] | None:
-        """The batch of mentions still waiting for its round here (None if none; False if it is full)."""
-        pending = self._pending.get(thread_id)
-        if pending is None or pending[0].started or pending[1].done:
-            self._pending.pop(thread_id, None)
-            return None
-        return False if pending[0].mentions >= limit else pending
 
     async def _reply(self, message: discord.Message, text: str) -> None:
         try:

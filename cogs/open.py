@@ -9,14 +9,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.kinds import DiscussionMode
-from bot.modes.open import OpenMode
-from bot.panel import clean_question, resolve_panel
-from cogs.utils.files import files_chars, read_with_deferral
-from cogs.utils.threads import begin_thread_discussion, discussion_channel, is_blind
+from bot.roundtable import NewDiscussion, Opening
+from cogs.utils.files import read_with_deferral
+from cogs.utils.stages import ThreadVenue
+from cogs.utils.threads import actor_of, discussion_channel
 from cogs.utils.transformers import Models, Project
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
+
+
+def intro(opening: Opening) -> str:
+    models = opening.panel.models
+    names = f"{len(models)} models, blind" if opening.blind else ", ".join(m.name for m in models)
+    return f"**{discord.utils.escape_markdown(opening.actor.name)}** asked {names}:"
 
 
 class Open(commands.Cog):
@@ -35,21 +41,13 @@ class Open(commands.Cog):
                    project: Project | None = None, blind: bool | None = None,
                    file1: discord.Attachment | None = None, file2: discord.Attachment | None = None,
                    file3: discord.Attachment | None = None, file4: discord.Attachment | None = None) -> None:
-        config = self.bot.config
-        question = clean_question(question, config)
-        panel = await resolve_panel(config, interaction.guild_id, models, project, interaction.channel_id)
         channel = discussion_channel(interaction, "open", "mention the models instead")
-        files = await read_with_deferral(interaction, [file1, file2, file3, file4], config.attachments)
-        ticket = await self.bot.services.admission.admit(interaction.guild_id, interaction.user.id, panel.models,
-                                                         len(question) + files_chars(files))
-        blind = is_blind(blind, panel)
-        async with ticket.refunded_on_error():
-            names = f"{len(panel.models)} models, blind" if blind else ", ".join(m.name for m in panel.models)
-            await begin_thread_discussion(
-                interaction, channel, mode=DiscussionMode.OPEN, question=question, panel=panel, rounds=1,
-                play=OpenMode(panel.models), intro=f"**{interaction.user.display_name}** asked {names}:",
-                announce=f"🧵 {len(panel.models)} models are answering in {{thread}}", ticket=ticket, blind=blind,
-                files=files)
+        files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
+        venue = ThreadVenue(interaction, channel, intro)
+        run = await self.bot.services.roundtable.open(NewDiscussion(
+            DiscussionMode.OPEN, question, actor_of(interaction), models=models, project=project,
+            channel_id=interaction.channel_id, blind=blind, files=files), venue)
+        await venue.announce(f"🧵 {len(run.discussion.models)} models are answering in {{thread}}")
 
 
 async def setup(bot: MoaiBot) -> None:

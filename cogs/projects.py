@@ -10,13 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.roles import parse_roles
+from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.send import NO_MENTIONS
 from cogs.utils.transformers import Model, Models, Project, model_choices
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
     from bot.services.projects import Project as ProjectRow
+    from cogs.client import MoaiBot
 
 PROMPT_PREVIEW = 300
 

@@ -1,15 +1,53 @@
-"""Registers the persistent "Show reasoning" buttons that round status lines carry."""
+"""The "Show reasoning" buttons under a round's status line: the member who presses one alone sees that model's
+thinking (a file when it is long)."""
 
 from __future__ import annotations
 
+import io
+import re
 from typing import TYPE_CHECKING
 
+import discord
 from discord.ext import commands
 
-from cogs.utils.reasoning import ReasoningButton
+from cogs.delivery.components import REASONING
+from cogs.delivery.send import NO_MENTIONS
+from cogs.utils.errors import Answered
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
+
+INLINE_LIMIT = 1900  # longer reasoning goes as a file
+
+
+class ReasoningButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                      template=REASONING.pattern):
+    """Persistent across restarts: the stored answer's id lives in the custom id."""
+
+    def __init__(self, message_row_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=REASONING.custom_id(id=message_row_id)))
+        self.message_row_id = message_row_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
+                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ReasoningButton:
+        return cls(int(match["id"]))
+
+    async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        found = await interaction.client.services.store.reasoning_of(self.message_row_id)
+        if found is None:
+            await interaction.response.send_message("That reasoning is no longer stored.", ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            return
+        name, reasoning = found
+        reasoning = interaction.client.redact(reasoning)
+        if len(reasoning) <= INLINE_LIMIT:
+            await interaction.response.send_message(f"🧠 **{name}** thought:\n>>> {reasoning}", ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            return
+        file = discord.File(io.BytesIO(reasoning.encode("utf-8")), filename=f"reasoning-{self.message_row_id}.md")
+        await interaction.response.send_message(f"🧠 **{name}** thought at length ({len(reasoning):,} characters):",
+                                                file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 class Reasoning(commands.Cog):

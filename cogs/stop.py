@@ -1,17 +1,49 @@
-"""/stop: cancel the round running in this thread; partial answers are kept and marked."""
+"""/stop and the Stop button: cancel the round running in this thread; partial answers are kept and marked."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.utils.actions import stop_here
+from bot.roundtable import Stopping
+from cogs.delivery.components import ACTIONS
+from cogs.delivery.send import NO_MENTIONS
+from cogs.utils.errors import Answered
+from cogs.utils.threads import actor_of, require_own_thread
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
+
+TEMPLATE = ACTIONS["stop"].template
+
+
+async def stop_here(interaction: discord.Interaction[MoaiBot]) -> None:
+    """Stop the discussion running in this channel, else an /ask there (the member's own first)."""
+    async def accepted(_: Stopping) -> None:
+        await interaction.response.defer(thinking=True)
+
+    await interaction.client.services.roundtable.stop(interaction.channel_id or 0, actor_of(interaction), accepted)
+    await interaction.followup.send(f"⏹️ Stopped by {interaction.user.display_name}. Partial answers are kept.",
+                                    allowed_mentions=NO_MENTIONS)
+
+
+class StopButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
+    def __init__(self, discussion_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
+        self.discussion_id = discussion_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
+                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> StopButton:
+        return cls(int(match["id"]))
+
+    async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        await require_own_thread(interaction, self.discussion_id)
+        await stop_here(interaction)
 
 
 class Stop(commands.Cog):
@@ -25,4 +57,5 @@ class Stop(commands.Cog):
 
 
 async def setup(bot: MoaiBot) -> None:
+    bot.add_dynamic_items(StopButton)
     await bot.add_cog(Stop(bot))

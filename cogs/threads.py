@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.logs import log_event
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from bot.charts import month_chart
 from bot.errors import UserError
 from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
 from bot.services.ledger import month_total, usage_report
+from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.send import NO_MENTIONS
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
 
 
 class Usage(commands.Cog):

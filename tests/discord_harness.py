@@ -23,9 +23,8 @@ from discord.ext.test import runner
 from discord.webhook import async_ as webhook_async
 
 from bot.config import AppConfig
-from bot.discord_bot import MoaiBot
-from cogs.utils import lanes
-from cogs.utils.pacing import RateWindow
+from cogs.client import MoaiBot
+from cogs.delivery.pacing import RateWindow
 from tests.discord_emulator import DiscordEmulator
 
 BOT_PERMISSIONS = discord.Permissions(
@@ -265,7 +264,6 @@ class DiscordHarness:
         self.emulator: DiscordEmulator | None = None  # set: webhook traffic goes through the REST emulator
         self._emulator_session: aiohttp.ClientSession | None = None
         self._route_base = discord.http.Route.BASE
-        self._window_for = lanes.window_for
 
     # --- setup --------------------------------------------------------------------------
     async def start(self) -> DiscordHarness:
@@ -291,8 +289,6 @@ class DiscordHarness:
             discord.http.Route.BASE = self.emulator.base
             self._emulator_session = aiohttp.ClientSession(trace_configs=[self.bot.rate_headers.trace_config()])
             self.adapter.real_session = self._emulator_session
-        else:  # the in-process recorder has no rate limits and sends no headers: lanes need not wait for it
-            lanes.window_for = lambda key: RateWindow(1000, 1.0)
         self._wrap_error_handler()
         return self
 
@@ -442,7 +438,6 @@ class DiscordHarness:
         if self._emulator_session is not None:
             await self._emulator_session.close()
             discord.http.Route.BASE = self._route_base
-        lanes.window_for = self._window_for
         await dpytest.empty_queue()
 
     # --- driving ------------------------------------------------------------------------
@@ -615,7 +610,9 @@ async def make_harness(config: AppConfig, environ: dict[str, str],
                        emulator: DiscordEmulator | None = None) -> DiscordHarness:
     """`emulator`: moai's webhook traffic (the streaming answers) goes over HTTP to the Discord REST emulator,
     through discord.py's real webhook adapter, with Discord's limits; the rest stays in-process."""
-    bot = MoaiBot(config, environ=environ, manage_database=False)
+    # The in-process recorder has no rate limits and sends no headers: lanes need not wait for it.
+    roomy = {} if emulator is not None else {"rate_window": lambda key: RateWindow(1000, 1.0)}
+    bot = MoaiBot(config, environ=environ, manage_database=False, **roomy)
     harness = DiscordHarness(bot)
     harness.emulator = emulator
     return await harness.start()

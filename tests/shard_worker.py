@@ -13,10 +13,10 @@ import time
 
 from bot.config import parse_config
 from bot.db.models import Discussion
-from bot.discord_bot import MoaiBot
 from bot.errors import UserError
 from bot.llm.types import ChatMessage, StreamEnd, Usage
 from bot.services import ledger
+from cogs.client import MoaiBot
 
 GUILD = 4242
 ATTEMPTS = 12

@@ -14,8 +14,8 @@ from aiohttp import web
 from discord.ext import commands
 
 from bot import metrics
-from bot.discord_bot import EXTENSIONS, MoaiBot
-from cogs.utils import ratelimits
+from cogs.client import MoaiBot, walk_extensions
+from cogs.delivery import ratelimits
 from tests.conftest import TEST_ENV, make_config
 from tests.fake_llm import FakeLLM
 
@@ -31,7 +31,11 @@ async def test_setup_hook_opens_database_and_loads_every_cog(tmp_path: Path, fak
     await bot._async_setup_hook()
     try:
         await bot.setup_hook()
-        assert set(bot.extensions) == set(EXTENSIONS)
+        found = walk_extensions()
+        assert set(bot.extensions) == set(found)
+        assert {"cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus", "cogs.export",
+                "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.reasoning", "cogs.threads",
+                "cogs.admin", "cogs.arena"} <= set(found)
         assert {c.name for c in bot.tree.get_commands()} >= {"open", "ask", "stop"}
         assert bot.services.runs is bot.services.orchestrator.runs  # one registry behind every cog
         tables = {r[0] for r in sqlite3.connect(db_file).execute("select name from sqlite_master")}

@@ -89,15 +89,48 @@ def test_cogs_hold_no_models_and_write_nothing() -> None:
     assert problems == []
 
 
+HELPERS = ("cogs.delivery", "cogs.utils")  # the Discord side's shared packages; everything else is a feature
+
+
+def feature_of(module: str) -> str | None:
+    """The cog (feature) a module of cogs/ belongs to, or None for the helper packages and the bot class."""
+    parts = module.split(".")
+    if not module.startswith("cogs.") or module.startswith(HELPERS) or module == "cogs.client":
+        return None
+    return ".".join(parts[:2])
+
+
 def test_cogs_do_not_import_each_other() -> None:
-    """Shared Discord helpers live in cogs/utils; a cog importing another cog is a helper in the wrong place."""
-    problems = []
-    for path in sorted((ROOT / "cogs").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cogs."):
-                if not node.module.startswith("cogs.utils"):
-                    problems.append(f"{path.name}: from {node.module}")
+    """Shared Discord code lives in cogs/delivery and cogs/utils; a cog importing another cog is a helper in
+    the wrong place (a feature package may import its own private modules)."""
+    graph = import_graph()
+    problems = [f"{module} -> {target}" for module, targets in graph.items() if (own := feature_of(module))
+                for target in targets if feature_of(target) not in (None, own) or target == "cogs.client"]
     assert problems == []
+
+
+def test_the_discord_side_is_layered() -> None:
+    """Delivery (how answers reach Discord) knows no glue and no feature; the glue knows no feature; at run
+    time nothing of cogs/ imports the bot class (annotations under TYPE_CHECKING only)."""
+    graph = import_graph()
+    delivery = {m: t for m, t in graph.items() if m.startswith("cogs.delivery")}
+    glue = {m: t for m, t in graph.items() if m.startswith("cogs.utils")}
+    assert len(delivery) >= 10 and len(glue) >= 5, "the scan found too few modules"
+    problems = [f"{m} -> {t}" for m, targets in delivery.items() for t in targets
+                if t.startswith("cogs.") and not t.startswith("cogs.delivery")]
+    problems += [f"{m} -> {t}" for m, targets in glue.items() for t in targets
+                 if t.startswith("cogs.") and not t.startswith(HELPERS)]
+    problems += [f"{m} -> cogs.client" for m, targets in graph.items() if "cogs.client" in targets and m != "bot.cli"]
+    problems += [f"{m} -> {t}" for m, targets in graph.items() if m.startswith("bot") for t in targets
+                 if t.startswith("cogs") and m != "bot.cli"]  # `moai run` launches the Discord side
+    assert problems == []
+
+
+def test_delivery_declares_its_surface() -> None:
+    """Every module of the Discord side names what it offers (`__all__`), the delivery package first of all."""
+    missing = [module_name(p) for p in sources("cogs/delivery") + sources("cogs/utils")
+               if p.name != "__init__.py" and "__all__" not in p.read_text()]
+    assert missing == []
 
 
 def test_the_checks_can_fail(tmp_path: Path) -> None:
@@ -146,9 +179,12 @@ def import_graph() -> dict[str, set[str]]:
         for target in runtime_imports(path):
             while target and target not in paths:  # `from bot.x import name`: the module is bot.x
                 target = target.rpartition(".")[0]
-            # A module's own packages are imported before it by Python itself: never a cycle of ours.
-            if target and target != name and not name.startswith(target + "."):
-                edges.add(target)
+            # Importing bot.a.b runs bot.a's __init__ first; a module's own packages are imported before it by
+            # Python itself, so they are never a cycle of ours.
+            while target:
+                if target != name and not name.startswith(target + ".") and target in paths:
+                    edges.add(target)
+                target = target.rpartition(".")[0]
         graph[name] = edges
     return graph
 

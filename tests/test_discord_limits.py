@@ -11,13 +11,13 @@ import discord
 import pytest
 
 from bot.config import AppConfig
-from bot.discord_bot import MoaiBot
-from cogs.utils import ratelimits
-from cogs.utils.lanes import Lane
-from cogs.utils.live import LiveMessage
-from cogs.utils.pacing import BucketReport, CreateBudget
-from cogs.utils.posters import WebhookPoster
-from cogs.utils.ratelimit_headers import HeaderWatch, webhook_key
+from cogs.client import MoaiBot
+from cogs.delivery import ratelimits
+from cogs.delivery.lanes import Lane
+from cogs.delivery.live import LiveMessage
+from cogs.delivery.pacing import BucketReport, CreateBudget
+from cogs.delivery.posters import WebhookPoster
+from cogs.delivery.ratelimit_headers import HeaderWatch, webhook_key
 from tests.conftest import TEST_ENV
 from tests.discord_emulator import DiscordEmulator
 

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.discord_bot import MoaiBot, StartupFailed
 from bot.ops_server import GatewayHealth, OpsServer
+from cogs.client import MoaiBot, StartupFailed
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script

@@ -5,8 +5,8 @@ from __future__ import annotations
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from cogs.utils.pacing import BucketReport, CreateBudget, RateWindow
-from cogs.utils.ratelimit_headers import bucket_key, read_report, webhook_key
+from cogs.delivery.pacing import BucketReport, CreateBudget, RateWindow
+from cogs.delivery.ratelimit_headers import bucket_key, read_report, webhook_key
 
 
 def report(remaining: int, reset_after: float, at: float, limit: int = 5, status: int = 200) -> BucketReport:

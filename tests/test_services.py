@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from bot.config import AppConfig
+from bot.container import Services
 from bot.db.models import BudgetHold, Cooldown, Discussion, Message, Round
 from bot.engine.display import SilentDisplay
 from bot.engine.notices import EarlyStop, ModeratorFallback
@@ -23,7 +24,6 @@ from bot.modes.debate import DebateMode
 from bot.modes.open import OpenMode
 from bot.panel import Panel
 from bot.policy import may_steer
-from bot.services import Services
 from bot.services.budget import BudgetRefused
 from bot.services.discussions import Author, Place
 from bot.services.runs import RunInfo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from cogs.utils.split import DISCORD_LIMIT, split_message
+from cogs.delivery.split import DISCORD_LIMIT, split_message
 
 
 def test_short_text_is_one_chunk() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.attachments import Attachment
+from bot.attachments import Attachment, files_chars
 from bot.config import ModelConfig
 from bot.db.models import AttachmentRecord, Discussion, Message, Project
 from bot.engine.context import fit_context
 from bot.engine.prompts import Turn, system_prompt
 from bot.engine.rounds import MessagesFor
-from bot.estimate import CHARS_PER_TOKEN
 from bot.kinds import AuthorKind, MessageStatus
 
 CUT_OFF = " [cut off]"
@@ -34,8 +33,7 @@ async def transcript_chars(discussion: Discussion) -> int:
     """How much later rounds will carry, in characters (files as their token estimate in characters): what
     admission estimates a run's cost from."""
     turns = await load_turns(discussion)
-    files = sum(a.tokens(native=True) for t in turns for a in t.attachments) * CHARS_PER_TOKEN
-    return sum(len(turn.content) for turn in turns) + files
+    return sum(len(turn.content) for turn in turns) + files_chars([a for t in turns for a in t.attachments])
 
 
 async def load_turns(discussion: Discussion) -> list[Turn]:
@@ -53,7 +51,7 @@ def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[T
     Model names are those at this round's table and every model that has spoken in the discussion."""
     taken = {name.lower() for m in panel for name in (m.name, m.alias, *m.aliases)}
     taken |= {t.author_name.lower() for t in turns if t.model_alias is not None}
-    return [Turn(f"{t.author_name} (member)", t.content) if t.model_alias is None and
+    return [replace(t, author_name=f"{t.author_name} (member)") if t.model_alias is None and
             t.author_name.lower() in taken else t for t in turns]
 
 

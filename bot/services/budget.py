@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from bot.config import AppConfig
 from bot.db.models import BudgetHold, Cooldown, Guild
-from bot.errors import UserError
+from bot.errors import Hint, UserError
 from bot.services.ledger import month_total
 
 # Who took a hold: this process, told apart from an earlier run of it (a crashed one) by its start.
@@ -67,7 +67,7 @@ async def reserve_budget(config: AppConfig, guild_id: int, estimate: float,
         if committed + estimate > budget:
             raise BudgetRefused(f"This server's monthly budget is ${budget:.2f}; ${committed:.2f} is spent or in use "
                                 f"and this run could cost up to ${estimate:.2f}. Try fewer models, or ask an admin "
-                                "to raise it with /budget.")
+                                "to raise the budget.", Hint.BUDGET)
         return await BudgetHold.create(guild=guild, amount_usd=estimate, expires_at=current + HOLD_LIFETIME,
                                        owner=PROCESS_ID, using_db=connection)
 

@@ -114,7 +114,7 @@ class ProjectService:
     async def add_model(self, guild_id: int | None, name: str, model: ModelConfig) -> Project:
         project = await find_project(guild_id, name)
         if model.alias in project.models:
-            raise UserError(f"{model.name} is already in **{project.name}**.")
+            raise UserError(f"{model.name} is already in {project.name}.")
         project.models = [*project.models, model.alias]
         await project.save(update_fields=["models"])
         return project
@@ -122,7 +122,7 @@ class ProjectService:
     async def remove_model(self, guild_id: int | None, name: str, alias: str, typed: str) -> Project:
         project = await find_project(guild_id, name)
         if alias not in project.models:
-            raise UserError(f"`{typed[:40]}` is not in **{project.name}** ({', '.join(project.models) or 'empty'}).")
+            raise UserError(f"`{typed[:40]}` is not in {project.name} ({', '.join(project.models) or 'empty'}).")
         project.models = [a for a in project.models if a != alias]
         await project.save(update_fields=["models"])
         return project

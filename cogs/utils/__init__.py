@@ -1,1 +1,2 @@
-"""Helpers shared by the cogs (Discord display, webhooks, checks, autocomplete)."""
+"""Discord glue shared by the cogs: option transformers, permission checks, attached files, the command tree's
+error path (commands and buttons alike), discussion threads and the roundtable's stages on Discord."""

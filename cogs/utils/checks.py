@@ -8,6 +8,8 @@ import discord
 
 from bot.errors import UserError
 
+__all__ = ["require_manage_guild"]
+
 
 def require_manage_guild(interaction: discord.Interaction[Any], what: str) -> None:
     if not interaction.permissions.manage_guild:

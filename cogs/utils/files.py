@@ -15,7 +15,8 @@ import discord
 from bot.attachments import Attachment, check_sizes, prepare_all
 from bot.config import AttachmentsConfig
 from bot.errors import UserError
-from bot.estimate import CHARS_PER_TOKEN
+
+__all__ = ["file_note", "read_files", "read_with_deferral"]
 
 
 async def read_files(files: Sequence[discord.Attachment | None], limits: AttachmentsConfig) -> list[Attachment]:
@@ -43,8 +44,3 @@ async def read_with_deferral(interaction: discord.Interaction[Any], files: Seque
     if any(f is not None for f in files) and not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
     return await read_files(files, limits)
-
-
-def files_chars(files: Sequence[Attachment]) -> int:
-    """The files' token estimate in characters, for the budget estimate."""
-    return sum(f.tokens(native=True) for f in files) * CHARS_PER_TOKEN

@@ -1,39 +1,33 @@
-"""Discussion threads: where a new one may start, starting it, and finding the one a command was used in."""
+"""Discussion threads on Discord: where a new one may start, the one a command was used in, and Discord's
+refusals in words a member can act on."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
-from bot.attachments import Attachment
-from bot.errors import UserError
-from bot.kinds import DiscussionMode
-from bot.logs import log_event
-from bot.modes.base import Mode
-from bot.modes.debate import DebateSetup
-from bot.panel import Panel
-from bot.services.admission import Ticket
-from bot.services.discussions import Author, Place
-from bot.services.runs import Run, RunInfo
-from cogs.utils.files import file_note
-from cogs.utils.render import crash_text, thread_title
-from cogs.utils.send import NO_MENTIONS, send_text, try_send
+from bot.errors import Hint, UserError
+from bot.roundtable import Actor
+from bot.roundtable.use_cases import STILL_ANSWERING
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
     from bot.services.discussions import Discussion
+    from cogs.client import MoaiBot
+
+__all__ = ["THREAD_ARCHIVE_MINUTES", "actor_of", "delete_quietly", "discussion_channel", "refusal_text",
+           "require_own_thread", "thread_discussion"]
 
 log = logging.getLogger(__name__)
 THREAD_ARCHIVE_MINUTES: Final = 1440
 AUTOMOD_CODES = {200000, 200001}  # message, or thread title, blocked by AutoMod
-STILL_ANSWERING = "The models are still answering here. Wait for them, or /stop first."
 
 
-def author_of(user: discord.abc.User) -> Author:
-    return Author(user.id, user.display_name)
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+    """The member who used a command or pressed a button, with what Discord says they may do here."""
+    return Actor(interaction.user.id, interaction.user.display_name, interaction.guild_id,
+                 manages_threads=interaction.permissions.manage_threads)
 
 
 def require_thread_permissions(channel: discord.TextChannel) -> None:
@@ -63,73 +57,22 @@ async def thread_discussion(interaction: discord.Interaction[MoaiBot], command: 
                             idle: bool = False) -> tuple[Discussion, discord.Thread]:
     """The discussion of the thread the command was used in; with `idle`, only while no models answer there."""
     thread = interaction.channel
-    discussion = await interaction.client.services.store.in_thread(interaction.channel_id, command)
+    discussion = await interaction.client.services.store.by_thread(interaction.channel_id)
+    if discussion is None:
+        raise UserError(f"Use /{command} inside a discussion thread started with /open or /discuss.")
     if not isinstance(thread, discord.Thread):
         raise UserError(f"Use /{command} inside a discussion thread started with /open or /discuss.")
     if idle and interaction.client.services.runs.is_running(thread.id):
-        raise UserError(STILL_ANSWERING)
+        raise UserError(STILL_ANSWERING, Hint.STOP)
     return discussion, thread
 
 
-def start_in_thread(bot: MoaiBot, thread: discord.Thread, discussion: Discussion, mode: Mode, ticket: Ticket,
-                    started_by: int) -> Run:
-    """Play the mode in the thread in the background; an internal error is reported in the thread."""
-    async def report(error: BaseException) -> None:
-        await try_send(thread, crash_text(error))
-
-    def gone() -> None:  # deleted, archived or locked under us: stop paying for answers nobody can see
-        run = bot.services.runs.get(thread.id)
-        if run is not None and run.cancel():
-            log_event(log, "run_stopped", discussion=discussion.id, thread=thread.id, reason="thread gone")
-
-    info = RunInfo(mode.name, thread.guild.id, started_by, thread.id)
-    return bot.services.orchestrator.start(thread.id, discussion, mode, bot.screens.thread(thread, gone),
-                                           ticket=ticket, info=info, on_crash=report)
-
-
-async def begin_thread_discussion(interaction: discord.Interaction[MoaiBot], channel: discord.TextChannel, *,
-                                  mode: DiscussionMode, question: str, panel: Panel, rounds: int, play: Mode,
-                                  intro: str, announce: str, ticket: Ticket, debate: DebateSetup | None = None,
-                                  blind: bool = False, files: Sequence[Attachment] = ()) -> None:
-    """Thread, stored discussion, the question posted in the thread, then the rounds in the background.
-
-    `announce` is the reply to the command; "{thread}" in it becomes the thread's mention.
-    """
-    bot = interaction.client
-    if not interaction.response.is_done():  # reading attached files may have deferred it already
-        await interaction.response.defer(thinking=True)
-    try:
-        thread = await channel.create_thread(name=thread_title(question), type=discord.ChannelType.public_thread,
-                                             auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                                             reason=f"moai /{mode.value} by {interaction.user.id}")
-    except discord.HTTPException as error:
-        raise UserError(refusal_text(error, "create a thread here")) from None
-    try:
-        await send_text(thread, f"{intro}\n>>> {question}{file_note(files)}")
-    except discord.HTTPException as error:  # nothing is stored and nothing was spent: leave no empty thread
-        await delete_quietly(thread)
-        raise UserError(refusal_text(error, "post your question in the thread")) from None
-    assert interaction.guild is not None
-    place = Place(interaction.guild.id, interaction.guild.name, channel.id, thread.id)
-    discussion = await bot.services.store.create(mode=mode, question=question, panel=panel,
-                                                 author=author_of(interaction.user), place=place,
-                                                 rounds_planned=rounds, roles=debate.roles if debate else None,
-                                                 rotate_roles=debate.rotate if debate else False,
-                                                 depth=debate.depth if debate else "fixed", blind=blind,
-                                                 attachments=files)
-    start_in_thread(bot, thread, discussion, play, ticket, interaction.user.id)
-    try:
-        await interaction.followup.send(announce.format(thread=thread.mention), allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as error:  # the run has started in the thread; only the pointer to it is lost
-        log.warning("could not announce the thread %s: %s", thread.id, error.status)
-
-
-def is_blind(asked: bool | None, panel: Panel) -> bool:
-    """The member's choice, else the project's default; a blind round needs two models to compare."""
-    blind = asked if asked is not None else bool(panel.project and panel.project.blind)
-    if blind and len(panel.models) < 2:
-        raise UserError("A blind round needs at least two models to compare.")
-    return blind
+async def require_own_thread(interaction: discord.Interaction[MoaiBot], discussion_id: int) -> None:
+    """A button's custom id names a discussion: it acts only in that discussion's own thread (a copied or forged
+    custom id used anywhere else does nothing)."""
+    discussion = await interaction.client.services.store.get(discussion_id)
+    if discussion is None or discussion.thread_id != interaction.channel_id:
+        raise UserError("This discussion no longer exists.")
 
 
 def refusal_text(error: discord.HTTPException, doing: str) -> str:

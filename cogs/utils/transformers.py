@@ -12,7 +12,21 @@ from bot.errors import UserError
 from bot.panel import MODEL_SEPARATORS, available, parse_models, require_models
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
+
+__all__ = [
+    "MAX_CHOICES",
+    "Choice",
+    "Interaction",
+    "Model",
+    "ModelTransformer",
+    "Models",
+    "ModelsTransformer",
+    "Project",
+    "ProjectName",
+    "Typed",
+    "model_choices"
+]
 
 MAX_CHOICES = 25
 

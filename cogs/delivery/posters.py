@@ -9,9 +9,22 @@ from typing import Any, Protocol
 
 import discord
 
-from cogs.utils.ratelimit_headers import channel_key, webhook_key
-from cogs.utils.send import NO_MENTIONS
-from cogs.utils.split import DISCORD_LIMIT
+from cogs.delivery.ratelimit_headers import channel_key, webhook_key
+from cogs.delivery.send import NO_MENTIONS
+from cogs.delivery.split import DISCORD_LIMIT
+
+__all__ = [
+    "THREAD_CLOSED",
+    "UNKNOWN_CHANNEL",
+    "UNKNOWN_MESSAGE",
+    "UNKNOWN_WEBHOOK",
+    "Chunk",
+    "EmbedPoster",
+    "InteractionPoster",
+    "Poster",
+    "WebhookPoster",
+    "thread_gone"
+]
 
 UNKNOWN_WEBHOOK = 10015  # Discord's error code once the webhook was deleted
 UNKNOWN_MESSAGE = 10008

@@ -22,6 +22,11 @@ from bot.kinds import MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import Stance, timeline_text
 
+__all__ = [
+    "STOPPED_SUFFIX", "THREAD_TITLE_LIMIT", "answer_line", "crash_text", "failed_suffix", "notice_text",
+    "round_summary", "seconds", "stance_line", "stop_note", "thread_title", "tokens"
+]
+
 THREAD_TITLE_LIMIT = 90
 
 

@@ -13,13 +13,13 @@ from discord.ext import commands, tasks
 
 from bot.charts import leaderboard_chart
 from bot.services.arena import Board, ModelRecord
-from cogs.utils.render import notice_text
-from cogs.utils.send import NO_MENTIONS, try_send
+from cogs.arena._votes import VoteButton
+from cogs.delivery.render import notice_text
+from cogs.delivery.send import NO_MENTIONS, try_send
 from cogs.utils.transformers import Model, Project
-from cogs.utils.vote_buttons import VoteButton
 
 if TYPE_CHECKING:
-    from bot.discord_bot import MoaiBot
+    from cogs.client import MoaiBot
 
 log = logging.getLogger(__name__)
 CLOSE_EVERY = 15.0  # seconds between looks for votes whose time is up

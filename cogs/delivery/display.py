@@ -28,13 +28,13 @@ from bot.engine.rounds import (
 from bot.kinds import RoundKind
 from bot.services.discussions import DiscussionStore
 from bot.stances import split_stance, visible_part
-from cogs.utils.lanes import Lane
-from cogs.utils.live import LiveMessage
-from cogs.utils.pacing import CreateBudget
-from cogs.utils.posters import EmbedPoster, InteractionPoster, Poster, WebhookPoster, thread_gone
-from cogs.utils.ratelimit_headers import HeaderWatch, webhook_key
-from cogs.utils.reasoning import reasoning_view, view_kwargs
-from cogs.utils.render import (
+from cogs.delivery.components import add_round_actions, reasoning_view, vote_text, vote_view
+from cogs.delivery.lanes import Lane, WindowFor, window_for
+from cogs.delivery.live import LiveMessage
+from cogs.delivery.pacing import CreateBudget
+from cogs.delivery.posters import EmbedPoster, InteractionPoster, Poster, WebhookPoster, thread_gone
+from cogs.delivery.ratelimit_headers import HeaderWatch, webhook_key
+from cogs.delivery.render import (
     STOPPED_SUFFIX,
     answer_line,
     failed_suffix,
@@ -43,13 +43,21 @@ from cogs.utils.render import (
     stance_line,
     stop_note,
 )
-from cogs.utils.round_buttons import add_round_actions
-from cogs.utils.send import NO_MENTIONS, send_text
-from cogs.utils.vote_buttons import vote_text, vote_view
-from cogs.utils.webhooks import WebhookCache
+from cogs.delivery.send import NO_MENTIONS, send_text
+from cogs.delivery.webhooks import WebhookCache
 
 if TYPE_CHECKING:
     from bot.engine.rounds import Round
+
+__all__ = [
+    "MODELS_PER_WEBHOOK",
+    "STEERABLE_KINDS",
+    "InteractionDisplay",
+    "LanePool",
+    "LiveRound",
+    "Screens",
+    "ThreadDisplay"
+]
 
 
 log = logging.getLogger(__name__)
@@ -63,8 +71,10 @@ class LanePool:
     Also holds what all lanes share: the header watch (Discord's answers) and the per-thread create budget.
     """
 
-    def __init__(self, edit_interval: float, headers: HeaderWatch, creates: CreateBudget) -> None:
+    def __init__(self, edit_interval: float, headers: HeaderWatch, creates: CreateBudget,
+                 window_for: WindowFor = window_for) -> None:
         self.interval = edit_interval
+        self.window_for = window_for
         self.headers = headers
         self.creates = creates
         self.lanes: dict[str, Lane] = {}
@@ -72,7 +82,8 @@ class LanePool:
 
     def take(self, key: str) -> Lane:
         if key not in self.lanes:
-            self.lanes[key] = Lane(key, creates=self.creates, edit_interval=self.interval, headers=self.headers)
+            self.lanes[key] = Lane(key, window=self.window_for(key), creates=self.creates,
+                                   edit_interval=self.interval, headers=self.headers)
         self._users[key] = self._users.get(key, 0) + 1
         return self.lanes[key]
 
@@ -227,12 +238,12 @@ class InteractionDisplay:
         [answer] = result.answers
         footer = f"-# {answer_line(answer)}"
         try:
+            view = reasoning_view(result.answers)
+            extra: dict[str, Any] = {"view": view} if view is not None else {}
             if answer.text:
-                await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS,
-                                                     **view_kwargs(result.answers))
+                await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS, **extra)
             else:
-                await self.interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS,
-                                                              **view_kwargs(result.answers))
+                await self.interaction.edit_original_response(content=footer, allowed_mentions=NO_MENTIONS, **extra)
         except discord.HTTPException:
             pass  # the interaction token expired (15 min): the answer itself is shown and stored
 
@@ -246,10 +257,12 @@ class InteractionDisplay:
 class Screens:
     """The bot's Discord display machinery: a pool of webhooks per channel, a lane per rate-limit bucket."""
 
-    def __init__(self, config: DiscordConfig, store: DiscussionStore, headers: HeaderWatch | None = None) -> None:
+    def __init__(self, config: DiscordConfig, store: DiscussionStore, headers: HeaderWatch | None = None, *,
+                 window_for: WindowFor = window_for) -> None:
         self.webhooks = WebhookCache(config.webhook_name, config.webhooks_per_channel)
         self.headers = headers or HeaderWatch()
-        self.pool = LanePool(config.edit_interval, self.headers, CreateBudget(config.thread_creates_per_minute))
+        self.pool = LanePool(config.edit_interval, self.headers, CreateBudget(config.thread_creates_per_minute),
+                             window_for)
         self.store = store
         self._arriving: dict[int, int] = {}  # channel id -> models of rounds still finding their webhooks
         self._turn = 0

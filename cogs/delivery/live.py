@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cogs.utils.posters import Chunk, Poster
-from cogs.utils.split import split_message
+from cogs.delivery.posters import Chunk, Poster
+from cogs.delivery.split import split_message
 
 if TYPE_CHECKING:
-    from cogs.utils.lanes import Lane
+    from cogs.delivery.lanes import Lane
+
+__all__ = ["EMBED_LIMIT", "Call", "LiveMessage"]
 
 EMBED_LIMIT = 4096  # an embed's description: one message holds twice what its content can
 

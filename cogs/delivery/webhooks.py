@@ -12,7 +12,9 @@ import logging
 
 import discord
 
-from cogs.utils.ratelimit_headers import webhook_key
+from cogs.delivery.ratelimit_headers import webhook_key
+
+__all__ = ["MAX_WEBHOOKS", "WebhookCache"]
 
 log = logging.getLogger(__name__)
 MAX_WEBHOOKS = 30007  # Discord's error code: the channel already has 15 webhooks

@@ -1,11 +1,14 @@
-"""The one Discord wiring module: the bot owns the HTTP session, model clients, core services and Discord
-display machinery, and loads the cogs."""
+"""The Discord front end's composition root: the bot owns the HTTP session, model clients, the core's services
+and the delivery machinery, and loads every cog it finds in this package."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import inspect
 import logging
 import os
+import pkgutil
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,26 +20,38 @@ from discord.ext import commands
 
 from bot import metrics
 from bot.config import AppConfig, ConfigError
+from bot.container import Services
 from bot.db.setup import close_database, open_database
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
 from bot.ops_server import GatewayHealth, OpsServer
 from bot.reload import Reloaded, reload_config
 from bot.secrets import Redactor, learn_secrets
-from bot.services import Services
 from bot.services.limit_stores import provider_limits
-from cogs.utils import ratelimits
-from cogs.utils.display import Screens
-from cogs.utils.ratelimit_headers import HeaderWatch
+from cogs.delivery import ratelimits
+from cogs.delivery.display import Screens
+from cogs.delivery.lanes import WindowFor, window_for
+from cogs.delivery.ratelimit_headers import HeaderWatch
 from cogs.utils.tree import MoaiTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (
-    "cogs.ask", "cogs.open", "cogs.discuss", "cogs.mentions", "cogs.stop", "cogs.consensus",
-    "cogs.export", "cogs.projects", "cogs.usage", "cogs.forget", "cogs.help", "cogs.reasoning",
-    "cogs.threads", "cogs.admin", "cogs.arena",
-)
+NOT_COGS = ("delivery", "utils")  # packages of helpers, not features
+
+
+def walk_extensions() -> tuple[str, ...]:
+    """Every cog of this package: its modules and feature packages that have a `setup`, skipping `_private`
+    ones and the helper packages. A new feature is a new module here, nothing to register."""
+    import cogs
+
+    found = []
+    for module in pkgutil.iter_modules(cogs.__path__, "cogs."):
+        short = module.name.rpartition(".")[2]
+        if short.startswith("_") or short in NOT_COGS:
+            continue
+        if inspect.isfunction(getattr(importlib.import_module(module.name), "setup", None)):
+            found.append(module.name)
+    return tuple(sorted(found))
 
 
 def make_intents(config: AppConfig) -> discord.Intents:
@@ -47,7 +62,8 @@ def make_intents(config: AppConfig) -> discord.Intents:
 
 class MoaiBot(commands.AutoShardedBot):
     def __init__(self, config: AppConfig, *, environ: Mapping[str, str] | None = None,
-                 manage_database: bool = True, config_path: Path | None = None, **kwargs: Any) -> None:
+                 manage_database: bool = True, config_path: Path | None = None,
+                 rate_window: WindowFor = window_for, **kwargs: Any) -> None:
         rate_headers = HeaderWatch()
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -69,6 +85,7 @@ class MoaiBot(commands.AutoShardedBot):
         self._background: set[asyncio.Task[Any]] = set()
         self.ops_server: OpsServer | None = None
         self._screens: Screens | None = None
+        self._rate_window = rate_window  # each bucket's first guess, until Discord's headers say otherwise
         ratelimits.install()
 
     @property
@@ -96,10 +113,11 @@ class MoaiBot(commands.AutoShardedBot):
                                limits=provider_limits(self.config))
         self._clients = clients
         self._services = Services.build(self.config, clients)
-        self._screens = Screens(self.config.discord, self._services.store, self.rate_headers)
+        self._screens = Screens(self.config.discord, self._services.store, self.rate_headers,
+                                window_for=self._rate_window)
         if self.manage_database:
             await open_database(self.config.database.url)
-        for extension in EXTENSIONS:
+        for extension in walk_extensions():
             await self.load_extension(extension)
         if self.config.metrics.port:
             self.ops_server = OpsServer(self.config.metrics.host, self.config.metrics.port, self.gateway_health,

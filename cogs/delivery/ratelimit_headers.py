@@ -16,7 +16,9 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from cogs.utils.pacing import BucketReport
+from cogs.delivery.pacing import BucketReport
+
+__all__ = ["HeaderWatch", "Listener", "bucket_key", "channel_key", "read_report", "webhook_key"]
 
 Listener = Callable[[BucketReport], None]
 

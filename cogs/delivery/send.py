@@ -7,7 +7,9 @@ from typing import Any
 
 import discord
 
-from cogs.utils.split import split_message
+from cogs.delivery.split import split_message
+
+__all__ = ["NO_MENTIONS", "reply_ephemeral", "send_text", "try_send"]
 
 log = logging.getLogger(__name__)
 

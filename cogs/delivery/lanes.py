@@ -13,6 +13,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ import aiohttp
 import discord
 
 from bot.logs import log_event
-from cogs.utils.pacing import (
+from cogs.delivery.pacing import (
     CHANNEL_LIMIT,
     CHANNEL_WINDOW,
     WEBHOOK_LIMIT,
@@ -29,12 +30,14 @@ from cogs.utils.pacing import (
     CreateBudget,
     RateWindow,
 )
-from cogs.utils.posters import thread_gone
-from cogs.utils.ratelimit_headers import HeaderWatch
-from cogs.utils.ratelimits import report_429
+from cogs.delivery.posters import thread_gone
+from cogs.delivery.ratelimit_headers import HeaderWatch
+from cogs.delivery.ratelimits import report_429
 
 if TYPE_CHECKING:
-    from cogs.utils.live import Call, LiveMessage
+    from cogs.delivery.live import Call, LiveMessage
+
+__all__ = ["CALL_TIMEOUT", "CONNECTION_RETRIES", "IDLE_EXIT", "Lane", "LaneStats", "WindowFor", "window_for"]
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 30.0  # a Discord call that takes longer is abandoned (the lane must not hang on it)
@@ -48,6 +51,9 @@ class LaneStats:
     edits: int = 0
     failures: int = 0
     cut_429s: int = 0  # calls abandoned on a 429 so the lane could serve others meanwhile
+
+
+WindowFor = Callable[[str], RateWindow]
 
 
 def window_for(key: str) -> RateWindow:

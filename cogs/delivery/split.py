@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["DISCORD_LIMIT", "FENCE_RE", "split_message"]
+
 DISCORD_LIMIT = 2000
 FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
 

@@ -8,6 +8,8 @@ import logging
 from bot import metrics
 from bot.logs import log_event
 
+__all__ = ["WATCHED_LOGGERS", "RateLimitWatcher", "install", "report_429"]
+
 log = logging.getLogger("moai.discord")
 WATCHED_LOGGERS = ("discord.http", "discord.webhook.async_")
 

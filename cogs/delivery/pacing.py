@@ -13,6 +13,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+__all__ = ["BucketReport", "CreateBudget", "RateWindow"]
+
 # Discord's documented webhook bucket, used until its headers say otherwise.
 WEBHOOK_LIMIT, WEBHOOK_WINDOW = 5, 2.0
 # Bot messages in a channel (the embed fallback): 5 per 5 s.

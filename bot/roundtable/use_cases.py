@@ -1,0 +1,223 @@
+"""The roundtable's use cases. Each validates everything it can before admitting, and from admission until
+the run has started, any error gives back the budget hold, the cooldown and any claim: one place, not one per
+front end."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
+
+from bot.attachments import files_chars
+from bot.config import AppConfig, ModelConfig
+from bot.db.models import Discussion
+from bot.engine.transcript import transcript_chars
+from bot.errors import Hint, UserError
+from bot.kinds import DiscussionMode, DiscussionStatus
+from bot.modes import continuation
+from bot.modes.base import Mode
+from bot.modes.consensus import ConsensusMode, reviewers_for
+from bot.modes.debate import DebateMode
+from bot.modes.mention import MentionBatch, MentionMode
+from bot.modes.open import OpenMode
+from bot.panel import Panel, clean_question, parse_models, resolve_panel
+from bot.policy import check_rounds, require_steer
+from bot.roundtable.choices import blind_choice, debate_setup_for
+from bot.roundtable.requests import (
+    Actor,
+    ConsensusAsked,
+    Continued,
+    MentionOutcome,
+    NewDiscussion,
+    Opening,
+    Stopping,
+)
+from bot.roundtable.stage import Stage, Venue
+from bot.services.admission import Admission, Ticket
+from bot.services.budget import anyone_steers
+from bot.services.discussions import DiscussionStore
+from bot.services.orchestrator import Orchestrator
+from bot.services.runs import Run, RunInfo, RunRegistry
+
+__all__ = ["STILL_ANSWERING", "Roundtable"]
+
+STILL_ANSWERING = "The models are still answering here."
+
+
+class Roundtable:
+    def __init__(self, config: AppConfig, store: DiscussionStore, admission: Admission, runs: RunRegistry,
+                 orchestrator: Orchestrator) -> None:
+        self.config = config
+        self.store = store
+        self.admission = admission
+        self.runs = runs
+        self.orchestrator = orchestrator
+        self._mentions: dict[int, tuple[MentionBatch, Run]] = {}  # per stage: mentions waiting for one round
+
+    # --- a new discussion ---------------------------------------------------------------
+    async def validate(self, request: NewDiscussion) -> Opening:
+        """Every check a new discussion needs, none of which takes anything: UserError on the first that fails."""
+        config = self.config
+        question = clean_question(request.question, config)
+        if request.mode is DiscussionMode.ASK:
+            if not request.models:
+                raise UserError("Name the model to ask.")
+            return Opening(request.mode, question, request.actor, Panel(list(request.models)), 1, None, False,
+                           request.files)
+        panel = await resolve_panel(config, request.actor.guild_id, request.models, request.project,
+                                    request.channel_id)
+        rounds, setup = 1, None
+        if request.mode is DiscussionMode.DISCUSS:
+            default = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
+            rounds = check_rounds(request.rounds if request.rounds is not None else default)
+            setup = debate_setup_for(config, panel, request.debate)
+        blind = blind_choice(request.blind, panel)
+        return Opening(request.mode, question, request.actor, panel, rounds, setup, blind, request.files)
+
+    async def open(self, request: NewDiscussion, venue: Venue) -> Run:
+        """Validate, admit, let the venue make its place, store the discussion and start its first run."""
+        opening = await self.validate(request)
+        ticket = await self._admit(opening.actor, opening.panel.models,
+                                   len(opening.question) + files_chars(opening.files), opening.rounds)
+        async with ticket.refunded_on_error():
+            stage = await venue.open(opening)
+            try:
+                discussion = await self.store.create(
+                    mode=opening.mode, question=opening.question, panel=opening.panel, author=opening.actor.author,
+                    place=stage.place, rounds_planned=opening.rounds,
+                    roles=opening.setup.roles if opening.setup else None,
+                    rotate_roles=opening.setup.rotate if opening.setup else False,
+                    depth=opening.setup.depth if opening.setup else "fixed", blind=opening.blind,
+                    attachments=opening.files)
+            except BaseException:
+                await venue.abandon(stage)
+                raise
+            return self._start(stage, discussion, self._first_mode(opening), ticket, opening.actor)
+
+    @staticmethod
+    def _first_mode(opening: Opening) -> Mode:
+        if opening.mode is DiscussionMode.DISCUSS:
+            assert opening.setup is not None
+            return DebateMode(opening.panel.models, opening.rounds, opening.setup)
+        return OpenMode(opening.panel.models)
+
+    # --- more of a discussion -----------------------------------------------------------
+    async def continue_(self, discussion: Discussion, actor: Actor, stage: Stage, *, rounds: int | None = None,
+                        resume_only: bool = False) -> Run:
+        """More rounds (default 1), or what an interrupted (or blind-paused) discussion had left.
+
+        `resume_only`: only an interrupted discussion, once (two Resume presses in any processes: one wins)."""
+        if self.runs.is_running(stage.key) or discussion.status is DiscussionStatus.RUNNING:
+            raise UserError(STILL_ANSWERING, Hint.STOP)
+        if resume_only and discussion.status is not DiscussionStatus.INTERRUPTED:
+            raise UserError("This discussion was already resumed.", Hint.CONTINUE)
+        await self._require_steer(discussion, actor, "continue")
+        panel = self.panel_of(discussion)
+        done = await self.store.completed_rounds(discussion)
+        if rounds is None:
+            left = discussion.rounds_planned - done
+            paused = bool(discussion.blind_names)  # a blind round 1 left the rest of the planned rounds for later
+            resumable = discussion.status is DiscussionStatus.INTERRUPTED or paused
+            rounds = left if resumable and left > 0 else 1
+        rounds = check_rounds(rounds)
+        prompt = await transcript_chars(discussion)
+        if not await self.store.claim(discussion):
+            raise UserError(STILL_ANSWERING, Hint.STOP)
+        try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
+            ticket = await self._admit(actor, panel, prompt, rounds)
+            async with ticket.refunded_on_error():
+                await self.store.plan_rounds(discussion, done + rounds)
+                await stage.accepted(Continued(rounds))
+                mode = continuation(discussion, panel, rounds, done, self.config.debate)
+                return self._start(stage, discussion, mode, ticket, actor)
+        except BaseException:
+            await self.store.unclaim(discussion)
+            raise
+
+    async def consensus(self, discussion: Discussion, actor: Actor, stage: Stage, *, peer_review: bool) -> Run:
+        """A moderator's structured synthesis; with `peer_review`, each model ranks the others' answers first."""
+        if self.runs.is_running(stage.key):
+            raise UserError(STILL_ANSWERING, Hint.STOP)
+        answers = await self.store.latest_answers(discussion)
+        if not answers:
+            raise UserError("There are no complete answers to sum up yet.")
+        config = self.config
+        moderators = config.moderators()
+        if not moderators:
+            raise UserError("No model is configured to moderate.")
+        reviewers = reviewers_for(config.models, answers) if peer_review else []
+        stances = await self.store.latest_stances(discussion)
+        prompt = await transcript_chars(discussion)
+        ticket = await self._admit(actor, [moderators[0], *reviewers], prompt)
+        async with ticket.refunded_on_error():
+            await stage.accepted(ConsensusAsked(peer_review))
+            mode = ConsensusMode(config.models, moderators, answers, reviewers,
+                                 random.Random(discussion.id * 7919 + len(answers)), stances, config.debate.similarity)
+            return self._start(stage, discussion, mode, ticket, actor)
+
+    async def mention(self, discussion: Discussion, actor: Actor, models: Sequence[ModelConfig],
+                      stage: Stage) -> MentionOutcome:
+        """Members' mentions of models: answered in one round per wait, for the union of the models named.
+
+        Each mention is admitted on its own (budget, the member's cooldown); mentions that arrive while the
+        stage is busy join the round still waiting there, up to `defaults.mention_queue_limit`."""
+        limit = self.config.defaults.mention_queue_limit
+        if self._waiting(stage.key, limit) is False:
+            return MentionOutcome.QUEUE_FULL
+        ticket = await self._admit(actor, models, await transcript_chars(discussion))
+        async with ticket.refunded_on_error():  # nothing suspends from here on: no other mention can race this one
+            waiting = self._waiting(stage.key, limit)
+            if waiting is False:
+                await ticket.refund()
+                return MentionOutcome.QUEUE_FULL
+            if waiting is not None:
+                batch, run = waiting
+                batch.add(models, actor.name)
+                run.ticket.absorb(ticket)
+                return MentionOutcome.JOINED
+            batch = MentionBatch()
+            batch.add(models, actor.name)
+            self._mentions[stage.key] = (batch, self._start(stage, discussion, MentionMode(batch), ticket, actor))
+            return MentionOutcome.STARTED
+
+    def _waiting(self, key: int, limit: int) -> tuple[MentionBatch, Run] | Literal[False] | None:
+        """The batch of mentions still waiting for its round at `key` (None if none; False if it is full)."""
+        pending = self._mentions.get(key)
+        if pending is None or pending[0].started or pending[1].done:
+            self._mentions.pop(key, None)
+            return None
+        return False if pending[0].mentions >= limit else pending
+
+    async def stop(self, channel_id: int, actor: Actor, accepted: Callable[[Stopping], Awaitable[None]]) -> Run:
+        """Stop the discussion running at `channel_id`, else a single-answer run there (the actor's own first)."""
+        asks = sorted(self.runs.in_channel(channel_id), key=lambda r: r.info.started_by != actor.id)
+        run = self.runs.get(channel_id) or (asks[0] if asks else None)
+        if run is None:
+            raise UserError("Nothing is running in this channel.", Hint.STOP_WHERE)
+        await self._require_steer(run.discussion, actor, "stop")
+        await accepted(Stopping())
+        await self.runs.stop(run.key)
+        return run
+
+    # --- shared steps -------------------------------------------------------------------
+    def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
+        known = [alias for alias in discussion.models if alias in self.config.models]
+        if not known:
+            raise UserError("None of this discussion's models are configured any more.")
+        return parse_models(self.config, " ".join(known))
+
+    async def _require_steer(self, discussion: Discussion, actor: Actor, action: str) -> None:
+        if actor.local:
+            return
+        require_steer(discussion.created_by, actor.id or 0, action=action, manages_threads=actor.manages_threads,
+                      anyone=await anyone_steers(actor.guild_id))
+
+    async def _admit(self, actor: Actor, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1) -> Ticket:
+        if actor.local:  # the operator's own console: no server budget, no cooldown
+            return Ticket()
+        return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds)
+
+    def _start(self, stage: Stage, discussion: Discussion, mode: Mode, ticket: Ticket, actor: Actor) -> Run:
+        info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)
+        return self.orchestrator.start(stage.key, discussion, mode, stage.display(), ticket=ticket, info=info,
+                                       on_crash=stage.crashed)
