@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from bot.db.models import Discussion, DiscussionMode, DiscussionStatus, Message, MessageStatus, Round, RoundStatus
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
-
-
-async def eventually(condition: Callable[[], object], within: float = 3.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+from tests.helpers import eventually
 
 
 async def test_ask_streams_into_the_reply(harness: DiscordHarness, fake_llm: FakeLLM) -> None:

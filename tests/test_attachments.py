@@ -22,7 +22,7 @@ from bot.errors import UserError
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, Upload, make_harness
 from tests.fake_llm import FakeLLM
-from tests.test_cli import moai, write_config
+from tests.helpers import moai, write_config
 
 LIMITS = AttachmentsConfig()
 

@@ -133,6 +133,20 @@ def test_delivery_declares_its_surface() -> None:
     assert missing == []
 
 
+def test_test_modules_share_helpers_not_each_other() -> None:
+    """Shared test code lives in tests/helpers.py and the doubles, never in another test module."""
+    importing = [p.name for p in sorted((ROOT / "tests").glob("test_*.py"))
+                 if any(isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
+                        for node in ast.walk(ast.parse(p.read_text())))]
+    assert importing == []
+
+
+def test_py_typed_ships() -> None:
+    """The packages say they are typed (PEP 561), and the build includes the marker."""
+    assert (ROOT / "bot" / "py.typed").exists() and (ROOT / "cogs" / "py.typed").exists()
+    assert '"bot" = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     """A write outside the services and a model held by a cog are caught (the scans above are not empty)."""
     bad = tmp_path / "bad.py"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,44 +12,7 @@ import pytest
 from bot.secrets import RedactingFilter, Redactor
 from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
 from tests.fake_llm import FakeLLM
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def write_config(path: Path, fake: FakeLLM, db_url: str = "sqlite://:memory:") -> Path:
-    path.write_text(f"""
-[database]
-url = "{db_url}"
-[providers.fakeopenai]
-kind = "openai"
-base_url = "{fake.openai_url}"
-api_key_env = "FAKE_OPENAI_KEY"
-[providers.fakeanthropic]
-kind = "anthropic"
-base_url = "{fake.anthropic_url}"
-api_key_env = "FAKE_ANTHROPIC_KEY"
-[models.gpt]
-provider = "fakeopenai"
-model = "gpt-test"
-[models.claude]
-provider = "fakeanthropic"
-model = "claude-test"
-[models.ghost]
-provider = "fakeopenai"
-model = "not-listed"
-""")
-    return path
-
-
-async def moai(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=ROOT, env={**base, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from tests.helpers import moai, write_config
 
 
 async def test_run_without_token_exits_2(tmp_path: Path, fake_llm: FakeLLM) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import discord
 import pytest
@@ -15,15 +14,12 @@ from bot.db.models import ConsensusReport, Discussion, DiscussionStatus, Message
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
+from tests.helpers import system_of
 
 
 def said(text: str, position: str, confidence: int, changed: str = "no") -> Script:
     return Script(text=f"{text}\n\nSTANCE: {position}\nCONFIDENCE: {confidence}\nCHANGED: {changed}",
                   chunk_chars=12)
-
-
-def system_of(body: dict[str, Any]) -> str:
-    return str(body.get("system") or body["messages"][0]["content"])
 
 
 def status_lines(harness: DiscordHarness, thread: discord.Thread) -> list[discord.Message]:

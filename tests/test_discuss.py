@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,20 +22,7 @@ from cogs.discuss import Discuss
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
-from tests.test_ask_stop import eventually
-
-
-def system_of(body: dict[str, Any]) -> str:
-    return body.get("system") or body["messages"][0]["content"]
-
-
-def said_round(body: dict[str, Any]) -> str:
-    """Fake reply that names the round the model was told it is in."""
-    system = system_of(body)
-    for number in range(1, 11):
-        if f"round {number} of" in system or (number == 1 and "Round 1:" in system):
-            return f"{body['model']} speaking in round {number}"
-    return f"{body['model']} answering a mention"
+from tests.helpers import crash_mid_round, eventually, said_round, system_of
 
 
 @pytest.fixture
@@ -243,30 +229,6 @@ async def test_small_context_budget_drops_old_turns_visibly(database: str, fake_
 
 
 # --- restart recovery ----------------------------------------------------------------------
-
-
-async def crash_mid_round(harness: DiscordHarness, fake_llm: FakeLLM) -> Discussion:
-    """Leave the DB exactly as a killed process would: rows as of the last checkpoint, still 'running'."""
-    harness.bot.services.orchestrator.runner.checkpoint_interval = 0.05
-    fake_llm.script("gpt-test", Script(reply=said_round),
-                    Script(text="half of round two " * 20, chunk_chars=6, token_interval=0.02))
-    fake_llm.script("claude-test", Script(reply=said_round))
-    await harness.slash("discuss", topic="Survive a restart", rounds=2, models="gpt,claude", wait=False)
-    [thread] = harness.threads
-    discussion = await Discussion.get(thread_id=thread.id)
-    await eventually(lambda: len(fake_llm.requests) >= 3)
-    await asyncio.sleep(0.2)  # round 2 is streaming and has been checkpointed
-    snapshot_rounds = await Round.filter(discussion=discussion).values("id", "status", "finished_at")
-    snapshot_messages = await Message.filter(discussion=discussion).values("id", "status", "content")
-    await harness.bot.services.runs.stop(thread.id)
-    for row in snapshot_rounds:
-        await Round.filter(id=row["id"]).update(status=row["status"], finished_at=row["finished_at"])
-    for row in snapshot_messages:
-        await Message.filter(id=row["id"]).update(status=row["status"], content=row["content"])
-    await Discussion.filter(id=discussion.id).update(status=DiscussionStatus.RUNNING)
-    for extension in list(harness.bot.extensions):  # a fresh process: no memory of what was running
-        await harness.bot.reload_extension(extension)
-    return discussion
 
 
 async def test_restart_mid_round_keeps_text_and_resumes(harness: DiscordHarness, fake_llm: FakeLLM) -> None:

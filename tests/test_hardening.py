@@ -14,7 +14,7 @@ from bot.db.models import BudgetHold, Discussion, DiscussionStatus, Message, Mes
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
-from tests.test_ask_stop import eventually
+from tests.helpers import eventually
 
 PINGS = "@everyone @here <@123456789012345678> <@!123456789012345678> <@&234567890123456789>"
 NO_PINGS = {"parse": []}

@@ -13,7 +13,7 @@ from bot.kinds import DiscussionStatus
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
-from tests.test_ask_stop import eventually
+from tests.helpers import eventually
 
 
 @pytest.fixture

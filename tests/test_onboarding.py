@@ -14,7 +14,7 @@ from bot.config import load_config
 from bot.onboarding import application_id, chosen_presets, invite_url, pick_panel
 from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
 from tests.fake_llm import FakeLLM
-from tests.test_cli import moai
+from tests.helpers import moai
 
 APP_ID = 1187654321098765432
 TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GhIjKl.secret-part-of-the-token"

@@ -15,7 +15,7 @@ from bot.kinds import DiscussionStatus
 from bot.services.budget import PROCESS_ID
 from tests.discord_harness import DiscordHarness
 from tests.fake_llm import FakeLLM, Script
-from tests.test_discuss import crash_mid_round
+from tests.helpers import crash_mid_round
 
 
 def resume_button(harness: DiscordHarness, thread: discord.Thread) -> tuple[discord.Message, str]:

@@ -13,7 +13,7 @@ from bot.db.models import Spend
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import make_harness
 from tests.fake_llm import FakeLLM
-from tests.test_cli import moai, write_config
+from tests.helpers import moai, write_config
 
 ADMIN = discord.Permissions(manage_guild=True)
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,7 +29,7 @@ from bot.services.discussions import Author, Place
 from bot.services.runs import RunInfo
 from tests.conftest import make_config
 from tests.fake_llm import FakeLLM, Script
-from tests.test_ask_stop import eventually
+from tests.helpers import eventually
 
 GUILD = 4242
 ALICE = Author(7, "Alice")

@@ -15,7 +15,7 @@ from tests.conftest import TEST_ENV, make_config
 from tests.discord_emulator import DiscordEmulator
 from tests.discord_harness import DiscordHarness, emulated_harness
 from tests.fake_llm import FakeLLM, Script
-from tests.test_ask_stop import eventually
+from tests.helpers import eventually
 
 
 async def stored_answers(thread_id: int) -> dict[str, str]:

@@ -1,0 +1,98 @@
+"""Helpers the test modules share (one place: no test module imports another)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.db.models import Discussion, Message, Round
+from bot.kinds import DiscussionStatus
+from tests.conftest import TEST_ENV
+from tests.discord_harness import DiscordHarness
+from tests.fake_llm import FakeLLM, Script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def eventually(condition: Callable[[], object], within: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def system_of(body: dict[str, Any]) -> str:
+    return str(body.get("system") or body["messages"][0]["content"])
+
+
+def said_round(body: dict[str, Any]) -> str:
+    """Fake reply that names the round the model was told it is in."""
+    system = system_of(body)
+    for number in range(1, 11):
+        if f"round {number} of" in system or (number == 1 and "Round 1:" in system):
+            return f"{body['model']} speaking in round {number}"
+    return f"{body['model']} answering a mention"
+
+
+def write_config(path: Path, fake: FakeLLM, db_url: str = "sqlite://:memory:") -> Path:
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+[providers.fakeopenai]
+kind = "openai"
+base_url = "{fake.openai_url}"
+api_key_env = "FAKE_OPENAI_KEY"
+[providers.fakeanthropic]
+kind = "anthropic"
+base_url = "{fake.anthropic_url}"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+[models.gpt]
+provider = "fakeopenai"
+model = "gpt-test"
+[models.claude]
+provider = "fakeanthropic"
+model = "claude-test"
+[models.ghost]
+provider = "fakeopenai"
+model = "not-listed"
+""")
+    return path
+
+
+async def moai(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=ROOT, env={**base, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def crash_mid_round(harness: DiscordHarness, fake_llm: FakeLLM) -> Discussion:
+    """Leave the DB exactly as a killed process would: rows as of the last checkpoint, still 'running'."""
+    harness.bot.services.orchestrator.runner.checkpoint_interval = 0.05
+    fake_llm.script("gpt-test", Script(reply=said_round),
+                    Script(text="half of round two " * 20, chunk_chars=6, token_interval=0.02))
+    fake_llm.script("claude-test", Script(reply=said_round))
+    await harness.slash("discuss", topic="Survive a restart", rounds=2, models="gpt,claude", wait=False)
+    [thread] = harness.threads
+    discussion = await Discussion.get(thread_id=thread.id)
+    await eventually(lambda: len(fake_llm.requests) >= 3)
+    await asyncio.sleep(0.2)  # round 2 is streaming and has been checkpointed
+    snapshot_rounds = await Round.filter(discussion=discussion).values("id", "status", "finished_at")
+    snapshot_messages = await Message.filter(discussion=discussion).values("id", "status", "content")
+    await harness.bot.services.runs.stop(thread.id)
+    for row in snapshot_rounds:
+        await Round.filter(id=row["id"]).update(status=row["status"], finished_at=row["finished_at"])
+    for row in snapshot_messages:
+        await Message.filter(id=row["id"]).update(status=row["status"], content=row["content"])
+    await Discussion.filter(id=discussion.id).update(status=DiscussionStatus.RUNNING)
+    for extension in list(harness.bot.extensions):  # a fresh process: no memory of what was running
+        await harness.bot.reload_extension(extension)
+    return discussion
