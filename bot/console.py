@@ -86,7 +86,7 @@ def notice_line(notice: Notice) -> str:
                 return f"depth:auto: {reason} after round 1, so the debate goes on."
             return f"depth:auto: {reason} after round 1; {saved} round(s) skipped (up to ${saved_usd:.4f} saved)."
         case StanceTimeline(line):
-            return timeline_text(line).replace("**", "").replace("-# ", "  ")
+            return timeline_text(line)
         case VoteClosed(tally, ties, all_bad, voided, _):
             votes = ", ".join(f"{label}={name}: {n}" for label, name, n in tally)
             return f"Vote closed: {votes}; tie {ties}, all bad {all_bad}" + (f" (not rated: {voided})" if voided
@@ -105,8 +105,8 @@ def notice_line(notice: Notice) -> str:
             return f"{failed} could not moderate; asking {next_} instead."
         case NoModerator():
             return "No moderator could write the consensus."
-        case PeerReviewed(record, _, _):
-            return record.replace("**", "")
+        case PeerReviewed(record, _, _, _, _):
+            return record
 
 
 class RoundProgress:

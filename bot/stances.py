@@ -232,21 +232,38 @@ def timeline(stances: Mapping[tuple[str, int], Stance], models: Sequence[str], r
     return Timeline(tuple(rounds), tuple(models), cells, tuple(positions[g] for g in sorted(positions)))
 
 
-def timeline_text(line: Timeline) -> str:
-    """The text fallback (and the alt text) of the timeline chart."""
-    out = ["**Stance timeline**"]
-    for number, position in enumerate(line.positions):
-        out.append(f"-# {line.label(number)}: {position[:120]}")
+@dataclass(frozen=True, slots=True)
+class TimelineRows:
+    """The timeline in words, for a front end to lay out: each position's letter, each model's steps."""
+
+    positions: tuple[tuple[str, str], ...]  # (letter, the position's first wording)
+    steps: tuple[tuple[str, str], ...]  # (model name, "R1 A 80% → R2 B 60% ⚠️")
+    flagged: str  # "GPT (round 2), …": changes of position that cited no new argument; "" if none
+
+
+def timeline_rows(line: Timeline) -> TimelineRows:
+    steps = []
     for model in line.models:
-        steps = []
+        cells = []
         for number in line.rounds:
             cell = line.cells[(model, number)]
             confidence = f" {cell.stance.confidence}%" if cell.stance.confidence is not None else ""
             mark = " ⚠️" if cell.flagged else (" ↺" if cell.changed else "")
-            steps.append(f"R{number} {line.label(cell.group)}{confidence}{mark}")
-        out.append(f"**{model}**: " + " → ".join(steps))
-    flagged = [(m, n) for (m, n), c in line.cells.items() if c.flagged]
-    if flagged:
-        out.append("-# ⚠️ changed position without citing a new argument: "
-                   + ", ".join(f"{m} (round {n})" for m, n in flagged))
+            cells.append(f"R{number} {line.label(cell.group)}{confidence}{mark}")
+        steps.append((model, " → ".join(cells)))
+    flagged = ", ".join(f"{m} (round {n})" for (m, n), c in line.cells.items() if c.flagged)
+    return TimelineRows(tuple((line.label(number), position[:120]) for number, position in enumerate(line.positions)),
+                        tuple(steps), flagged)
+
+
+FLAGGED = "changed position without citing a new argument: "
+
+
+def timeline_text(line: Timeline) -> str:
+    """The timeline in plain words: the chart's alt text, and what a terminal shows."""
+    rows = timeline_rows(line)
+    out = ["Stance timeline", *(f"  {letter}: {position}" for letter, position in rows.positions),
+           *(f"{model}: {steps}" for model, steps in rows.steps)]
+    if rows.flagged:
+        out.append(f"  ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)

@@ -18,6 +18,7 @@ from bot.stances import (
     timeline_text,
     visible_part,
 )
+from cogs.delivery.render import timeline_markdown
 
 prose = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=300)
 position = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters=" ,.-'"),
@@ -104,9 +105,13 @@ def test_timeline_flags_a_change_without_an_argument() -> None:
     line = timeline(held, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
     assert line.positions == ("Use Rust", "Use Go", "Use Rust, not Go")
     assert line.cells[("GPT", 2)].flagged and not line.cells[("Llama", 2)].flagged
-    text = timeline_text(line)
+    text = timeline_markdown(line)  # as Discord shows it
     assert "**GPT**: R1 A 80% → R2 B 60% ⚠️" in text and "**Llama**: R1 ? → R2 C 55% ↺" in text
     assert "changed position without citing a new argument: GPT (round 2)" in text
+    plain = timeline_text(line)  # the core's words: no markup, for the chart's alt text and the terminal
+    assert "GPT: R1 A 80% → R2 B 60% ⚠️" in plain and "Llama: R1 ? → R2 C 55% ↺" in plain
+    assert "changed position without citing a new argument: GPT (round 2)" in plain
+    assert "**" not in plain and "-#" not in plain
 
 
 def test_consensus_sections_and_the_kept_minority() -> None:

@@ -38,11 +38,14 @@ class NoModerator:
 
 @dataclass(frozen=True, slots=True)
 class PeerReviewed:
-    """The aggregate ranking of a peer review; `record` is the stored text, the same one that is shown."""
+    """The aggregate ranking of a peer review; `record` is the stored (plain) text, each front end shows the
+    ranking in its own way from the fields."""
 
     record: str
     scores: tuple[tuple[str, float], ...]  # (model alias, average Borda points), best first
     reviewers: int
+    names: tuple[tuple[str, float], ...] = ()  # (model name, points), best first: what members see
+    not_counted: tuple[tuple[str, str], ...] = ()  # (model name, why its ranking was not counted)
 
 
 @dataclass(frozen=True, slots=True)

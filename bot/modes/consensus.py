@@ -103,6 +103,8 @@ class ConsensusMode:
                 failures[ballot.reviewer] = error
             await state.store.add_ranking(result.round, ballot.reviewer, ranking, ballot.shown_order, error)
         scores = aggregate(list(rankings.values()), list(self.answers))
-        record = format_ranking(self.models, scores, len(rankings), failures)
+        names = tuple((self.models[alias].name, score) for alias, score in scores)
+        not_counted = tuple((self.models[alias].name, why) for alias, why in failures.items())
+        record = format_ranking(names, len(rankings), not_counted)
         await state.store.add_record(state.discussion, record)
-        return PeerReviewed(record, tuple(scores), len(rankings))
+        return PeerReviewed(record, tuple(scores), len(rankings), names, not_counted)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.config import ModelConfig
 from bot.llm.types import ChatMessage
 
 REVIEW_PROMPT = """You are reviewing anonymous answers to this question:
@@ -70,12 +69,9 @@ def aggregate(rankings: Sequence[Sequence[str]], candidates: Sequence[str]) -> l
     return sorted(scores, key=lambda item: item[1], reverse=True)
 
 
-def format_ranking(models: Mapping[str, ModelConfig], scores: Sequence[tuple[str, float]], reviews: int,
-                   failures: Mapping[str, str]) -> str:
-    """The review's record (Markdown), stored with the discussion and shown as it is."""
-    lines = [f"**Peer review** — {reviews} reviewer(s), anonymised, own answer excluded:"]
-    for place, (alias, score) in enumerate(scores, start=1):
-        lines.append(f"{place}. **{models[alias].name}** · {score:.2f} points")
-    for alias, why in failures.items():
-        lines.append(f"_{models[alias].name}'s ranking was not counted: {why}_")
+def format_ranking(names: Sequence[tuple[str, float]], reviews: int, not_counted: Sequence[tuple[str, str]]) -> str:
+    """The review's record in plain words, stored with the discussion (exported; front ends word their own)."""
+    lines = [f"Peer review — {reviews} reviewer(s), anonymised, own answer excluded:"]
+    lines += [f"{place}. {name} · {score:.2f} points" for place, (name, score) in enumerate(names, start=1)]
+    lines += [f"{name}'s ranking was not counted: {why}" for name, why in not_counted]
     return "\n".join(lines)

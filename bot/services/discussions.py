@@ -22,7 +22,6 @@ from bot.db.models import (
     Vote,
 )
 from bot.engine.rounds import RoundResult
-from bot.errors import UserError
 from bot.kinds import (
     ANSWERING_KINDS,
     DEBATE_KINDS,
@@ -146,13 +145,6 @@ class DiscussionStore:
 
     async def by_thread(self, thread_id: int | None) -> Discussion | None:
         return await Discussion.get_or_none(thread_id=thread_id) if thread_id else None
-
-    async def in_thread(self, thread_id: int | None, command: str) -> Discussion:
-        """The thread's discussion, or the one error every in-thread command gives outside a discussion."""
-        discussion = await self.by_thread(thread_id)
-        if discussion is None:
-            raise UserError(f"Use /{command} inside a discussion thread started with /open or /discuss.")
-        return discussion
 
     async def completed_rounds(self, discussion: Discussion) -> int:
         return await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,

@@ -20,11 +20,12 @@ from bot.engine.notices import (
 from bot.engine.rounds import Answer, RoundResult
 from bot.kinds import MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
-from bot.stances import Stance, timeline_text
+from bot.stances import FLAGGED, Stance, Timeline, timeline_rows
 
 __all__ = [
     "STOPPED_SUFFIX", "THREAD_TITLE_LIMIT", "answer_line", "crash_text", "failed_suffix", "notice_text",
-    "round_summary", "seconds", "stance_line", "stop_note", "thread_title", "tokens"
+    "round_summary", "seconds", "stance_line", "stop_note", "thread_title", "timeline_markdown",
+    "tokens"
 ]
 
 THREAD_TITLE_LIMIT = 90
@@ -108,7 +109,7 @@ def notice_text(notice: Notice) -> str:
             return (f"-# 🧭 depth:auto — {reason} after round 1: stopping here, {saved} round(s) skipped "
                     f"(up to ${saved_usd:.4f} not spent).")
         case StanceTimeline(line):
-            return timeline_text(line)
+            return timeline_markdown(line)
         case VoteClosed(tally, ties, all_bad, voided, blind):
             head = "🗳️ **Vote closed — the models were:**" if blind else "🗳️ **Vote closed**"
             lines = [head, *(f"• {label} was **{name}**: {votes} vote(s)" if blind and label != name
@@ -135,8 +136,21 @@ def notice_text(notice: Notice) -> str:
             return f"-# {failed} could not moderate; asking {next_} instead."
         case NoModerator():
             return "⚠️ No moderator could write the consensus. Try again later."
-        case PeerReviewed(record, _, _):
-            return record
+        case PeerReviewed(_, _, reviews, names, not_counted):
+            lines = [f"**Peer review** — {reviews} reviewer(s), anonymised, own answer excluded:"]
+            lines += [f"{place}. **{name}** · {score:.2f} points" for place, (name, score) in enumerate(names, 1)]
+            lines += [f"_{name}'s ranking was not counted: {why}_" for name, why in not_counted]
+            return "\n".join(lines)
+
+
+def timeline_markdown(line: Timeline) -> str:
+    """The text fallback of the stance chart, as Discord shows it."""
+    rows = timeline_rows(line)
+    out = ["**Stance timeline**", *(f"-# {letter}: {position}" for letter, position in rows.positions),
+           *(f"**{model}**: {steps}" for model, steps in rows.steps)]
+    if rows.flagged:
+        out.append(f"-# ⚠️ {FLAGGED}{rows.flagged}")
+    return "\n".join(out)
 
 
 def thread_title(question: str, limit: int = THREAD_TITLE_LIMIT) -> str:
