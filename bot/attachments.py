@@ -14,13 +14,12 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.config import AttachmentsConfig
 from bot.errors import UserError
 from bot.estimate import CHARS_PER_TOKEN
+from bot.kinds import AttachmentKind
 
-Kind = Literal["image", "text", "pdf"]
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 TEXT_SUFFIXES = {"txt", "md", "markdown", "rst", "csv", "tsv", "json", "jsonl", "yaml", "yml", "toml", "ini",
                  "cfg", "conf", "log", "xml", "html", "htm", "css", "js", "ts", "tsx", "jsx", "py", "rb", "go", "rs",
@@ -37,7 +36,7 @@ MAX_PIXELS = 40_000_000  # decoded size an image may have (a 40 MP photo); large
 @dataclass(frozen=True, slots=True)
 class Attachment:
     name: str
-    kind: Kind
+    kind: AttachmentKind
     media_type: str  # what is sent: image/png, image/jpeg…, text/plain, application/pdf
     data: bytes  # what is sent (a downscaled image, the PDF, the text as UTF-8)
     text: str = ""  # a text file's text, a PDF's extracted text
@@ -55,18 +54,19 @@ class Attachment:
 
     def tokens(self, *, native: bool) -> int:
         """Estimated prompt tokens as sent to a model that reads it natively (or as text if not)."""
-        if self.kind == "image":
+        if self.kind == AttachmentKind.IMAGE:
             return min(1600, math.ceil(self.width * self.height * IMAGE_TOKENS_PER_PIXEL)) if native else 40
-        if self.kind == "pdf" and native:
+        if self.kind == AttachmentKind.PDF and native:
             return self.pages * PDF_TOKENS_PER_PAGE
         return len(self.text) // 3 + 20
 
     def fenced(self) -> str:
         """A text file (or a PDF's text) as the models read it: fenced, with its name."""
         suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
-        language = "" if self.kind == "pdf" else LANGUAGES.get(suffix, suffix if suffix in TEXT_SUFFIXES else "")
+        pdf = self.kind == AttachmentKind.PDF
+        language = "" if pdf else LANGUAGES.get(suffix, suffix if suffix in TEXT_SUFFIXES else "")
         fence = "````" if "```" in self.text else "```"
-        what = f"PDF `{self.name}`, {self.pages} page(s), extracted text" if self.kind == "pdf" else f"`{self.name}`"
+        what = f"PDF `{self.name}`, {self.pages} page(s), extracted text" if pdf else f"`{self.name}`"
         return f"[attached {what}]\n{fence}{language}\n{self.text}\n{fence}"
 
 
@@ -120,7 +120,7 @@ def prepare(name: str, content_type: str | None, data: bytes, limits: Attachment
                              or suffix in TEXT_SUFFIXES):
         if len(text) > limits.max_text_chars:
             raise UserError(f"`{name}` has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
-        return Attachment(name, "text", "text/plain", text.encode("utf-8"), text)
+        return Attachment(name, AttachmentKind.TEXT, "text/plain", text.encode("utf-8"), text)
     kind = declared or "an unknown type"
     raise UserError(f"`{name}` is {kind}: moai reads images (PNG, JPEG, WebP, GIF), text and code files, and PDFs.")
 
@@ -146,7 +146,8 @@ def _image(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
         frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))),
                              Image.Resampling.LANCZOS)
     if not changed:
-        return Attachment(name, "image", IMAGE_TYPES[source_format], data, width=frame.width, height=frame.height)
+        return Attachment(name, AttachmentKind.IMAGE, IMAGE_TYPES[source_format], data, width=frame.width,
+                          height=frame.height)
     output = io.BytesIO()
     if frame.mode == "RGBA":
         frame.save(output, format="PNG", optimize=True)
@@ -154,7 +155,7 @@ def _image(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
     else:
         frame.save(output, format="JPEG", quality=88)
         media_type = "image/jpeg"
-    return Attachment(name, "image", media_type, output.getvalue(), width=frame.width, height=frame.height)
+    return Attachment(name, AttachmentKind.IMAGE, media_type, output.getvalue(), width=frame.width, height=frame.height)
 
 
 def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
@@ -171,7 +172,7 @@ def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
         text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
     except (PdfReadError, ValueError, KeyError, OSError):
         raise UserError(f"`{name}` is not a readable PDF (it may be damaged).") from None
-    return Attachment(name, "pdf", "application/pdf", data, text[: limits.max_text_chars], pages=pages)
+    return Attachment(name, AttachmentKind.PDF, "application/pdf", data, text[: limits.max_text_chars], pages=pages)
 
 
 def check_sizes(files: Sequence[tuple[str, int]], limits: AttachmentsConfig) -> None:

@@ -49,7 +49,7 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.errors import Hint, UserError
-from bot.kinds import DiscussionMode, MessageStatus, RoundKind
+from bot.kinds import DiscussionMode, MessageStatus, RoundKind, RunOutcome
 from bot.llm.registry import ModelClients
 from bot.panel import parse_models
 from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscussion, Opening, Stage, Stopping
@@ -250,7 +250,7 @@ async def console_services(config: AppConfig, environ: Mapping[str, str]) -> Asy
 
 
 def outcome(run: Run, console: Console, config: AppConfig) -> int:
-    failed = run.outcome != "completed" or all(
+    failed = run.outcome is not RunOutcome.COMPLETED or all(
         a.status is not MessageStatus.COMPLETE for r in run.results for a in r.answers)
     console.print(f"[dim]Stored as discussion #{run.discussion.id} in {config.database.url.split('://')[0]}.[/dim]")
     return 1 if failed else 0

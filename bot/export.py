@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
-from bot.kinds import AuthorKind, MessageStatus
+from bot.kinds import AttachmentKind, AuthorKind, MessageStatus
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
 
@@ -69,9 +69,9 @@ async def extras(discussion: Discussion) -> Extras:
 
 def describe_file(record: AttachmentRecord) -> str:
     size = f"{len(record.data) / 1000:.0f} kB"
-    if record.kind == "image":
+    if record.kind == AttachmentKind.IMAGE:
         return f"image, {record.width}×{record.height}, {size}"
-    if record.kind == "pdf":
+    if record.kind == AttachmentKind.PDF:
         return f"PDF, {record.pages} page(s), {size}"
     return f"text, {len(record.text):,} characters"
 
@@ -219,7 +219,7 @@ async def to_html(discussion: Discussion) -> str:
 def file_html(record: AttachmentRecord) -> str:
     """Images inline (the stored, downscaled copy), other files named."""
     esc = html.escape
-    if record.kind == "image":
+    if record.kind == AttachmentKind.IMAGE:
         data = base64.b64encode(bytes(record.data)).decode("ascii")
         return (f'<figure><img src="data:{esc(record.media_type)};base64,{data}" alt="{esc(record.name)}" '
                 f'style="max-width:100%"><figcaption>📎 {esc(record.name)}</figcaption></figure>')

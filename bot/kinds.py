@@ -44,6 +44,29 @@ class AuthorKind(StrEnum):
     SYSTEM = "system"
 
 
+class RunOutcome(StrEnum):
+    """How a run ended (the `run_end` log line, the runs metric)."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # stopped by a member, or before its first step
+    SHUTDOWN = "shutdown"  # the process stopped: left resumable
+    FAILED = "failed"
+
+
+class Depth(StrEnum):
+    """How many debate rounds run: all planned, or more than one only when round 1 leaves something to settle."""
+
+    FIXED = "fixed"
+    AUTO = "auto"
+
+
+class AttachmentKind(StrEnum):
+    IMAGE = "image"
+    TEXT = "text"
+    PDF = "pdf"
+
+
 class MessageStatus(StrEnum):
     STREAMING = "streaming"
     COMPLETE = "complete"

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.config import ModelConfig
 from bot.errors import UserError
-from bot.kinds import DiscussionMode
+from bot.kinds import Depth, DiscussionMode
 from bot.modes.debate import DebateSetup
 from bot.policy import MAX_ROUNDS, MIN_ROUNDS
 from bot.roundtable import DebateChoices, NewDiscussion, Opening
@@ -124,10 +124,10 @@ class Discuss(commands.Cog):
         venue = ThreadVenue(interaction, channel, intro)
         run = await self.bot.services.roundtable.open(NewDiscussion(
             DiscussionMode.DISCUSS, topic, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, rounds=rounds, debate=DebateChoices(roles, rotate_roles, depth),
-            blind=blind, files=files), venue)
+            channel_id=interaction.channel_id, rounds=rounds, blind=blind, files=files,
+            debate=DebateChoices(roles, rotate_roles, Depth(depth) if depth else None)), venue)
         discussion = run.discussion
-        auto = ", depth auto" if discussion.depth == "auto" else ""
+        auto = ", depth auto" if discussion.depth == Depth.AUTO else ""
         await venue.announce(f"🧵 {len(discussion.models)} models are discussing in {{thread}} "
                              f"({discussion.rounds_planned} rounds{auto})")
 

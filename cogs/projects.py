@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.kinds import Depth
 from bot.roles import parse_roles
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
@@ -34,7 +35,7 @@ def describe(project: ProjectRow, channels: list[int]) -> str:
         lines.append("Roles: " + ", ".join(f"{alias} as {role}" for alias, role in project.roles.items()))
     if project.blind:
         lines.append("Blind: /open and round 1 of /discuss answer as Model A, B… until the vote")
-    if project.depth == "auto":
+    if project.depth == Depth.AUTO:
         lines.append("Depth: auto (more rounds only when round 1 leaves the models disagreeing or unsure)")
     if channels:
         lines.append("Default in: " + ", ".join(f"<#{c}>" for c in channels))

@@ -8,13 +8,15 @@ from dataclasses import dataclass, replace
 from bot.config import ModelConfig
 from bot.engine.prompts import Turn, turn_message
 from bot.estimate import CHARS_PER_TOKEN, chars_for_tokens, estimate_tokens
+from bot.kinds import AttachmentKind
 from bot.llm.types import ChatMessage, ImagePart
 
 MESSAGE_OVERHEAD = 4  # role and framing tokens per message
 TRUNCATION_MARK = "\n[…]\n"
 
 
-PART_TOKENS = {"image": 1600, "pdf": 1500}  # a native image at most; a PDF page (parts carry no page count)
+# A native image at most; a PDF page (parts carry no page count).
+PART_TOKENS = {AttachmentKind.IMAGE: 1600, AttachmentKind.PDF: 1500}
 
 
 def message_tokens(message: ChatMessage, turn: Turn | None = None) -> int:
@@ -22,9 +24,10 @@ def message_tokens(message: ChatMessage, turn: Turn | None = None) -> int:
     files = 0
     if message.parts:
         if turn is not None:
-            files = sum(a.tokens(native=True) for a in turn.attachments if a.kind in ("image", "pdf"))
+            files = sum(a.tokens(native=True) for a in turn.attachments if a.kind in PART_TOKENS)
         else:
-            files = sum(PART_TOKENS["image" if isinstance(p, ImagePart) else "pdf"] for p in message.parts)
+            files = sum(PART_TOKENS[AttachmentKind.IMAGE if isinstance(p, ImagePart) else AttachmentKind.PDF]
+                        for p in message.parts)
     return estimate_tokens(message.content) + MESSAGE_OVERHEAD + files
 
 

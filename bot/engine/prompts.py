@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.attachments import Attachment
 from bot.config import ModelConfig
+from bot.kinds import AttachmentKind
 from bot.llm.types import ChatMessage, DocumentPart, ImagePart, Part
 
 ROUNDTABLE_PROMPT = """\
@@ -83,11 +84,11 @@ def turn_message(model: ModelConfig, turn: Turn, *, with_files: bool = True) -> 
     for file in turn.attachments:
         if not with_files:
             notes.append(f"[{file.kind} `{file.name}` left out to fit your context window]")
-        elif file.kind == "image" and sees_images(model):
+        elif file.kind == AttachmentKind.IMAGE and sees_images(model):
             parts.append(ImagePart(file.media_type, file.data_b64))
-        elif file.kind == "image":
+        elif file.kind == AttachmentKind.IMAGE:
             notes.append(f"[an image, `{file.name}`, was shared here; you cannot see images, the others can]")
-        elif file.kind == "pdf" and reads_pdfs(model):
+        elif file.kind == AttachmentKind.PDF and reads_pdfs(model):
             parts.append(DocumentPart(file.name, file.media_type, file.data_b64))
         else:
             notes.append(file.fenced())

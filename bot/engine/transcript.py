@@ -11,7 +11,7 @@ from bot.db.models import AttachmentRecord, Discussion, Message, Project
 from bot.engine.context import fit_context
 from bot.engine.prompts import Turn, system_prompt
 from bot.engine.rounds import MessagesFor
-from bot.kinds import AuthorKind, MessageStatus
+from bot.kinds import AttachmentKind, AuthorKind, MessageStatus
 
 CUT_OFF = " [cut off]"
 
@@ -25,7 +25,7 @@ def as_turn(row: Message, attachments: tuple[Attachment, ...] = ()) -> Turn:
 
 
 def as_attachment(row: AttachmentRecord) -> Attachment:
-    return Attachment(row.name, row.kind, row.media_type, bytes(row.data), row.text,  # type: ignore[arg-type]
+    return Attachment(row.name, AttachmentKind(row.kind), row.media_type, bytes(row.data), row.text,
                       row.width, row.height, row.pages)
 
 
@@ -84,4 +84,4 @@ class Trimmed:
 
 
 async def shared_images(discussion: Discussion) -> bool:
-    return await AttachmentRecord.filter(discussion=discussion, kind="image").exists()
+    return await AttachmentRecord.filter(discussion=discussion, kind=AttachmentKind.IMAGE).exists()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.config import DebateConfig, ModelConfig
 from bot.db.models import Discussion
-from bot.kinds import DiscussionMode
+from bot.kinds import Depth, DiscussionMode
 from bot.modes.base import Chain, Mode
 from bot.modes.debate import DebateMode, DebateSetup
 from bot.modes.open import OpenMode
@@ -14,7 +14,8 @@ from bot.modes.open import OpenMode
 
 def debate_setup(discussion: Discussion, config: DebateConfig) -> DebateSetup:
     """How this discussion debates: its roles, rotation and depth as stored when it started."""
-    return DebateSetup(config, dict(discussion.roles or {}), discussion.rotate_roles, discussion.depth)
+    return DebateSetup(config, dict(discussion.roles or {}), discussion.rotate_roles,
+                       Depth(discussion.depth))
 
 
 def continuation(discussion: Discussion, panel: Sequence[ModelConfig], rounds: int, done: int,

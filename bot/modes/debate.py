@@ -16,7 +16,7 @@ from bot.engine.notices import BlindPause, DepthDecided, EarlyStop, Notice, Stan
 from bot.engine.prompts import converged, discuss_note
 from bot.engine.rounds import RoundResult
 from bot.estimate import run_cost
-from bot.kinds import MessageStatus, RoundKind
+from bot.kinds import Depth, MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
 from bot.roles import find_role, seat_roles
 from bot.stances import STANCE_INSTRUCTIONS, Stance, Timeline, agreement, settled, split_stance, timeline
@@ -29,7 +29,7 @@ class DebateSetup:
     config: DebateConfig = field(default_factory=DebateConfig)
     roles: Mapping[str, str] = field(default_factory=dict)  # model alias -> role name
     rotate: bool = False
-    depth: str = "fixed"  # "auto": further rounds only when round 1 leaves something to settle
+    depth: Depth = Depth.FIXED  # auto: further rounds only when round 1 leaves something to settle
 
 
 class DebateMode:
@@ -76,7 +76,7 @@ class DebateMode:
         everyone = len(stances) == len(self.panel)
         notices: list[Notice] = []
         config = self.setup.config
-        if self.setup.depth == "auto" and number == self._first == 1 and number < self._total:
+        if self.setup.depth == Depth.AUTO and number == self._first == 1 and number < self._total:
             why = agreement(stances, config.similarity, config.depth_confidence) if everyone else "some models failed"
             if why is None:
                 self._stop = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import AppConfig
 from bot.errors import UserError
+from bot.kinds import Depth
 from bot.modes.debate import DebateSetup
 from bot.panel import Panel
 from bot.roles import parse_roles
@@ -23,7 +24,7 @@ def debate_setup_for(config: AppConfig, panel: Panel, choices: DebateChoices) ->
         chosen = {alias: role for alias, role in stored.items() if alias in aliases}
     if choices.rotate and not chosen:
         chosen = {aliases[0]: "devil's advocate"}  # rotating with no roles given: the built-in one goes round
-    depth = choices.depth or (panel.project.depth if panel.project else "fixed")
+    depth = choices.depth or (Depth(panel.project.depth) if panel.project else Depth.FIXED)
     return DebateSetup(config.debate, chosen, choices.rotate, depth)
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.attachments import Attachment
 from bot.config import ModelConfig
-from bot.kinds import DiscussionMode
+from bot.kinds import Depth, DiscussionMode
 from bot.modes.debate import DebateSetup
 from bot.panel import Panel
 from bot.services.discussions import Author
@@ -40,7 +40,7 @@ class DebateChoices:
 
     roles: str | None = None  # "claude=devil's advocate, gpt=skeptic"
     rotate: bool = False
-    depth: str | None = None  # "fixed" | "auto"
+    depth: Depth | None = None
 
 
 @dataclass(frozen=True, slots=True)

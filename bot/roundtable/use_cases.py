@@ -13,7 +13,7 @@ from bot.config import AppConfig, ModelConfig
 from bot.db.models import Discussion
 from bot.engine.transcript import transcript_chars
 from bot.errors import Hint, UserError
-from bot.kinds import DiscussionMode, DiscussionStatus
+from bot.kinds import Depth, DiscussionMode, DiscussionStatus
 from bot.modes import continuation
 from bot.modes.base import Mode
 from bot.modes.consensus import ConsensusMode, reviewers_for
@@ -87,7 +87,7 @@ class Roundtable:
                     place=stage.place, rounds_planned=opening.rounds,
                     roles=opening.setup.roles if opening.setup else None,
                     rotate_roles=opening.setup.rotate if opening.setup else False,
-                    depth=opening.setup.depth if opening.setup else "fixed", blind=opening.blind,
+                    depth=opening.setup.depth if opening.setup else Depth.FIXED, blind=opening.blind,
                     attachments=opening.files)
             except BaseException:
                 await venue.abandon(stage)

@@ -26,6 +26,7 @@ from bot.kinds import (
     ANSWERING_KINDS,
     DEBATE_KINDS,
     AuthorKind,
+    Depth,
     DiscussionMode,
     DiscussionStatus,
     MessageStatus,
@@ -68,7 +69,7 @@ class DiscussionStore:
 
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
                      rounds_planned: int = 1, roles: Mapping[str, str] | None = None, rotate_roles: bool = False,
-                     depth: str = "fixed", blind: bool = False,
+                     depth: Depth = Depth.FIXED, blind: bool = False,
                      attachments: Sequence[Attachment] = ()) -> Discussion:
         """The discussion and its opening question as the first turn; a blind one gets its models' neutral
         names ("Model A"…, shuffled) and stays unrevealed until its vote closes or its next round starts."""

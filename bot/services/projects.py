@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from bot.config import ModelConfig
 from bot.db.models import ChannelDefault, Project
 from bot.errors import UserError
+from bot.kinds import Depth
 from bot.panel import find_project
 from bot.policy import check_rounds
 from bot.services.discussions import DiscussionStore
@@ -51,7 +52,7 @@ class ProjectService:
             return await Project.create(guild=guild, name=name, models=[m.alias for m in models],
                                         topic=(topic or "").strip(), system_prompt=prompt,
                                         default_rounds=check_rounds(rounds) if rounds is not None else None,
-                                        roles=dict(roles or {}), depth=depth or "fixed", blind=bool(blind))
+                                        roles=dict(roles or {}), depth=depth or Depth.FIXED, blind=bool(blind))
         except IntegrityError:
             raise UserError(f"A project named `{name}` already exists here.") from None
 

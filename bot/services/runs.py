@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot import metrics
 from bot.db.models import Discussion
 from bot.engine.rounds import RoundResult
-from bot.kinds import DiscussionStatus
+from bot.kinds import DiscussionStatus, RunOutcome
 from bot.logs import log_event
 from bot.services.admission import Ticket
 from bot.services.discussions import DiscussionStore
@@ -44,7 +44,7 @@ class Run:
         self.info = info
         self.ticket = ticket or Ticket()
         self.results: list[RoundResult] = []
-        self.outcome = "pending"
+        self.outcome = RunOutcome.PENDING
         self.ended = asyncio.Event()
         self._work = work
         self._store = store
@@ -93,7 +93,7 @@ class Run:
 
     async def _never_started(self) -> None:
         try:
-            self.outcome = "cancelled"
+            self.outcome = RunOutcome.CANCELLED
             await self.ticket.refund()  # nothing was asked of any model: the members get their cooldowns back
             if self.discussion.status is DiscussionStatus.RUNNING:  # as created: it must not look alive
                 await self._store.set_status(self.discussion, DiscussionStatus.CANCELLED)
@@ -129,14 +129,14 @@ class Run:
         try:
             await self._store.set_status(self.discussion, DiscussionStatus.RUNNING)
             self.results = list(await self._work())
-            status, self.outcome = DiscussionStatus.COMPLETED, "completed"
+            status, self.outcome = DiscussionStatus.COMPLETED, RunOutcome.COMPLETED
         except asyncio.CancelledError:
-            self.outcome = "shutdown" if self._shutdown else "cancelled"
+            self.outcome = RunOutcome.SHUTDOWN if self._shutdown else RunOutcome.CANCELLED
             if self._shutdown:  # left running, as after a crash: the next start offers Resume
                 status = DiscussionStatus.RUNNING
             raise
         except Exception as error:
-            self.outcome = "failed"
+            self.outcome = RunOutcome.FAILED
             log.exception("run %s (discussion %s) failed", self.key, self.discussion.id)
             if self._on_crash is not None:
                 await self._report(error)

@@ -31,7 +31,7 @@ from cogs.delivery.pacing import (
     RateWindow,
 )
 from cogs.delivery.posters import thread_gone
-from cogs.delivery.ratelimit_headers import HeaderWatch
+from cogs.delivery.ratelimit_headers import BucketKind, HeaderWatch, kind_of
 from cogs.delivery.ratelimits import report_429
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ WindowFor = Callable[[str], RateWindow]
 
 def window_for(key: str) -> RateWindow:
     """Discord's documented bucket for the key's kind, until its headers say otherwise."""
-    if key.startswith("channel:"):
+    if kind_of(key) is BucketKind.CHANNEL:
         return RateWindow(CHANNEL_LIMIT, CHANNEL_WINDOW)
     return RateWindow(WEBHOOK_LIMIT, WEBHOOK_WINDOW)
 
@@ -132,7 +132,7 @@ class Lane:
         self.window.record(report.at, report)
         # Only a webhook's answers are surely this lane's own call; a channel's bucket also carries the bot's
         # other posts there (status lines), whose failures are not this call's.
-        if self._call is None or self._call.done() or not self.key.startswith("webhook:"):
+        if self._call is None or self._call.done() or kind_of(self.key) is not BucketKind.WEBHOOK:
             return
         if report.status >= 500:  # discord.py would retry after sleeping 1, 3, 5… s holding the webhook
             self._cut = "server"
@@ -250,7 +250,7 @@ class Lane:
     def _failed(self, live: LiveMessage, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
         """One line per failed Discord call (the answer itself is stored whatever Discord does)."""
         kind = "create" if call.create else "delete" if call.delete else "edit"
-        log_event(log, "discord_update_failed", logging.WARNING, lane=self.key.split(":")[0], model=live.model,
+        log_event(log, "discord_update_failed", logging.WARNING, lane=kind_of(self.key).value, model=live.model,
                   call=kind, error=error, code=code, attempt=live.failures or None, gave_up=gave_up)
 
     def _settle(self, live: LiveMessage) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from types import SimpleNamespace
 
 import aiohttp
@@ -18,18 +19,32 @@ from yarl import URL
 
 from cogs.delivery.pacing import BucketReport
 
-__all__ = ["HeaderWatch", "Listener", "bucket_key", "channel_key", "read_report", "webhook_key"]
+__all__ = ["BucketKind", "HeaderWatch", "Listener", "bucket_key", "channel_key", "kind_of", "read_report",
+           "webhook_key"]
 
 Listener = Callable[[BucketReport], None]
 
 
+class BucketKind(StrEnum):
+    """Whose rate limit a call counts against: a webhook's (models' messages, /ask replies) or a channel's
+    (the bot's own messages)."""
+
+    WEBHOOK = "webhook"
+    CHANNEL = "channel"
+
+
 def webhook_key(webhook_id: int, token: str) -> str:
     """A webhook's bucket (discord.py's too: id and token); the token itself is never kept."""
-    return f"webhook:{webhook_id}:{hashlib.sha256(token.encode()).hexdigest()[:12]}"
+    return f"{BucketKind.WEBHOOK}:{webhook_id}:{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 
 
 def channel_key(channel_id: int) -> str:
-    return f"channel:{channel_id}"
+    return f"{BucketKind.CHANNEL}:{channel_id}"
+
+
+def kind_of(key: str) -> BucketKind:
+    """The kind of a bucket key made by webhook_key or channel_key."""
+    return BucketKind(key.split(":", 1)[0])
 
 
 def bucket_key(url: URL) -> str | None:
