@@ -30,6 +30,7 @@ from bot.engine.rounds import Answer, ModelDelta, ModelFailed, ModelFinished, Ro
 from bot.estimate import message_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
+from bot.seats import seats
 from bot.services import ledger
 from cogs.delivery.lanes import Lane
 from cogs.delivery.live import LiveMessage
@@ -152,7 +153,8 @@ async def measure(args: argparse.Namespace, config: AppConfig) -> None:
                     await ledger.record(ledger.Payer(index, 1), row.id, answer.model, answer.usage, cost)
                     ledger_writes.append(2 if cost else 1)  # the spend row, and the month total when it moved
 
-            result = await runner.run(row, RoundKind.OPEN, panel, lambda m: [ChatMessage("user", "go")], show, bill)
+            result = await runner.run(row, RoundKind.OPEN, seats(panel), lambda m: [ChatMessage("user", "go")], show,
+                                      bill)
             await schedulers[index].drain()
             failures.extend(a.error for a in result.answers if a.error)
 

@@ -67,21 +67,13 @@ class ModelConfig(_Strict):
     price_source: str = ""  # filled in when prices are resolved (config, catalogue, shipped list)
     reasoning_effort: Literal["low", "medium", "high"] | None = None  # OpenAI-compatible reasoning models
     thinking_budget: int | None = Field(default=None, ge=1024)  # Anthropic extended thinking, tokens
-    role: str = ""  # a debate role (devil's advocate, skeptic…); set per discussion, or here as a standing role
-    shown_as: str = ""  # set by moai, never in config: the neutral name ("Model B") of a blind round
+    role: str = ""  # a standing debate role (devil's advocate, skeptic…); a discussion's roles take its place
     vision: bool | None = None  # sees images; None: from the model catalogue (Anthropic models: yes)
     native_pdf: bool | None = None  # reads PDFs as documents; None: Anthropic and OpenRouter yes, else text
 
     @property
     def name(self) -> str:
         return self.display_name or self.alias
-
-    @property
-    def label(self) -> str:
-        """How the model is shown and introduced: its blind name, else its name with its debate role."""
-        if self.shown_as:
-            return self.shown_as
-        return f"{self.name} ({self.role})" if self.role else self.name
 
     @property
     def priced(self) -> bool:
@@ -222,8 +214,6 @@ class AppConfig(_Strict):
                 raise _KeyError(f"models.{key}.thinking_budget", "is for anthropic providers; use reasoning_effort")
             if model.reasoning_effort is not None and kind != "openai":
                 raise _KeyError(f"models.{key}.reasoning_effort", "is for openai providers; use thinking_budget")
-            if model.shown_as:
-                raise _KeyError(f"models.{key}.shown_as", "is set by moai for blind rounds, not in config")
             if model.role and not self.role_prompt(model.role):
                 raise _KeyError(f"models.{key}.role", f"unknown role '{model.role}'")
             for name in (key, *model.aliases):

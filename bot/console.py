@@ -62,7 +62,7 @@ CONSOLE_RUN_KEY = 0
 
 
 def status_line(answer: Answer) -> str:
-    name = answer.model.label
+    name = answer.seat.label
     if answer.status is MessageStatus.COMPLETE:
         tokens = "tokens n/a" if answer.usage.output_tokens is None else \
             f"{answer.usage.input_tokens or 0:,} → {answer.usage.output_tokens:,} tokens"
@@ -166,7 +166,7 @@ class ConsoleDisplay:
                 held = f"{stance.position} ({stance.confidence}%)" if stance.known else "unknown"
                 parts.append(f"[dim]stance: {held}[/dim]")
             style = "green" if answer.status is MessageStatus.COMPLETE else "red"
-            self.console.print(Box(Group(*parts), title=answer.model.label, subtitle=status_line(answer),
+            self.console.print(Box(Group(*parts), title=answer.seat.label, subtitle=status_line(answer),
                                    border_style=style))
 
     async def notice(self, notice: Notice) -> None:

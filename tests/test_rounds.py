@@ -10,6 +10,7 @@ from bot.db.models import Discussion, DiscussionMode, Message, MessageStatus, Ro
 from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, ModelStarted, RoundEvent, RoundRunner
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage
+from bot.seats import seats
 from tests.fake_llm import FakeLLM, Script
 
 
@@ -21,7 +22,7 @@ async def test_events_and_rows(database: str, config: AppConfig, clients: ModelC
     fake_llm.script("llama-test", Script(status=400, error_message="bad model"))
     discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
     events: list[RoundEvent] = []
-    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"),
+    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, seats(config.default_models()), ask("q"),
                                             events.append)
     assert {type(e) for e in events} == {ModelStarted, ModelDelta, ModelFinished, ModelFailed}
     finished = {e.alias for e in events if isinstance(e, ModelFinished)}
@@ -31,7 +32,7 @@ async def test_events_and_rows(database: str, config: AppConfig, clients: ModelC
     assert [a.status for a in result.answers] == [MessageStatus.COMPLETE, MessageStatus.COMPLETE,
                                                   MessageStatus.FAILED]
     assert result.round.number == 1
-    second = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models()[:1], ask("q2"))
+    second = await RoundRunner(clients).run(discussion, RoundKind.OPEN, seats(config.default_models()[:1]), ask("q2"))
     assert second.round.number == 2
 
 
@@ -41,7 +42,7 @@ async def test_no_db_write_per_token_but_checkpoints(database: str, config: AppC
     fake_llm.script("gpt-test", Script(text="t" * 200, chunk_chars=1, token_interval=0.005))
     discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
     runner = RoundRunner(clients, checkpoint_interval=0.2)
-    task = asyncio.create_task(runner.run(discussion, RoundKind.OPEN, [config.models["gpt"]], ask("q")))
+    task = asyncio.create_task(runner.run(discussion, RoundKind.OPEN, seats([config.models["gpt"]]), ask("q")))
     await asyncio.sleep(0.5)
     mid_stream = await Message.get(discussion=discussion, model_alias="gpt")
     assert mid_stream.status == MessageStatus.STREAMING
@@ -66,7 +67,7 @@ async def test_slow_model_does_not_delay_fast_ones(database: str, config: AppCon
         if isinstance(event, ModelFinished):
             finished_at[event.alias] = time.monotonic() - started
 
-    await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"), listen)
+    await RoundRunner(clients).run(discussion, RoundKind.OPEN, seats(config.default_models()), ask("q"), listen)
     assert finished_at["gpt"] >= 0.85
     assert max(finished_at["claude"], finished_at["llama"]) < finished_at["gpt"] / 2
 
@@ -78,7 +79,8 @@ async def test_crashing_listener_is_isolated(database: str, config: AppConfig, c
         if isinstance(event, ModelDelta) and event.alias == "claude":
             raise RuntimeError("display bug")
 
-    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, config.default_models(), ask("q"), listen)
+    panel = seats(config.default_models())
+    result = await RoundRunner(clients).run(discussion, RoundKind.OPEN, panel, ask("q"), listen)
     statuses = {a.model.alias: (a.status, a.error) for a in result.answers}
     assert statuses["claude"] == (MessageStatus.FAILED, "internal error (RuntimeError)")
     assert statuses["gpt"][0] == statuses["llama"][0] == MessageStatus.COMPLETE

@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bot.config import ModelConfig
+from bot.seats import Seat
 
 BLIND_NOTE = """
 
@@ -34,10 +36,9 @@ def blind_names(aliases: Sequence[str], rng: random.Random) -> dict[str, str]:
     return {alias: f"Model {chr(ord('A') + index)}" for index, alias in enumerate(order)}
 
 
-def blind_panel(panel: Sequence[ModelConfig], names: Mapping[str, str]) -> list[ModelConfig]:
-    """Copies of the models that show only their neutral name (no avatar, no role)."""
-    return [m.model_copy(update={"shown_as": names[m.alias], "avatar_url": None, "role": ""}) if m.alias in names
-            else m for m in panel]
+def blind_panel(panel: Sequence[Seat], names: Mapping[str, str]) -> list[Seat]:
+    """The seats showing only their neutral name (no avatar, no role)."""
+    return [replace(s, shown_as=names[s.alias], role="") if s.alias in names else s for s in panel]
 
 
 def giveaway_words(model: ModelConfig) -> set[str]:

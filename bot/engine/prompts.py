@@ -9,6 +9,7 @@ from bot.attachments import Attachment
 from bot.config import ModelConfig
 from bot.kinds import AttachmentKind
 from bot.llm.types import ChatMessage, DocumentPart, ImagePart, Part
+from bot.seats import Seat
 
 ROUNDTABLE_PROMPT = """\
 You are {name}, one of several AI models taking part in a roundtable on Discord, run by the moai bot.
@@ -60,11 +61,10 @@ class Turn:
     attachments: tuple[Attachment, ...] = ()
 
 
-def system_prompt(model: ModelConfig, panel: Sequence[ModelConfig], *, topic: str = "",
-                  project_prompt: str = "") -> str:
+def system_prompt(seat: Seat, panel: Sequence[Seat], *, topic: str = "", project_prompt: str = "") -> str:
     return ROUNDTABLE_PROMPT.format(
-        name=model.label,
-        participants=", ".join(m.label for m in panel),
+        name=seat.label,
+        participants=", ".join(s.label for s in panel),
         topic=f"\nProject topic: {topic}" if topic else "",
         project=f"\n\n{project_prompt}" if project_prompt else "",
     )

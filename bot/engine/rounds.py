@@ -24,6 +24,7 @@ from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, ReasoningDelta, StreamEnd, TextDelta, Usage, is_cut_off, is_filtered
+from bot.seats import Seat
 from bot.text import clean_text
 
 __all__ = [  # Round: re-exported for the displays' annotations
@@ -73,12 +74,12 @@ class ModelStopped:
 RoundEvent = ModelStarted | ModelDelta | ModelFinished | ModelFailed | ModelStopped
 Listener = Callable[[RoundEvent], None]
 Bill = Callable[["Answer"], Awaitable[None]]  # writes a finished answer's cost to the ledger
-MessagesFor = Callable[[ModelConfig], list[ChatMessage]]
+MessagesFor = Callable[[Seat], list[ChatMessage]]
 
 
 @dataclass(slots=True)
 class Answer:
-    model: ModelConfig
+    seat: Seat
     row: Message
     text: str = ""
     status: MessageStatus = MessageStatus.STREAMING
@@ -91,6 +92,10 @@ class Answer:
     error_class: str | None = None  # for operators' logs: ProviderError subclass, HTTP status, retries spent
     error_status: int | None = None
     retries: int = 0
+
+    @property
+    def model(self) -> ModelConfig:
+        return self.seat.model
 
 
 @dataclass(slots=True)
@@ -116,20 +121,20 @@ class RoundRunner:
         self.stats = RunnerStats()
 
     async def start_round(self, discussion: Discussion, kind: RoundKind,
-                          panel: Sequence[ModelConfig]) -> tuple[Round, list[Answer]]:
+                          panel: Sequence[Seat]) -> tuple[Round, list[Answer]]:
         last = await Round.filter(discussion=discussion).order_by("-number").first()
         number = (last.number if last is not None else 0) + 1
         round_ = await Round.create(discussion=discussion, number=number, kind=kind)
         answers = []
-        for model in panel:
+        for place in panel:
             row = await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.MODEL,
-                                       author_name=model.label[:100], model_alias=model.alias,
+                                       author_name=place.label[:100], model_alias=place.alias,
                                        status=MessageStatus.STREAMING)
-            answers.append(Answer(model, row))
+            answers.append(Answer(place, row))
         self.stats.db_writes += 1 + len(answers)
         return round_, answers
 
-    async def run(self, discussion: Discussion, kind: RoundKind, panel: Sequence[ModelConfig],
+    async def run(self, discussion: Discussion, kind: RoundKind, panel: Sequence[Seat],
                   messages_for: MessagesFor, listener: Listener = lambda event: None,
                   bill: Bill | None = None) -> RoundResult:
         round_, answers = await self.start_round(discussion, kind, panel)
@@ -142,7 +147,7 @@ class RoundRunner:
         Cancelling the calling task stops every model, keeps their partial text (status cancelled)
         and marks the round cancelled before CancelledError propagates.
         """
-        tasks = [asyncio.create_task(self._answer(a, messages_for(a.model), listener, bill),
+        tasks = [asyncio.create_task(self._answer(a, messages_for(a.seat), listener, bill),
                                      name=f"moai-model-{a.model.alias}") for a in answers]
         try:
             await asyncio.gather(*tasks)
@@ -199,7 +204,7 @@ class RoundRunner:
         except ProviderError as error:
             # In a blind round the provider's name (and its detail) would say who this is: the reason only.
             shown = f"{error.reason}" + (f" (HTTP {error.status})" if error.status else "")
-            answer.status, answer.error = MessageStatus.FAILED, shown if answer.model.shown_as else str(error)
+            answer.status, answer.error = MessageStatus.FAILED, shown if answer.seat.blind else str(error)
             answer.error_class, answer.error_status, answer.retries = type(error).__name__, error.status, error.retries
         except asyncio.CancelledError:
             answer.status, answer.error = MessageStatus.CANCELLED, STOPPED_REASON

@@ -12,6 +12,7 @@ from bot.engine.context import fit_context
 from bot.engine.prompts import Turn, system_prompt
 from bot.engine.rounds import MessagesFor
 from bot.kinds import AttachmentKind, AuthorKind, MessageStatus
+from bot.seats import Seat
 
 CUT_OFF = " [cut off]"
 
@@ -55,7 +56,7 @@ def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[T
             t.author_name.lower() in taken else t for t in turns]
 
 
-async def round_context(discussion: Discussion, panel: Sequence[ModelConfig], note: str = "",
+async def round_context(discussion: Discussion, panel: Sequence[Seat], note: str = "",
                         notes: Mapping[str, str] | None = None) -> tuple[MessagesFor, Trimmed]:
     """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
 
@@ -63,10 +64,10 @@ async def round_context(discussion: Discussion, panel: Sequence[ModelConfig], no
     """
     project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
     topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
-    turns = label_members(await load_turns(discussion), panel)
+    turns = label_members(await load_turns(discussion), [s.model for s in panel])
     extra = notes or {}
-    fitted = {m.alias: fit_context(m, system_prompt(m, panel, topic=topic, project_prompt=project_prompt) + note
-                                   + extra.get(m.alias, ""), turns) for m in panel}
+    fitted = {s.alias: fit_context(s.model, system_prompt(s, panel, topic=topic, project_prompt=project_prompt)
+                                   + note + extra.get(s.alias, ""), turns) for s in panel}
     dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
     files = {alias: f.files_dropped for alias, f in fitted.items() if f.files_dropped}
     return (lambda model: fitted[model.alias].messages), Trimmed(dropped, files)

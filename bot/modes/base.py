@@ -15,6 +15,7 @@ from bot.db.models import Discussion
 from bot.engine.notices import Notice
 from bot.engine.rounds import MessagesFor, RoundResult
 from bot.kinds import RoundKind
+from bot.seats import Seat, seats
 
 if TYPE_CHECKING:  # the services play modes: modes only see the store they are handed
     from bot.services.discussions import DiscussionStore
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # the services play modes: modes only see the store they are 
 @dataclass(frozen=True, slots=True)
 class RoundPlan:
     kind: RoundKind
-    panel: Sequence[ModelConfig]
+    panel: Sequence[Seat]
     note: str = ""  # appended to each model's system prompt
     notes: Mapping[str, str] = field(default_factory=dict)  # appended to one model's (alias -> text): its role
     messages_for: MessagesFor | None = None  # a prompt of the mode's own instead of the discussion
@@ -51,7 +52,7 @@ class OneRound:
     name = "one-round"
 
     def __init__(self, kind: RoundKind, panel: Sequence[ModelConfig], note: str = "") -> None:
-        self.plan = RoundPlan(kind, panel, note=note)
+        self.plan = RoundPlan(kind, seats(panel), note=note)
         self._played = False
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:

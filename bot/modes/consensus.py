@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.kinds import MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
 from bot.modes.peer_review import aggregate, ballot_for, format_ranking, parse_ranking, review_messages
+from bot.seats import seat, seats
 from bot.stances import Stance
 
 MIN_REVIEWED_ANSWERS = 3
@@ -51,12 +52,12 @@ class ConsensusMode:
             self._reviewed = True
             question = state.discussion.question
             self._ballots = {m.alias: ballot_for(m.alias, list(self.answers), self.rng) for m in self.reviewers}
-            return RoundPlan(RoundKind.CONSENSUS, self.reviewers, shown=False,
+            return RoundPlan(RoundKind.CONSENSUS, seats(self.reviewers), shown=False,
                              messages_for=lambda model: review_messages(question, self._ballots[model.alias],
                                                                         self.answers))
         if self._done or self._moderator >= len(self.moderators):
             return None
-        return RoundPlan(RoundKind.CONSENSUS, [self.moderators[self._moderator]], note=self._note())
+        return RoundPlan(RoundKind.CONSENSUS, [seat(self.moderators[self._moderator])], note=self._note())
 
     def _note(self) -> str:
         if not self.stances:

@@ -19,6 +19,7 @@ from bot.estimate import run_cost
 from bot.kinds import Depth, MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
 from bot.roles import find_role, seat_roles
+from bot.seats import Seat, seat
 from bot.stances import STANCE_INSTRUCTIONS, Stance, Timeline, agreement, settled, split_stance, timeline
 
 
@@ -55,14 +56,14 @@ class DebateMode:
         number = self._next
         self._next += 1
         seats = self.seats(number)
-        notes = {m.alias: "\n\n" + prompt for m in seats if m.role and (prompt := self._role_prompt(m.role))}
+        notes = {s.alias: "\n\n" + prompt for s in seats if s.role and (prompt := self._role_prompt(s.role))}
         return RoundPlan(RoundKind.DISCUSS, seats, note=discuss_note(number, self._total) + STANCE_INSTRUCTIONS,
                          notes=notes)
 
-    def seats(self, number: int) -> list[ModelConfig]:
-        """The panel for a round, each model carrying the role it holds in that round."""
+    def seats(self, number: int) -> list[Seat]:
+        """The panel for a round, each model in the role it holds in that round (else its standing role)."""
         held = seat_roles([m.alias for m in self.panel], self.setup.roles, self.setup.rotate, number)
-        return [m.model_copy(update={"role": held[m.alias]}) if held.get(m.alias) else m for m in self.panel]
+        return [seat(m, held.get(m.alias) or None) for m in self.panel]
 
     def _role_prompt(self, role: str) -> str | None:
         found = find_role(role, self.setup.config.roles)

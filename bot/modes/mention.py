@@ -15,6 +15,7 @@ from bot.engine.prompts import mention_note
 from bot.engine.rounds import RoundResult
 from bot.kinds import RoundKind
 from bot.modes.base import ModeState, RoundPlan
+from bot.seats import seats
 
 
 @dataclass(slots=True)
@@ -44,7 +45,8 @@ class MentionMode:
         if self.batch.started:
             return None
         self.batch.started = True
-        return RoundPlan(RoundKind.MENTION, list(self.batch.models), note=mention_note(" and ".join(self.batch.askers)))
+        askers = " and ".join(self.batch.askers)
+        return RoundPlan(RoundKind.MENTION, seats(self.batch.models), note=mention_note(askers))
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         return ()

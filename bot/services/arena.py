@@ -86,16 +86,16 @@ class ArenaService:
         complete = [a for a in result.answers if a.status is MessageStatus.COMPLETE]
         if not self.config.arena.votes or result.round.kind not in VOTED_KINDS or len(complete) < 2:
             return None
-        blind = any(a.model.shown_as for a in complete)
+        blind = any(a.seat.blind for a in complete)
         if blind:
-            complete.sort(key=lambda a: a.model.label)  # Model A, Model B…: the order says nothing
-        offenders = [a.model.label for a in complete if blind and names_itself(a.text, a.model)]
+            complete.sort(key=lambda a: a.seat.label)  # Model A, Model B…: the order says nothing
+        offenders = [a.seat.label for a in complete if blind and names_itself(a.text, a.model)]
         guild = await Guild.get_or_none(id=discussion.guild_id) if discussion.guild_id else None
         closes_at = now() + timedelta(minutes=self.config.arena.vote_minutes)
         row = await VoteRound.create(
             round=result.round, discussion=discussion, guild_id=guild.discord_id if guild else None,
             project_id=discussion.project_id, blind=blind, answered=[a.model.alias for a in complete],
-            labels=[a.model.label for a in complete], closes_at=closes_at,
+            labels=[a.seat.label for a in complete], closes_at=closes_at,
             voided=(f"{', '.join(offenders)} gave away who they are" if offenders else "")[:200])
         return VoteCall(row.id, tuple(row.labels), closes_at)
 

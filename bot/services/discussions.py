@@ -118,7 +118,7 @@ class DiscussionStore:
             stance = stances.get(answer.model.alias, UNKNOWN)
             await StanceRecord.create(message_id=answer.row.id, discussion_id=result.round.discussion_id,
                                       round_number=result.round.number, model_alias=answer.model.alias,
-                                      role=answer.model.role[:64], position=stance.position,
+                                      role=answer.seat.role[:64], position=stance.position,
                                       confidence=stance.confidence, changed=stance.changed, reason=stance.reason)
 
     async def add_consensus_report(self, discussion: Discussion, moderator: str, sections: Mapping[str, str],

@@ -84,7 +84,7 @@ class Orchestrator:
         else:
             messages_for, trimmed = await round_context(discussion, plan.panel, plan.note, plan.notes)
             if trimmed:
-                names = {m.alias: m.label for m in plan.panel}
+                names = {s.alias: s.label for s in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in trimmed.turns.items()),
                                                     tuple((names[a], n) for a, n in trimmed.files.items())))
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
@@ -103,8 +103,8 @@ class Orchestrator:
                           model=answer.model.alias, provider=answer.model.provider, error=answer.error_class,
                           status=answer.error_status, retries=answer.retries, reason=answer.error)
         if plan.shown and await shared_images(discussion):  # the status line says who saw the pictures
-            result.images = ImagesSeen(tuple(m.label for m in plan.panel if sees_images(m)),
-                                       tuple(m.label for m in plan.panel if not sees_images(m)))
+            result.images = ImagesSeen(tuple(s.label for s in plan.panel if sees_images(s.model)),
+                                       tuple(s.label for s in plan.panel if not sees_images(s.model)))
         if plan.shown:
             await display.end_round(result)
         return result

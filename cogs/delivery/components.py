@@ -115,7 +115,7 @@ def reasoning_view(answers: Sequence[Answer], reserve: int = 0) -> discord.ui.Vi
         return None
     view = discord.ui.View(timeout=None)
     for answer in thinking:
-        name = answer.model.label
+        name = answer.seat.label
         view.add_item(ShownButton(label=f"{name}'s reasoning"[:80] if name else "Reasoning", emoji="🧠",
                                   style=discord.ButtonStyle.secondary, custom_id=REASONING.custom_id(id=answer.row.id)))
     return view

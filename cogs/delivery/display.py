@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.charts import stance_chart
-from bot.config import DiscordConfig, ModelConfig
+from bot.config import DiscordConfig
 from bot.engine.display import RoundView
 from bot.engine.notices import Notice, StanceTimeline, VoteCall
 from bot.engine.rounds import (
@@ -26,6 +26,7 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.kinds import RoundKind
+from bot.seats import Seat
 from bot.services.discussions import DiscussionStore
 from bot.stances import split_stance, visible_part
 from cogs.delivery.components import add_round_actions, reasoning_view, vote_text, vote_view
@@ -190,7 +191,7 @@ class ThreadDisplay:
         self.on_gone = on_gone
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
-        posters = await self.screens.thread_posters(self.thread, [a.model for a in answers])
+        posters = await self.screens.thread_posters(self.thread, [a.seat for a in answers])
         # Nothing is awaited from here on: a /stop landing now cannot leave lanes taken.
         return LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
                          stances=round_.kind is RoundKind.DISCUSS,
@@ -278,7 +279,7 @@ class Screens:
         a continuation per model and still keeps half for the rounds that follow."""
         return not self.pool.creates.room(thread_id, 2 * models)
 
-    async def thread_posters(self, thread: discord.Thread, models: Sequence[ModelConfig]) -> dict[str, Poster]:
+    async def thread_posters(self, thread: discord.Thread, models: Sequence[Seat]) -> dict[str, Poster]:
         """Posters for each model, spread over the parent channel's webhooks by how busy each one is.
 
         Discord limits calls per webhook, so concurrent models and discussions of a channel use a pool of

@@ -52,7 +52,7 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
 
 
 def answer_line(answer: Answer) -> str:
-    name = answer.model.label
+    name = answer.seat.label
     if answer.status is MessageStatus.COMPLETE:
         cut = " · ✂️ cut at max_tokens" if is_cut_off(answer.stop_reason) else \
             (" · 🚫 filtered" if is_filtered(answer.stop_reason) else "")
