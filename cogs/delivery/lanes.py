@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 import discord
@@ -30,19 +30,59 @@ from cogs.delivery.pacing import (
     CreateBudget,
     RateWindow,
 )
-from cogs.delivery.posters import thread_gone
+from cogs.delivery.posters import Chunk, thread_gone
 from cogs.delivery.ratelimit_headers import BucketKind, HeaderWatch, kind_of
 from cogs.delivery.ratelimits import report_429
 
-if TYPE_CHECKING:
-    from cogs.delivery.live import Call, LiveMessage
-
-__all__ = ["CALL_TIMEOUT", "CONNECTION_RETRIES", "IDLE_EXIT", "Lane", "LaneStats", "WindowFor", "window_for"]
+__all__ = ["CALL_TIMEOUT", "CONNECTION_RETRIES", "IDLE_EXIT", "Call", "Lane", "LaneStats", "Stream", "WindowFor",
+           "window_for"]
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 30.0  # a Discord call that takes longer is abandoned (the lane must not hang on it)
 CONNECTION_RETRIES = 2  # a dropped connection is retried this often before the update is given up
 IDLE_EXIT = 30.0  # a lane's worker stops after this long with nothing to do
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Discord call a message wants: create its `index`-th message, edit it, or delete it."""
+
+    index: int
+    chunk: Chunk
+    create: bool
+    delete: bool = False  # the answer got shorter (a stance block or a cut-off note replaced): one message less
+
+
+class Stream(Protocol):
+    """What a lane needs of a message it carries (a LiveMessage): the call it wants next, and to make it."""
+
+    model: str  # the model alias answering (the pool spreads one model's concurrent answers)
+    last_call: float  # time.monotonic() of its last call made
+
+    @property
+    def started(self) -> bool:
+        """It has its first Discord message."""
+
+    @property
+    def finished(self) -> bool:
+        """Its answer is complete: what is left to show is urgent."""
+
+    @property
+    def thread_id(self) -> int | None:
+        """The thread whose hidden create limit its creates count against (None: no such limit)."""
+
+    def next_call(self) -> Call | None: ...
+
+    def urgent_since(self) -> float: ...
+
+    async def perform(self, call: Call) -> None: ...
+
+    def gone(self) -> None:
+        """Discord says its thread is gone (deleted, archived, locked)."""
+
+    def settled(self, *, gave_up: bool = False) -> None: ...
+
+    async def wait_shown(self) -> None: ...
 
 
 @dataclass
@@ -81,8 +121,9 @@ class Lane:
         self.edit_interval = edit_interval
         self.stats = LaneStats()
         self._headers = headers
-        self._pending: dict[int, LiveMessage] = {}
-        self._open: dict[int, LiveMessage] = {}  # messages attached and not finished yet
+        self._pending: dict[int, Stream] = {}
+        self._open: dict[int, Stream] = {}  # messages attached and not finished yet
+        self._failures: dict[int, int] = {}  # connection failures in a row, per message
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._call: asyncio.Task[None] | None = None
@@ -97,22 +138,23 @@ class Lane:
         """Calls of each window that progress edits leave for urgent ones: at least 2 of Discord's 5, and more
         while answers on this bucket still await their first message (each will want one, soon) or their final
         edit (about half of those may land in the same window)."""
-        unstarted = sum(1 for live in self._open.values() if not live.message_ids)
+        unstarted = sum(1 for live in self._open.values() if not live.started)
         streaming = len(self._open) - unstarted
         return min(self.window.limit - 1, max(2, unstarted + math.ceil(streaming / 2)))
 
-    def attach(self, live: LiveMessage) -> None:
+    def attach(self, live: Stream) -> None:
         """A message that will stream through this lane (it may need urgent calls until it is done)."""
         self._open[id(live)] = live
 
-    def detach(self, live: LiveMessage) -> None:
+    def detach(self, live: Stream) -> None:
         self._open.pop(id(live), None)
+        self._failures.pop(id(live), None)
 
     def streams_of(self, model: str) -> int:
         """Answers of this model streaming through this lane now."""
         return sum(1 for live in self._open.values() if live.model == model)
 
-    def request(self, live: LiveMessage, *, urgent: bool = False) -> None:
+    def request(self, live: Stream, *, urgent: bool = False) -> None:
         """Queue `live` for an update; `urgent` wakes the worker at once (a finished answer, a new message)."""
         fresh = id(live) not in self._pending
         self._pending[id(live)] = live
@@ -150,23 +192,23 @@ class Lane:
         self._cut = "429"
         self._call.cancel()
 
-    def _pick(self, now: float) -> tuple[LiveMessage | None, Call | None, float]:
+    def _pick(self, now: float) -> tuple[Stream | None, Call | None, float]:
         """The call to make now, or how long to wait before looking again."""
         soonest = IDLE_EXIT
-        urgent: list[tuple[float, LiveMessage, Call]] = []
-        progress: list[tuple[float, LiveMessage, Call]] = []
+        urgent: list[tuple[float, Stream, Call]] = []
+        progress: list[tuple[float, Stream, Call]] = []
         for live in list(self._pending.values()):
             call = live.next_call()
             if call is None:
                 self._settle(live)
                 continue
-            thread = live.poster.thread_id
+            thread = live.thread_id
             if call.create and self.creates is not None and thread is not None:
                 wait = self.creates.delay(thread, now)
                 if wait > 0:
                     soonest = min(soonest, wait)
                     continue
-            if call.create or live.final_at is not None:
+            if call.create or live.finished:
                 urgent.append((live.urgent_since(), live, call))
             elif now - live.last_call >= self.edit_interval:
                 progress.append((live.last_call, live, call))
@@ -197,9 +239,9 @@ class Lane:
                 continue
             await self._make(live, call)
 
-    async def _make(self, live: LiveMessage, call: Call) -> None:
+    async def _make(self, live: Stream, call: Call) -> None:
         """One Discord call; whatever happens, the lane goes on and the message is not left pending forever."""
-        thread = live.poster.thread_id
+        thread = live.thread_id
         if call.create and self.creates is not None and thread is not None:
             self.creates.record(thread, time.monotonic())
         self._answered, self._cut = False, ""
@@ -225,13 +267,13 @@ class Lane:
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
             self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=True)
             self._give_up(live)
-            if thread_gone(error) and live.on_gone is not None:
-                live.on_gone()
+            if thread_gone(error):
+                live.gone()
             return
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            live.failures += 1
-            self._failed(live, call, type(error).__name__, gave_up=live.failures > CONNECTION_RETRIES)
-            if live.failures > CONNECTION_RETRIES:
+            failures = self._failures[id(live)] = self._failures.get(id(live), 0) + 1
+            self._failed(live, call, type(error).__name__, gave_up=failures > CONNECTION_RETRIES)
+            if failures > CONNECTION_RETRIES:
                 self._give_up(live)
             return
         except Exception as error:  # never let the lane die: drain() and every round waiting on it would hang
@@ -239,7 +281,7 @@ class Lane:
             self._failed(live, call, type(error).__name__, gave_up=True)
             self._give_up(live)
             return
-        live.failures = 0
+        self._failures.pop(id(live), None)
         if call.create:
             self.stats.creates += 1
         else:
@@ -247,19 +289,19 @@ class Lane:
         if live.next_call() is None:
             self._settle(live)
 
-    def _failed(self, live: LiveMessage, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
+    def _failed(self, live: Stream, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
         """One line per failed Discord call (the answer itself is stored whatever Discord does)."""
         kind = "create" if call.create else "delete" if call.delete else "edit"
         log_event(log, "discord_update_failed", logging.WARNING, lane=kind_of(self.key).value, model=live.model,
-                  call=kind, error=error, code=code, attempt=live.failures or None, gave_up=gave_up)
+                  call=kind, error=error, code=code, attempt=self._failures.get(id(live)), gave_up=gave_up)
 
-    def _settle(self, live: LiveMessage) -> None:
+    def _settle(self, live: Stream) -> None:
         self._pending.pop(id(live), None)
-        if live.final_at is not None:
+        if live.finished:
             self.detach(live)
         live.settled()
 
-    def _give_up(self, live: LiveMessage) -> None:
+    def _give_up(self, live: Stream) -> None:
         self.stats.failures += 1
         self._pending.pop(id(live), None)
         self.detach(live)

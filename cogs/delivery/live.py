@@ -6,26 +6,14 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from cogs.delivery.lanes import Call, Lane
 from cogs.delivery.posters import Chunk, Poster
 from cogs.delivery.split import split_message
 
-if TYPE_CHECKING:
-    from cogs.delivery.lanes import Lane
-
-__all__ = ["EMBED_LIMIT", "Call", "LiveMessage"]
+__all__ = ["EMBED_LIMIT", "LiveMessage"]
 
 EMBED_LIMIT = 4096  # an embed's description: one message holds twice what its content can
-
-
-@dataclass(frozen=True)
-class Call:
-    index: int
-    chunk: Chunk
-    create: bool
-    delete: bool = False  # the answer got shorter (a stance block or a cut-off note replaced): one message less
 
 
 class LiveMessage:
@@ -49,7 +37,6 @@ class LiveMessage:
         self.changed_at: float | None = None  # the first update not shown yet
         self.final_at: float | None = None  # when the answer finished
         self.last_call = -math.inf
-        self.failures = 0
         self.gave_up = False
         self._shown: list[Chunk] = []
         self._on_sent = on_sent  # a new Discord message exists: its id is stored at once (replies find it)
@@ -71,6 +58,22 @@ class LiveMessage:
         self.gave_up = False
         overflow = len(self.header) + len(text) > self.poster.limit * max(1, len(self._shown))
         self.scheduler.request(self, urgent=final or not self._shown or overflow)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.message_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.final_at is not None
+
+    @property
+    def thread_id(self) -> int | None:
+        return self.poster.thread_id
+
+    def gone(self) -> None:
+        if self.on_gone is not None:
+            self.on_gone()
 
     def urgent_since(self) -> float:
         """First come, first served: a finished answer from when it finished, a new message from its first text."""
