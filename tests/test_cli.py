@@ -123,6 +123,12 @@ async def test_console_bad_input(tmp_path: Path, fake_llm: FakeLLM) -> None:
     code, _, err = await moai("--config", str(config), "console", "Q", "--mode", "discuss", "--rounds", "12",
                               env=TEST_ENV)
     assert (code, err) == (2, "moai: --rounds must be between 1 and 10 (got 12)\n")
+    code, _, err = await moai("--config", str(config), "console", "--continue", "99", env=TEST_ENV)
+    assert (code, err) == (2, "moai: There is no discussion #99 in this database.\n")
+    code, _, err = await moai("--config", str(config), "console", "Q", "--continue", "1", env=TEST_ENV)
+    assert code == 2 and "not a question and --continue" in err
+    code, _, err = await moai("--config", str(config), "console", "Q", "--models", "", env=TEST_ENV)
+    assert (code, err) == (2, "moai: --models names no model.\n")  # not the whole panel
 
 
 @pytest.mark.slow  # the real CLI in a subprocess
@@ -160,3 +166,22 @@ async def test_usage_prints_the_table_and_writes_the_chart(tmp_path: Path, fake_
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     code, out, _ = await moai("--config", str(config), "usage", env={})
     assert "Claude" in out and "$2.7500" in out
+
+
+@pytest.mark.slow  # the real CLI in a subprocess
+async def test_console_continues_and_concludes_a_stored_discussion(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """The console reaches the same use cases as Discord: more rounds of a stored discussion, then a consensus."""
+    db_file = tmp_path / "console.sqlite3"
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    code, _, err = await moai("--config", str(config), "console", "Tabs or spaces?", "--models", "gpt,claude",
+                              env=TEST_ENV)
+    assert code == 0, err
+    code, out, err = await moai("--config", str(config), "console", "--continue", "1", "--rounds", "2",
+                                env=TEST_ENV)
+    assert code == 0, err
+    assert "Continuing: 2 more round(s)." in out and "Round 2" in out and "Round 3" in out
+    code, out, err = await moai("--config", str(config), "console", "--consensus", "1", env=TEST_ENV)
+    assert code == 0, err
+    assert "Asking for a consensus." in out
+    rows = sqlite3.connect(db_file).execute("select kind, count(*) from round group by kind order by kind").fetchall()
+    assert rows == [("consensus", 1), ("discuss", 2), ("open", 1)]
