@@ -3,7 +3,6 @@ peer-review each other first."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,15 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.delivery.components import ACTIONS
-from cogs.utils.errors import Answered
+from cogs.utils.errors import IdButton
 from cogs.utils.stages import ThreadStage
 from cogs.utils.threads import actor_of, require_own_thread, thread_discussion
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
-
-TEMPLATE = ACTIONS["consensus"].template
-
 
 async def consensus_here(interaction: discord.Interaction[MoaiBot], *, peer_review: bool) -> None:
     discussion, thread = await thread_discussion(interaction, "consensus", idle=True)
@@ -28,18 +24,12 @@ async def consensus_here(interaction: discord.Interaction[MoaiBot], *, peer_revi
                                                            peer_review=peer_review)
 
 
-class ConsensusButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
-    def __init__(self, discussion_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
-        self.discussion_id = discussion_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ConsensusButton:
-        return cls(int(match["id"]))
+class ConsensusButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                      template=ACTIONS["consensus"].template.pattern):
+    TEMPLATE = ACTIONS["consensus"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.discussion_id)
+        await require_own_thread(interaction, self.target_id)
         await consensus_here(interaction, peer_review=False)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -19,7 +18,7 @@ from bot.policy import MAX_ROUNDS, MIN_ROUNDS
 from bot.roundtable import DebateChoices, NewDiscussion, Opening
 from cogs.delivery.components import ACTIONS, RESUME, resume_view
 from cogs.delivery.send import NO_MENTIONS
-from cogs.utils.errors import Answered
+from cogs.utils.errors import IdButton
 from cogs.utils.files import read_with_deferral
 from cogs.utils.stages import ThreadStage, ThreadVenue
 from cogs.utils.threads import actor_of, discussion_channel, thread_discussion
@@ -47,37 +46,24 @@ async def continue_in_thread(interaction: discord.Interaction[MoaiBot], discussi
                                             rounds=rounds, resume_only=resume_only)
 
 
-class ResumeButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=RESUME.pattern):
+class ResumeButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                   template=RESUME.pattern):
     """Persistent across restarts: the discussion id lives in the custom id."""
 
-    def __init__(self, discussion_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=RESUME.custom_id(id=discussion_id)))
-        self.discussion_id = discussion_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ResumeButton:
-        return cls(int(match["id"]))
+    TEMPLATE = RESUME
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await continue_in_thread(interaction, self.discussion_id, rounds=None, resume_only=True)
+        await continue_in_thread(interaction, self.target_id, rounds=None, resume_only=True)
 
 
-class MoreRoundButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+class MoreRoundButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
                       template=ACTIONS["more"].template.pattern):
     """"One more round" under a round's status line: /continue for one round."""
 
-    def __init__(self, discussion_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=ACTIONS["more"].template.custom_id(id=discussion_id)))
-        self.discussion_id = discussion_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> MoreRoundButton:
-        return cls(int(match["id"]))
+    TEMPLATE = ACTIONS["more"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await continue_in_thread(interaction, self.discussion_id, rounds=1)
+        await continue_in_thread(interaction, self.target_id, rounds=1)
 
 
 def roles_intro(setup: DebateSetup, models: Sequence[ModelConfig]) -> str:

@@ -13,15 +13,12 @@ from discord.ext import commands
 from bot.export import export
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
-from cogs.utils.errors import Answered
+from cogs.utils.errors import IdButton
 from cogs.utils.threads import require_own_thread, thread_discussion
 
 if TYPE_CHECKING:
     from bot.services.discussions import Discussion
     from cogs.client import MoaiBot
-
-TEMPLATE = ACTIONS["export"].template
-
 
 def file_name(discussion: Discussion, fmt: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", discussion.question.lower())[:40].strip("-") or "discussion"
@@ -38,18 +35,12 @@ async def export_file(interaction: discord.Interaction[MoaiBot], fmt: str) -> No
     await interaction.followup.send(f"📄 Transcript ({fmt})", file=file, allowed_mentions=NO_MENTIONS)
 
 
-class ExportButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
-    def __init__(self, discussion_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
-        self.discussion_id = discussion_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ExportButton:
-        return cls(int(match["id"]))
+class ExportButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                   template=ACTIONS["export"].template.pattern):
+    TEMPLATE = ACTIONS["export"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.discussion_id)
+        await require_own_thread(interaction, self.target_id)
         await export_file(interaction, "md")
 
 

@@ -4,7 +4,6 @@ thinking (a file when it is long)."""
 from __future__ import annotations
 
 import io
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,7 +11,7 @@ from discord.ext import commands
 
 from cogs.delivery.components import REASONING
 from cogs.delivery.send import NO_MENTIONS
-from cogs.utils.errors import Answered
+from cogs.utils.errors import IdButton
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -20,21 +19,14 @@ if TYPE_CHECKING:
 INLINE_LIMIT = 1900  # longer reasoning goes as a file
 
 
-class ReasoningButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+class ReasoningButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
                       template=REASONING.pattern):
     """Persistent across restarts: the stored answer's id lives in the custom id."""
 
-    def __init__(self, message_row_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=REASONING.custom_id(id=message_row_id)))
-        self.message_row_id = message_row_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> ReasoningButton:
-        return cls(int(match["id"]))
+    TEMPLATE = REASONING
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        found = await interaction.client.services.store.reasoning_of(self.message_row_id)
+        found = await interaction.client.services.store.reasoning_of(self.target_id)
         if found is None:
             await interaction.response.send_message("That reasoning is no longer stored.", ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)
@@ -45,7 +37,7 @@ class ReasoningButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord
             await interaction.response.send_message(f"🧠 **{name}** thought:\n>>> {reasoning}", ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)
             return
-        file = discord.File(io.BytesIO(reasoning.encode("utf-8")), filename=f"reasoning-{self.message_row_id}.md")
+        file = discord.File(io.BytesIO(reasoning.encode("utf-8")), filename=f"reasoning-{self.target_id}.md")
         await interaction.response.send_message(f"🧠 **{name}** thought at length ({len(reasoning):,} characters):",
                                                 file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,14 +11,11 @@ from discord.ext import commands
 from bot.roundtable import Stopping
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
-from cogs.utils.errors import Answered
+from cogs.utils.errors import IdButton
 from cogs.utils.threads import actor_of, require_own_thread
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
-
-TEMPLATE = ACTIONS["stop"].template
-
 
 async def stop_here(interaction: discord.Interaction[MoaiBot]) -> None:
     """Stop the discussion running in this channel, else an /ask there (the member's own first)."""
@@ -31,18 +27,12 @@ async def stop_here(interaction: discord.Interaction[MoaiBot]) -> None:
                                     allowed_mentions=NO_MENTIONS)
 
 
-class StopButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE.pattern):
-    def __init__(self, discussion_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=TEMPLATE.custom_id(id=discussion_id)))
-        self.discussion_id = discussion_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[MoaiBot],  # type: ignore[override]
-                             item: discord.ui.Item[discord.ui.View], match: re.Match[str]) -> StopButton:
-        return cls(int(match["id"]))
+class StopButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+                 template=ACTIONS["stop"].template.pattern):
+    TEMPLATE = ACTIONS["stop"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.discussion_id)
+        await require_own_thread(interaction, self.target_id)
         await stop_here(interaction)
 
 

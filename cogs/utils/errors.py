@@ -4,17 +4,19 @@ gets its message (ephemeral, with the next step in Discord's words), a bug gets 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 from discord import app_commands
 
 from bot.errors import Hint, UserError
 from bot.logs import log_event
+from cogs.delivery.components import Template
 from cogs.delivery.send import reply_ephemeral
 
-__all__ = ["HINTS", "Answered", "answer_error", "member_text"]
+__all__ = ["HINTS", "Answered", "IdButton", "answer_error", "member_text"]
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +84,20 @@ class Answered:
         except Exception as error:
             custom_id = getattr(self, "custom_id", "?")
             await answer_error(interaction, error, f"button {str(custom_id).rsplit(':', 1)[0]}")
+
+
+class IdButton(Answered):
+    """A persistent button whose custom id is `TEMPLATE` filled with the id of what it acts on (a discussion, an
+    answer row). Subclass it before `discord.ui.DynamicItem[discord.ui.Button[...]]`, with that template."""
+
+    TEMPLATE: ClassVar[Template]
+
+    def __init__(self, target_id: int) -> None:
+        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(custom_id=self.TEMPLATE.custom_id(id=target_id))
+        super().__init__(button)  # type: ignore[call-arg]  # DynamicItem's, next in the subclass's MRO
+        self.target_id = target_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[discord.ui.View],
+                             match: re.Match[str]) -> Self:
+        return cls(int(match["id"]))
