@@ -64,8 +64,9 @@ CONSOLE_RUN_KEY = 0
 def status_line(answer: Answer) -> str:
     name = answer.seat.label
     if answer.status is MessageStatus.COMPLETE:
-        tokens = "tokens n/a" if answer.usage.output_tokens is None else \
-            f"{answer.usage.input_tokens or 0:,} → {answer.usage.output_tokens:,} tokens"
+        usage, about = answer.usage, "~" if answer.usage.estimated else ""
+        tokens = "tokens n/a" if usage.output_tokens is None else \
+            f"{about}{usage.input_tokens or 0:,} → {about}{usage.output_tokens:,} tokens"
         return f"✓ {name} · {(answer.latency_ms or 0) / 1000:.1f} s · {tokens}"
     if answer.status is MessageStatus.CANCELLED:
         return f"stopped {name}"

@@ -48,6 +48,7 @@ class Script:
     no_message_stop: bool = False  # Anthropic: end after message_delta without message_stop
     raw: list[bytes] | None = None  # a 200 event stream sent verbatim, chunk by chunk (wire conformance)
     raw_interval: float = 0.005  # between raw chunks, so that each arrives on its own
+    no_usage: bool = False  # OpenAI-compatible: no usage chunk (vLLM or Ollama asked without include_usage)
 
 
 @dataclass
@@ -279,8 +280,8 @@ class FakeLLM:
         final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                  "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
         usage_event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage}
-        close = (b"data: " + json.dumps(final).encode() + b"\n\ndata: " + json.dumps(usage_event).encode()
-                 + b"\n\ndata: [DONE]\n\n")
+        usage_line = b"" if script.no_usage else b"data: " + json.dumps(usage_event).encode() + b"\n\n"
+        close = b"data: " + json.dumps(final).encode() + b"\n\n" + usage_line + b"data: [DONE]\n\n"
         error = b"data: " + json.dumps({"error": {"message": script.error_message, "code": 502}}).encode() + b"\n\n"
         return await self._stream(request, script, chunks, encode_text, error, close, body)
 

@@ -118,6 +118,8 @@ class Message(Model):
     first_token_ms = fields.IntField(null=True)
     discord_message_ids: fields.Field[list[int]] = fields.JSONField(default=list)
     cost_usd = fields.FloatField(null=True)
+    # The provider reported no usage (a stopped or broken stream): the tokens are moai's estimate from the text.
+    usage_estimated = fields.BooleanField(default=False, db_default=False)
     stop_reason = fields.CharField(max_length=32, null=True)  # as the provider said it (length, max_tokens...)
     reasoning = fields.TextField(default="", db_default="")  # the model's thinking, never part of content
     reasoning_tokens = fields.IntField(null=True)
@@ -213,6 +215,7 @@ class Spend(Model):
     output_tokens = fields.IntField(default=0)
     reasoning_tokens = fields.IntField(null=True)
     cost_usd = fields.FloatField(default=0.0)
+    estimated = fields.BooleanField(default=False, db_default=False)  # tokens estimated: no usage was reported
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -18,12 +18,24 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round
+from bot.db.retry import persist, transient
+from bot.engine.context import message_tokens
 from bot.engine.notices import ImagesSeen, VoteCall
-from bot.estimate import message_cost
+from bot.estimate import estimate_tokens, message_cost
 from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
-from bot.llm.types import ChatMessage, ReasoningDelta, StreamEnd, TextDelta, Usage, is_cut_off, is_filtered
+from bot.llm.types import (
+    ChatMessage,
+    ReasoningDelta,
+    StreamEnd,
+    StreamOpened,
+    TextDelta,
+    Usage,
+    is_cut_off,
+    is_filtered,
+)
+from bot.logs import log_event
 from bot.seats import Seat
 from bot.text import clean_text
 
@@ -92,6 +104,7 @@ class Answer:
     error_class: str | None = None  # for operators' logs: ProviderError subclass, HTTP status, retries spent
     error_status: int | None = None
     retries: int = 0
+    opened: bool = False  # the provider accepted the request: the call is billed whatever happens next
 
     @property
     def model(self) -> ModelConfig:
@@ -174,7 +187,7 @@ class RoundRunner:
     async def _close_round(self, round_: Round, status: RoundStatus) -> None:
         round_.status = status
         round_.finished_at = now()
-        await round_.save(update_fields=["status", "finished_at"])
+        await persist(lambda: round_.save(update_fields=["status", "finished_at"]), "close round")
         self.stats.db_writes += 1
 
     async def _answer(self, answer: Answer, messages: list[ChatMessage], listener: Listener,
@@ -198,6 +211,8 @@ class RoundRunner:
                             await self._checkpoint(answer)
                     elif isinstance(event, ReasoningDelta):
                         answer.reasoning += clean_text(event.text)
+                    elif isinstance(event, StreamOpened):
+                        answer.opened = True
                     elif isinstance(event, StreamEnd):
                         answer.usage, answer.stop_reason = event.usage, event.stop_reason
             answer.status, answer.error = verdict(answer)
@@ -214,6 +229,8 @@ class RoundRunner:
             answer.error_class = type(error).__name__
         finally:
             metrics.ACTIVE_STREAMS.dec()
+        if answer.opened and answer.usage.total is None:  # stopped, broken, or a server that reports no usage
+            answer.usage = estimated_usage(messages, answer.text, answer.reasoning)
         answer.latency_ms = _ms_since(started)
         observe(answer)
         await _uncancellable(self._record(answer, bill))
@@ -226,12 +243,22 @@ class RoundRunner:
 
     async def _record(self, answer: Answer, bill: Bill | None) -> None:
         if bill is not None:  # the money record first: a crash right after must not lose a paid call
-            await bill(answer)
-        await self._save(answer)
+            await persist(lambda: bill(answer), "bill answer")
+        await persist(lambda: self._save(answer), "save answer")
 
     async def _checkpoint(self, answer: Answer) -> None:
-        """Keep what was shown if the process dies mid-answer; cheap, and at most once per interval."""
-        await Message.filter(id=answer.row.id).update(content=answer.text)
+        """Keep what was shown if the process dies mid-answer; cheap, and at most once per interval.
+
+        Best effort: a database that is busy for a moment must not cut a healthy answer off (the final save
+        and the bill are retried until they land)."""
+        try:
+            await Message.filter(id=answer.row.id).update(content=answer.text)
+        except Exception as error:
+            if not transient(error):
+                raise
+            log_event(log, "checkpoint_skipped", logging.WARNING, model=answer.model.alias, row=answer.row.id,
+                      error=type(error).__name__)
+            return
         self.stats.db_writes += 1
 
     async def _save(self, answer: Answer) -> None:
@@ -244,12 +271,13 @@ class RoundRunner:
         row.latency_ms = answer.latency_ms
         row.first_token_ms = answer.first_token_ms
         row.cost_usd = message_cost(answer.model, answer.usage)
+        row.usage_estimated = answer.usage.estimated
         row.reasoning = answer.reasoning
         row.reasoning_tokens = answer.usage.reasoning_tokens
         row.stop_reason = answer.stop_reason[:32] if answer.stop_reason else None
         await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
                                       "latency_ms", "first_token_ms", "cost_usd", "reasoning", "reasoning_tokens",
-                                      "stop_reason", "updated_at"])
+                                      "stop_reason", "usage_estimated", "updated_at"])
         self.stats.db_writes += 1
 
 
@@ -263,6 +291,14 @@ async def _uncancellable(work: Awaitable[None]) -> None:
         except asyncio.CancelledError:
             continue
     task.result()
+
+
+def estimated_usage(messages: Sequence[ChatMessage], text: str, reasoning: str) -> Usage:
+    """What the provider bills for a call whose usage never arrived: the prompt as sent, and every token it
+    streamed (reasoning included), by moai's pessimistic estimate."""
+    return Usage(input_tokens=sum(message_tokens(m) for m in messages),
+                 output_tokens=estimate_tokens(text) + (estimate_tokens(reasoning) if reasoning else 0),
+                 reasoning_tokens=estimate_tokens(reasoning) if reasoning else None, estimated=True)
 
 
 def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:

@@ -31,7 +31,7 @@ from bot.llm.errors import (
 )
 from bot.llm.limits import LimitsUnavailable, ProviderLimits
 from bot.llm.sse import EventTooLarge
-from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, TextDelta, Usage
+from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, StreamOpened, TextDelta, Usage
 from bot.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,7 @@ class ProviderClient(ABC):
             try:
                 async with self._limits.slot(self.name), self._post(request, stream=True) as response:
                     await self._raise_for_status(response)
+                    yield StreamOpened()
                     async for event in self._parse_stream(response):
                         if isinstance(event, TextDelta | ReasoningDelta) and event.text:
                             delivered = True

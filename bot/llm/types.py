@@ -51,6 +51,7 @@ class Usage:
     input_tokens: int | None = None
     output_tokens: int | None = None  # includes reasoning tokens, as every provider bills them
     reasoning_tokens: int | None = None
+    estimated: bool = False  # no usage came from the provider: moai's estimate from the text sent and received
 
     @property
     def total(self) -> int | None:
@@ -72,12 +73,18 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamOpened:
+    """The provider accepted the request and began answering: from here on the call is billed, even if the
+    stream is stopped or breaks before its end (when its usage would have arrived)."""
+
+
+@dataclass(frozen=True, slots=True)
 class StreamEnd:
     usage: Usage
     stop_reason: str | None
 
 
-StreamEvent = TextDelta | ReasoningDelta | StreamEnd
+StreamEvent = StreamOpened | TextDelta | ReasoningDelta | StreamEnd
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, us
     await Spend.create(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
                        model_alias=model.alias, model_name=model.name[:100], provider=model.provider[:32],
                        input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
-                       reasoning_tokens=usage.reasoning_tokens, cost_usd=cost)
+                       reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, estimated=usage.estimated)
     metrics.SPEND.labels(model.alias).inc(cost)
     metrics.TOKENS.labels(model.alias, "input").inc(usage.input_tokens or 0)
     metrics.TOKENS.labels(model.alias, "output").inc(usage.output_tokens or 0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot import metrics
 from bot.db.models import Discussion
+from bot.db.retry import persist
 from bot.engine.rounds import RoundResult
 from bot.kinds import DiscussionStatus, RunOutcome
 from bot.logs import log_event
@@ -141,7 +142,7 @@ class Run:
             if self._on_crash is not None:
                 await self._report(error)
         finally:
-            await asyncio.shield(self._store.set_status(self.discussion, status))
+            await asyncio.shield(persist(lambda: self._store.set_status(self.discussion, status), "set status"))
 
     async def _report(self, error: BaseException) -> None:
         assert self._on_crash is not None

@@ -39,6 +39,8 @@ def tokens(answer: Answer) -> str:
     usage = answer.usage
     if usage.output_tokens is None:
         return "tokens n/a"
+    if usage.estimated:  # the stream never reported its usage: billed by moai's estimate
+        return f"~{usage.input_tokens or 0:,} → ~{usage.output_tokens:,} tokens (estimated)"
     return f"{usage.input_tokens or 0:,} → {usage.output_tokens:,} tokens"
 
 
