@@ -31,6 +31,7 @@ LANGUAGES = {"py": "python", "js": "javascript", "ts": "typescript", "rs": "rust
 IMAGE_TOKENS_PER_PIXEL = 1 / 750  # Anthropic's published estimate; OpenAI's tile count is close to it
 PDF_TOKENS_PER_PAGE = 1500  # a native PDF page: its text plus an image of it
 MAX_PIXELS = 40_000_000  # decoded size an image may have (a 40 MP photo); larger ones are refused unread
+MAX_IMAGE_BYTES = 3_750_000  # after encoding: Anthropic takes 5 MB of base64 per image, the strictest provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,46 +122,58 @@ def prepare(name: str, content_type: str | None, data: bytes, limits: Attachment
         if len(text) > limits.max_text_chars:
             raise UserError(f"`{name}` has {len(text):,} characters; the limit is {limits.max_text_chars:,}.")
         return Attachment(name, AttachmentKind.TEXT, "text/plain", text.encode("utf-8"), text)
+    if declared.startswith("text/") or suffix in TEXT_SUFFIXES:
+        raise UserError(f"`{name}` says it is text but is not readable as text: moai reads UTF-8 and "
+                        "Windows-1252 text files.")
     kind = declared or "an unknown type"
     raise UserError(f"`{name}` is {kind}: moai reads images (PNG, JPEG, WebP, GIF), text and code files, and PDFs.")
 
 
 def _image(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
-    from PIL import Image, UnidentifiedImageError
+    """Decoded and encoded anew, always: only pixels reach the models (no metadata, no text chunks, nothing
+    appended), at most `image_max_side` on the long side and MAX_IMAGE_BYTES in all."""
+    from PIL import Image
 
+    too_many = UserError(f"`{name}` has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:  # checked before decoding: a small file can unpack huge
                 raise UserError(f"`{name}` is {image.width}×{image.height} pixels; the limit is "
                                 f"{MAX_PIXELS // 1_000_000} megapixels.")
             image.seek(0)  # an animated GIF: its first frame
-            source_format = image.format or "PNG"
-            frame = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            source = image.format or ""
+            frame = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    except Image.DecompressionBombError:
+        raise too_many from None
+    except UserError:
+        raise
+    except Exception:  # Pillow meets hostile files with many exception types: each is this file's refusal
         raise UserError(f"`{name}` is not a readable image (it may be damaged).") from None
-    largest = max(frame.size)
-    changed = largest > limits.image_max_side or source_format not in ("PNG", "JPEG", "WEBP") or \
-        source_format == "GIF"
-    if largest > limits.image_max_side:
-        scale = limits.image_max_side / largest
-        frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))),
-                             Image.Resampling.LANCZOS)
-    if not changed:
-        return Attachment(name, AttachmentKind.IMAGE, IMAGE_TYPES[source_format], data, width=frame.width,
-                          height=frame.height)
-    output = io.BytesIO()
-    if frame.mode == "RGBA":
-        frame.save(output, format="PNG", optimize=True)
-        media_type = "image/png"
+    side = limits.image_max_side
+    for _ in range(8):  # smaller until it fits what every provider takes
+        largest = max(frame.size)
+        resized = largest > side
+        if resized:
+            scale = side / largest
+            frame = frame.resize((max(1, round(frame.width * scale)), max(1, round(frame.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        # Transparency needs PNG; an image sent at its own size keeps its format; anything else is a JPEG.
+        out = "PNG" if frame.mode == "RGBA" else source if not resized and source in ("PNG", "JPEG", "WEBP") \
+            else "JPEG"
+        output = io.BytesIO()
+        frame.save(output, format=out, **({"optimize": True} if out == "PNG" else {"quality": 88}))
+        if output.tell() <= MAX_IMAGE_BYTES:
+            break
+        side = max(1, int(max(frame.size) * 0.75))
     else:
-        frame.save(output, format="JPEG", quality=88)
-        media_type = "image/jpeg"
+        raise UserError(f"`{name}` could not be made small enough to send.")
+    media_type = IMAGE_TYPES[out]
     return Attachment(name, AttachmentKind.IMAGE, media_type, output.getvalue(), width=frame.width, height=frame.height)
 
 
 def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -170,7 +183,11 @@ def _pdf(name: str, data: bytes, limits: AttachmentsConfig) -> Attachment:
         if pages > limits.max_pdf_pages:
             raise UserError(f"`{name}` has {pages} pages; the limit is {limits.max_pdf_pages}.")
         text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
-    except (PdfReadError, ValueError, KeyError, OSError):
+    except LimitReachedError:  # a decompression bomb: a small file that would unpack past pypdf's limits
+        raise UserError(f"`{name}` is a PDF that unpacks to far more than its size; moai does not read it.") from None
+    except UserError:
+        raise
+    except Exception:  # pypdf meets hostile files with many exception types: each is this file's refusal
         raise UserError(f"`{name}` is not a readable PDF (it may be damaged).") from None
     return Attachment(name, AttachmentKind.PDF, "application/pdf", data, text[: limits.max_text_chars], pages=pages)
 

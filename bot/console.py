@@ -29,6 +29,7 @@ from bot.engine.notices import (
     ContextTrimmed,
     DepthDecided,
     EarlyStop,
+    EveryModelFailed,
     ModeratorFallback,
     NoModerator,
     Notice,
@@ -92,6 +93,10 @@ def notice_line(notice: Notice) -> str:
             votes = ", ".join(f"{label}={name}: {n}" for label, name, n in tally)
             return f"Vote closed: {votes}; tie {ties}, all bad {all_bad}" + (f" (not rated: {voided})" if voided
                                                                              else "")
+        case EveryModelFailed(number, reasons):
+            why = "; ".join(f"{name}: {reason}" for name, reason in reasons)
+            return (f"Every model failed in round {number} ({why}), so the discussion stops here. "
+                    "Use `moai console --continue ID` to try again.")
         case BlindPause(left):
             return f"That round was blind; {left} round(s) left for /continue."
         case VoteCall(_, labels, _):

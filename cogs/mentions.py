@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 import discord
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from cogs.client import MoaiBot
 
 log = logging.getLogger(__name__)
+SEEN_MESSAGES = 2000  # message ids remembered against the gateway's duplicates
 MENTION_RE = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,31})")
 INTENT_NOTICE = ("ℹ️ I can't read messages here, so `@model` mentions are off: the bot owner must enable the "
                  "**Message Content** intent (developer portal > Bot) and set `message_content_intent = true` in "
@@ -35,6 +37,7 @@ class Mentions(commands.Cog):
     def __init__(self, bot: MoaiBot) -> None:
         self.bot = bot
         self._told_about_intent: set[int] = set()
+        self._seen: dict[int, None] = {}  # ids of the last messages handled, oldest first
         if not bot.intents.message_content:
             log.warning("message_content intent is off: @model mentions in threads are disabled")
 
@@ -67,19 +70,33 @@ class Mentions(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.webhook_id or not isinstance(message.channel, discord.Thread):
             return
+        if message.id in self._seen:  # the gateway may deliver a message twice (after a resume)
+            return
+        self._seen[message.id] = None
+        while len(self._seen) > SEEN_MESSAGES:
+            self._seen.pop(next(iter(self._seen)))
+        try:
+            await self._handle(message, message.channel)
+        except Exception as error:  # a bug must not leave the member talking to silence
+            reference = uuid.uuid4().hex[:8]
+            log.error("thread message %s failed (ref %s)", message.id, reference, exc_info=error)
+            await self._reply(message, f"Something went wrong on my side (ref `{reference}`). Send it again in a "
+                                       "moment; nothing was spent on it.")
+
+    async def _handle(self, message: discord.Message, thread: discord.Thread) -> None:
         services = self.bot.services
-        discussion = await services.store.by_thread(message.channel.id)
+        discussion = await services.store.by_thread(thread.id)
         if discussion is None or discussion.mode is DiscussionMode.ASK:
             return
         if not self.bot.intents.message_content:
-            await self._explain_missing_intent(message.channel)
+            await self._explain_missing_intent(thread)
             return
         if not message.content.strip() and not message.attachments:
             return
         try:
             files = await read_files(message.attachments, self.bot.config.attachments)
         except UserError as refusal:  # nothing stored, nothing asked: the member fixes it and sends it again
-            await self._reply(message, f"{refusal} Your message was not passed on.")
+            await self._reply(message, f"{member_text(refusal)} Your message was not passed on.")
             return
         await services.store.add_user_turn(discussion, Author(message.author.id, message.author.display_name),
                                            message.content, message.id, attachments=files)
@@ -89,7 +106,6 @@ class Mentions(commands.Cog):
             if unknown:
                 await self._name_the_panel(message, discussion, unknown)
             return
-        thread = message.channel
         actor = Actor(message.author.id, message.author.display_name, message.guild.id if message.guild else None)
         try:
             outcome = await services.roundtable.mention(discussion, actor, models, ThreadStage(self.bot, thread))

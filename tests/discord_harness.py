@@ -531,8 +531,9 @@ class DiscordHarness:
 
     async def say(self, content: str, *, channel: discord.abc.Messageable | None = None,
                   member: discord.Member | None = None, reply_to: int | None = None,
-                  wait: bool = True, files: list[Upload] | None = None) -> discord.Message:
-        """A user posts in a channel or thread (optionally replying to a message), as the gateway would deliver it."""
+                  wait: bool = True, files: list[Upload] | None = None, deliveries: int = 1) -> discord.Message:
+        """A user posts in a channel or thread (optionally replying to a message), as the gateway would deliver it
+        (`deliveries` times: a gateway may deliver a message again after a resume)."""
         from discord.ext.test import factories as facts
 
         target = channel or self.channel
@@ -545,7 +546,8 @@ class DiscordHarness:
                                          "guild_id": str(self.guild.id)}
             data["type"] = 19
         before = asyncio.all_tasks()
-        back.get_state().parse_message_create(data)
+        for _ in range(deliveries):
+            back.get_state().parse_message_create(data)
         await asyncio.sleep(0)
         await asyncio.gather(*(t for t in asyncio.all_tasks() - before if "on_message" in t.get_name()))
         if wait:

@@ -59,6 +59,14 @@ class DepthDecided:
 
 
 @dataclass(frozen=True, slots=True)
+class EveryModelFailed:
+    """No model answered in a round: the run stops there instead of playing its other rounds with no answers."""
+
+    round_number: int
+    reasons: tuple[tuple[str, str], ...]  # (shown name, why it failed)
+
+
+@dataclass(frozen=True, slots=True)
 class BlindPause:
     """A blind round ended the run: members vote first; the remaining rounds follow with names revealed."""
 
@@ -116,5 +124,5 @@ class Revealed:
 
 
 Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | BlindPause
-          | StanceTimeline
+          | StanceTimeline | EveryModelFailed
           | ConsensusWritten | VoteCall | VoteClosed | Revealed)

@@ -9,12 +9,12 @@ from dataclasses import replace
 from bot.arena.blind import BLIND_NOTE, blind_panel
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
-from bot.engine.notices import ContextTrimmed, ImagesSeen
+from bot.engine.notices import ContextTrimmed, EveryModelFailed, ImagesSeen
 from bot.engine.prompts import sees_images
 from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
 from bot.engine.transcript import round_context, shared_images
 from bot.estimate import message_cost
-from bot.kinds import MessageStatus
+from bot.kinds import DEBATE_KINDS, MessageStatus
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
 from bot.modes.base import Mode, ModeState, RoundPlan
@@ -61,6 +61,13 @@ class Orchestrator:
             for notice in await mode.after_round(state, plan, result):
                 await display.notice(notice)
             following = await mode.next_round(state)
+            # A debate round nobody answered: the next would have nothing to respond to (a consensus round
+            # whose moderator failed is the mode's business: it asks the next one).
+            if following is not None and plan.kind in DEBATE_KINDS and result.answers and not any(
+                    a.status is MessageStatus.COMPLETE for a in result.answers):
+                await display.notice(EveryModelFailed(result.round.number, tuple(
+                    (a.seat.label, a.error or "failed") for a in result.answers)))
+                following = None
             if following is None and plan.shown and self.arena is not None and discussion.guild_id is not None:
                 result.vote = await self.arena.open_vote(discussion, result)  # the run's last round: vote on it
                 if result.vote is not None:

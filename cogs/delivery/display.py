@@ -120,7 +120,7 @@ class LiveRound:
 
     def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], pool: LanePool,
                  store: DiscussionStore, headers: Mapping[str, str], on_gone: Callable[[], None] | None = None,
-                 stances: bool = False, compact: bool = False) -> None:
+                 stances: bool = False, compact: bool = False, debate: bool = True) -> None:
         self.store = store
         self.pool = pool
         self._saving: set[asyncio.Task[None]] = set()
@@ -131,7 +131,10 @@ class LiveRound:
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
         self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
-        self.stances = stances  # a debate round: each answer's stance block becomes a compact line under it
+        # Each answer's stance block becomes a compact line under it: in a debate round always (a missing
+        # stance says so), in a mention round when a model wrote one anyway (copying the transcript's format).
+        self.stances = stances
+        self.debate = debate
 
     def _remember(self, row_id: int) -> Callable[[list[int]], None]:
         """Store a new message's id without holding up the lane (the database may be slow)."""
@@ -154,7 +157,7 @@ class LiveRound:
             text, under = event.text, stop_note(event.stop_reason, self.max_tokens[event.alias])
             if self.stances:
                 text, stance = split_stance(text)
-                under = stance_line(stance) + under
+                under = (stance_line(stance) if stance.known or self.debate else "") + under
             live.update(text + under, final=True)
         elif isinstance(event, ModelFailed) and event.text:
             live.update(self._partial(event.text) + failed_suffix(event.reason), final=True)
@@ -194,7 +197,8 @@ class ThreadDisplay:
         posters = await self.screens.thread_posters(self.thread, [a.seat for a in answers])
         # Nothing is awaited from here on: a /stop landing now cannot leave lanes taken.
         return LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
-                         stances=round_.kind is RoundKind.DISCUSS,
+                         stances=round_.kind in (RoundKind.DISCUSS, RoundKind.MENTION),
+                         debate=round_.kind is RoundKind.DISCUSS,
                          compact=self.screens.compact(self.thread.id, len(answers)))
 
     async def end_round(self, result: RoundResult) -> None:

@@ -8,6 +8,7 @@ from bot.engine.notices import (
     ContextTrimmed,
     DepthDecided,
     EarlyStop,
+    EveryModelFailed,
     ModeratorFallback,
     NoModerator,
     Notice,
@@ -121,6 +122,10 @@ def notice_text(notice: Notice) -> str:
             if voided:
                 lines.append(f"-# Not counted in the ratings: {voided}.")
             return "\n".join(lines)
+        case EveryModelFailed(number, reasons):
+            why = "; ".join(f"{name}: {reason}" for name, reason in reasons)
+            return (f"-# ⚠️ Every model failed in round {number} ({why[:1500]}), so the discussion stops here "
+                    "instead of playing its other rounds with no answers. Use /continue to try again.")
         case BlindPause(left):
             return (f"-# 🎭 That round was blind: vote below first. The other {left} round(s) follow with /continue "
                     "(or **One more round** for one), and the models are revealed when they start.")

@@ -1,0 +1,82 @@
+"""Field defects found by hostile members and faulty environments, each pinned by a test that failed before
+its fix (issue 22): hostile files in thread messages, the gateway's duplicates, rounds nobody answered, a
+mention that copies the stance format."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.db.models import Message, Round
+from tests.conftest import TEST_ENV, make_config
+from tests.discord_harness import DiscordHarness, Upload, make_harness
+from tests.fake_llm import FakeLLM, Script
+from tests.helpers import pdf
+
+
+@pytest.fixture
+async def chatty(database: str, fake_llm: FakeLLM) -> AsyncIterator[DiscordHarness]:
+    """The bot reading thread messages (the Message Content intent on)."""
+    harness = await make_harness(make_config(fake_llm, discord__message_content_intent=True), TEST_ENV)
+    yield harness
+    await harness.close()
+
+
+def replies(harness: DiscordHarness, thread: object) -> list[str]:
+    return [m.content or "" for m in harness.bot_messages(thread)]  # type: ignore[arg-type]
+
+
+async def test_a_pdf_bomb_in_a_thread_message_gets_a_named_refusal(chatty: DiscordHarness,
+                                                                   fake_llm: FakeLLM) -> None:
+    """It used to get no reply at all (the thread handler only caught UserError)."""
+    await chatty.slash("open", question="Start", models="gpt,claude")
+    [thread] = chatty.threads
+    bomb = pdf("", zlib.compress(b"0" * 90_000_000, 9), b" /Filter /FlateDecode")
+    await chatty.say("@gpt read this", channel=thread, files=[Upload("bomb.pdf", bomb, "application/pdf")])
+    [reply] = [t for t in replies(chatty, thread) if "bomb.pdf" in t]
+    assert "is a PDF that unpacks to far more than its size" in reply and "not passed on" in reply
+    assert len(fake_llm.requests) == 2  # nobody was asked
+    assert await Message.filter(author_kind="user").count() == 1  # only the opening question is stored
+
+
+async def test_a_thread_message_that_hits_a_bug_gets_a_reply(chatty: DiscordHarness, fake_llm: FakeLLM) -> None:
+    await chatty.slash("open", question="Start", models="gpt,claude")
+    [thread] = chatty.threads
+
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("store bug")
+
+    chatty.bot.services.store.add_user_turn = broken  # type: ignore[method-assign]
+    await chatty.say("@gpt hello?", channel=thread)
+    assert any(t.startswith("Something went wrong on my side (ref `") for t in replies(chatty, thread))
+
+
+async def test_a_message_delivered_twice_is_answered_once(chatty: DiscordHarness, fake_llm: FakeLLM) -> None:
+    await chatty.slash("open", question="Start", models="gpt,claude")
+    [thread] = chatty.threads
+    await chatty.say("@gpt again?", channel=thread, deliveries=2)
+    assert len(fake_llm.requests_for("gpt-test")) == 2  # the /open and one mention, not two
+    assert await Message.filter(author_kind="user", content="@gpt again?").count() == 1
+
+
+async def test_a_round_nobody_answered_ends_the_debate(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    """It used to play every remaining round with no answers (and no bill)."""
+    for model in ("gpt-test", "claude-test"):
+        fake_llm.script(model, *[Script(status=400, error_message="model is gone")] * 3)
+    await harness.slash("discuss", topic="Anything?", rounds=3, models="gpt,claude")
+    [thread] = harness.threads
+    assert await Round.all().count() == 1
+    notice = [t for t in replies(harness, thread) if "Every model failed in round 1" in t]
+    assert notice and "Use /continue to try again" in notice[0] and "model is gone" in notice[0]
+
+
+async def test_a_mention_that_copies_the_stance_format_shows_no_raw_block(chatty: DiscordHarness,
+                                                                        fake_llm: FakeLLM) -> None:
+    await chatty.slash("discuss", topic="Rust or Go?", rounds=1, models="gpt,claude")
+    [thread] = chatty.threads
+    fake_llm.script("gpt-test", Script(text="Go, for its tooling.\n\nSTANCE: Use Go\nCONFIDENCE: 80\nCHANGED: no"))
+    await chatty.say("@gpt and now?", channel=thread)
+    last = chatty.webhook_messages(thread.id)[-1].content or ""
+    assert last.startswith("Go, for its tooling.") and "STANCE:" not in last and "🧭 Use Go" in last
