@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,9 @@ from bot.reload import catalogue_file
 from bot.secrets import RedactingFilter, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what config.toml accepts as a key variable
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -107,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations and exit")
     models = commands.add_parser("models", help="the model catalogue (prices, context, modalities)")
     models.add_argument("action", choices=["sync"], help="sync: fetch providers' model lists into the catalogue")
+    for command in commands.choices.values():  # `moai init --config x.toml` works as `moai --config x.toml init`
+        command.add_argument("--config", default=argparse.SUPPRESS, help="path to config.toml (as before the command)")
     return parser
 
 
@@ -185,7 +191,7 @@ def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or not name or not rest:
-            raise ValueError(f"{flag} takes PROVIDER=VALUE (got '{value}')")
+            raise ValueError(f"{flag} takes PROVIDER=VALUE")  # the value is not echoed: it may be a pasted key
         found[name.strip()] = rest.strip()
     return found
 
@@ -206,6 +212,15 @@ async def init_command(args: argparse.Namespace, environ: Mapping[str, str], *, 
         return fail(f"{target} already exists; pass --force to overwrite it, or --config to write elsewhere")
     try:
         key_envs, base_urls = pairs(args.key_env, "--key-env"), pairs(args.base_url, "--base-url")
+        for flag, given in (("--key-env", key_envs), ("--base-url", base_urls)):
+            strangers = sorted(set(given) - set(PRESETS))
+            if strangers:
+                raise ValueError(f"{flag}: unknown provider {', '.join(repr(s) for s in strangers)} "
+                                 f"(known: {', '.join(PRESETS)})")
+        for provider, variable in key_envs.items():
+            if not ENV_NAME_RE.fullmatch(variable):  # a key pasted where its variable's name belongs: never echo it
+                raise ValueError(f"--key-env {provider}=…: give the NAME of the environment variable that holds "
+                                 "the key (e.g. OPENROUTER_API_KEY), not the key itself")
         names = [n.strip() for n in (args.providers or "").split(",") if n.strip()]
         if not names:
             detected = [p.name for p in PRESETS.values() if p.key_env and environ.get(key_envs.get(p.name, p.key_env))]
@@ -246,6 +261,9 @@ async def init_command(args: argparse.Namespace, environ: Mapping[str, str], *, 
     seats = pick_panel(presets, listed, args.panel_size)
     if not seats:
         return fail("the providers list no models to put on a panel", EXIT_FAILED)
+    if len(seats) == 1:
+        print(f"warn  panel: only one model ({seats[0].model}); a roundtable needs two or more, and blind rounds "
+              "and peer review need several: add a provider, or models under [models.*] later")
     text = render_config(presets, seats, args.token_env)
     try:
         parse_config(tomllib.loads(text), source=str(target))  # never write a file `moai run` would refuse
@@ -332,7 +350,16 @@ def run_bot(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, s
     if not token:
         return fail(f"{config.discord.token_env} is not set: export {config.discord.token_env}=<your bot token> "
                     "(Discord developer portal > your application > Bot > Reset Token)")
+    if not config.models:
+        return fail("config.toml has no [models.<alias>] section: the bot would have no model to ask")
     start_logging(config, args, environ)
+    for name in sorted({m.provider for m in config.models.values()}):
+        variable = config.providers[name].api_key_env
+        if variable and not environ.get(variable, "").strip():
+            users = ", ".join(a for a, m in config.models.items() if m.provider == name)
+            logging.getLogger("moai").warning(
+                "PROVIDER KEY MISSING: %s is not set, so every answer of %s (provider %s) will fail until it is "
+                "exported and the bot restarted", variable, users, name)
     if unpriced:
         logging.getLogger("moai").warning(
             "UNPRICED MODELS: %s have no known price: their spend counts as $0 and, where a server sets a budget, "
@@ -422,8 +449,11 @@ async def ping_redis(url: str) -> str | None:
 
 async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) -> int:
     """Print one line per part; exit 1 if any part is broken."""
-    ok = True
-    print(f"ok    config: {len(config.providers)} providers, {len(config.models)} models")
+    ok = bool(config.models)
+    if config.models:
+        print(f"ok    config: {len(config.providers)} providers, {len(config.models)} models")
+    else:
+        print(f"FAIL  config: {len(config.providers)} providers and no models: add a [models.<alias>] section")
     problem = await preflight_database(config)
     if problem:
         ok = False
@@ -437,12 +467,16 @@ async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) 
     if not environ.get(config.discord.token_env):
         print(f"warn  discord: {config.discord.token_env} is not set (needed by `moai run`)")
     found, _ = await fetch_catalogue(config, environ, catalogue)
+    used = {m.provider for m in config.models.values()}
     for name, result in found.items():
         if isinstance(result, ProviderError):
+            if name not in used:  # shipped for later (Ollama): its absence breaks nothing
+                print(f"note  provider {name}: no model uses it, so it is not needed ({result.reason})")
+                continue
             ok = False
             print(f"FAIL  provider {name}: {result}")
             continue
-        client_url = config.providers[name].base_url
+        client_url = safe_url(config.providers[name].base_url)
         print(f"ok    provider {name}: reachable at {client_url} ({len(result)} models listed)")
         missing = [m.alias for m in config.models.values() if m.provider == name and result and m.model not in result]
         for alias in missing:

@@ -52,6 +52,9 @@ class ProviderConfig(_Strict):
         return value
 
 
+INTERNAL_MODEL_KEYS = ("alias", "price_source")  # moai fills these in; a config that sets them is refused
+
+
 class ModelConfig(_Strict):
     alias: str = ""
     provider: str
@@ -194,6 +197,10 @@ class AppConfig(_Strict):
     @classmethod
     def _fill_aliases(cls, data: object) -> object:
         if isinstance(data, dict) and isinstance(data.get("models"), dict):
+            for key, value in data["models"].items():
+                for internal in INTERNAL_MODEL_KEYS:
+                    if isinstance(value, dict) and internal in value:
+                        raise _KeyError(f"models.{key}.{internal}", "is set by moai, not in config")
             data = dict(data)
             data["models"] = {
                 key: ({"alias": key, **value} if isinstance(value, dict) else value)

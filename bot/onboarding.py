@@ -138,6 +138,11 @@ def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def avatar_for(alias: str) -> str:
+    """The picture a model speaks under (as the shipped config.toml gives each model): one per alias."""
+    return f"https://api.dicebear.com/9.x/bottts/png?seed={alias}"
+
+
 def render_config(presets: Sequence[Preset], seats: Sequence[Seat], token_env: str = "DISCORD_TOKEN") -> str:
     """config.toml text: the shipped file's layout, only what was chosen, secrets as variable names."""
     lines = [
@@ -164,5 +169,5 @@ def render_config(presets: Sequence[Preset], seats: Sequence[Seat], token_env: s
     for seat in seats:
         lines += [f"[models.{seat.alias}]", f"provider = {toml_string(seat.provider)}",
                   f"model = {toml_string(seat.model)}", f"display_name = {toml_string(seat.display_name)}",
-                  "max_tokens = 1024", ""]
+                  f"avatar_url = {toml_string(avatar_for(seat.alias))}", "max_tokens = 1024", ""]
     return "\n".join(lines)
