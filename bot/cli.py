@@ -18,7 +18,7 @@ import aiohttp
 
 from bot.catalogue import catalogue_entry, load_catalogue, with_prices, write_catalogue
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config, parse_config
-from bot.db.setup import close_database, open_database
+from bot.db.setup import DatabaseUnavailable, close_database, open_database
 from bot.errors import UserError
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
@@ -173,6 +173,8 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
                                        args.attach))
     except UserError as error:
         return fail(user_text(error))
+    except DatabaseUnavailable as error:
+        return fail(f"database {safe_url(config.database.url)}: {error}", EXIT_FAILED)
     except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr
         logging.getLogger("moai.console").exception("console run failed")
         return fail(f"internal error ({type(error).__name__}); see the log above", EXIT_FAILED)

@@ -166,6 +166,7 @@ class DiscordConfig(_Strict):
 
 class RedisConfig(_Strict):
     url: str = ""  # redis://host:6379/0 — when set, provider limits are shared through Redis
+    timeout: float = Field(default=5.0, gt=0, le=60)  # seconds one question to Redis (or the database) may take
 
     @field_validator("url")
     @classmethod

@@ -86,3 +86,14 @@ def test_the_readme_names_every_key_the_shipped_panel_needs() -> None:
     needed = {config.providers[m.provider].api_key_env for m in config.default_models()}
     setup = readme[readme.index("## Two commands"):readme.index("**Set up and run the bot:**")]
     assert needed and all(f"export {variable}=" in setup for variable in needed)
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["check"], ["console", "Q"]])
+def test_an_sqlite_file_in_a_missing_folder_is_one_line_not_a_hang(tmp_path: Path, fake_llm: FakeLLM,
+                                                                   command: list[str],
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """aiosqlite fails inside Tortoise's lock and the caller used to wait forever."""
+    path = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'missing' / 'moai.sqlite3'}")
+    assert main([*command, "--config", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert f"{tmp_path / 'missing'}, does not exist" in captured.out + captured.err

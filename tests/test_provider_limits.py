@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
 
 from bot.config import AppConfig, ProviderConfig
+from bot.db.models import BudgetHold, Discussion
 from bot.llm.errors import ProviderUnavailable
 from bot.llm.limits import LimitStore, MemoryStore, ProviderLimits
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, StreamEnd
-from bot.services.limit_stores import DatabaseStore, RedisStore, limit_store
+from bot.services.limit_stores import DatabaseStore, RedisStore, limit_store, provider_limits
 from tests.conftest import REQUIRE_POSTGRES, TEST_ENV, make_config
 from tests.db import fresh_database, postgres_reachable, redis_test_url
+from tests.discord_harness import make_harness
 from tests.fake_llm import FakeLLM, Script
 
 
@@ -191,3 +194,68 @@ async def test_an_unreachable_store_fails_the_request_clearly(fake_llm: FakeLLM)
                 pass
     await limits.close()
     assert fake_llm.requests == []
+
+
+@pytest.fixture
+def frozen_redis() -> Iterator[str]:
+    """A real redis-server, then SIGSTOP'd: a partitioned host that accepts connections and never answers."""
+    import shutil
+    import signal
+    import socket
+    import subprocess
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("MOAI_REQUIRE_REDIS") == "1":
+            pytest.fail("redis-server is required (MOAI_REQUIRE_REDIS=1) but not on PATH")
+        pytest.skip("redis-server not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        process.send_signal(signal.SIGSTOP)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.kill()
+        process.wait()
+
+
+async def test_a_frozen_redis_fails_the_answer_in_bounded_time(fake_llm: FakeLLM, frozen_redis: str) -> None:
+    """It used to hang the run and every later /open: redis-py has no socket timeout by default."""
+    config = make_config(fake_llm, providers__fakeopenai__max_retries=0, redis__url=frozen_redis,
+                         redis__timeout=0.5)
+    limits = provider_limits(config)
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        clients = ModelClients(config, session, environ=TEST_ENV, limits=limits)
+        with pytest.raises(ProviderUnavailable, match=r"provider limits store unreachable \(no answer within 0.5s\)"):
+            async for _ in clients.stream(config.models["gpt"], [ChatMessage("user", "hi")]):
+                pass
+    await limits.close()
+    assert time.monotonic() - started < 3.0 and fake_llm.requests == []
+
+
+async def test_a_frozen_redis_releases_the_run_s_budget_hold(database: str, fake_llm: FakeLLM,
+                                                            frozen_redis: str) -> None:
+    config = make_config(fake_llm, providers__fakeopenai__max_retries=0, redis__url=frozen_redis,
+                         redis__timeout=0.5, defaults__monthly_budget_usd=10.0, models__gpt__input_price=1.0,
+                         models__gpt__output_price=1.0)
+    harness = await make_harness(config, TEST_ENV)
+    try:
+        await harness.slash("open", question="Frozen?", models="gpt")
+        [thread] = harness.threads
+        status = [m.content or "" for m in harness.bot_messages(thread) if (m.content or "").startswith("-# Round")]
+        assert status and "provider limits store unreachable" in status[-1]
+        assert await BudgetHold.all().count() == 0
+        assert (await Discussion.get(thread_id=thread.id)).status == "completed"
+    finally:
+        await harness.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -38,10 +40,36 @@ async def apply_migrations() -> None:
     await executor.migrate(None)
 
 
+OPEN_TIMEOUT = 30.0  # seconds to connect and migrate before giving up with a clear error
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened: the message says why, for one line of output."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names (None for other databases and for :memory:)."""
+    if not url.startswith("sqlite://"):
+        return None
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 async def open_database(url: str, *, create: bool = False) -> None:
-    """Init Tortoise for the whole process (all tasks) and migrate; `create` makes a missing PG database."""
-    await Tortoise.init(config=tortoise_config(url), _create_db=create, _enable_global_fallback=True)
-    await apply_migrations()
+    """Init Tortoise for the whole process (all tasks) and migrate; `create` makes a missing PG database.
+
+    Bounded: a missing SQLite folder is refused at once (aiosqlite would wait forever inside Tortoise's
+    lock), and a server that does not answer is given up after OPEN_TIMEOUT seconds."""
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseUnavailable(f"the folder of the SQLite file, {path.parent}, does not exist: create it, or "
+                                  "change [database] url")
+    try:
+        async with asyncio.timeout(OPEN_TIMEOUT):
+            await Tortoise.init(config=tortoise_config(url), _create_db=create, _enable_global_fallback=True)
+            await apply_migrations()
+    except TimeoutError:
+        raise DatabaseUnavailable(f"no answer within {OPEN_TIMEOUT:g} s") from None
 
 
 async def close_database() -> None:

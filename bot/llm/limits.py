@@ -25,10 +25,16 @@ log = logging.getLogger(__name__)
 LEASE_TTL = 60.0  # seconds a lease outlives its last renewal (a crashed process's slots come back after this)
 WINDOW = 60.0  # requests_per_minute counts starts in a sliding window of this many seconds
 POLL_MIN, POLL_MAX = 0.02, 0.5  # waiting for a slot another process holds: re-ask at this pace
+STORE_TIMEOUT = 5.0  # seconds any one question to the store may take: a frozen Redis or database is an error
 
 
 class LimitsUnavailable(Exception):
     """The shared store (database or Redis) could not be asked; the request is not sent."""
+
+
+def unavailable(error: Exception, timeout: float) -> LimitsUnavailable:
+    what = f"no answer within {timeout:g}s" if isinstance(error, TimeoutError) else type(error).__name__
+    return LimitsUnavailable(f"provider limits store unreachable ({what})")
 
 
 class LimitStore(Protocol):
@@ -92,8 +98,9 @@ class ProviderLimits:
     """Hands out request slots per provider, honouring both limits; `configure` takes new limits on reload."""
 
     def __init__(self, providers: Mapping[str, ProviderConfig], store: LimitStore | None = None, *,
-                 window: float = WINDOW, ttl: float = LEASE_TTL) -> None:
+                 window: float = WINDOW, ttl: float = LEASE_TTL, store_timeout: float = STORE_TIMEOUT) -> None:
         self.store: LimitStore = store or MemoryStore()
+        self._store_timeout = store_timeout
         self._providers = dict(providers)
         self._window = window
         self._ttl = ttl
@@ -127,9 +134,10 @@ class ProviderLimits:
             config = self._providers.get(provider)
             capacity = config.max_concurrency if config is not None else 1
             try:
-                won = await self.store.try_lease(provider, capacity, lease, self._ttl)
+                async with asyncio.timeout(self._store_timeout):
+                    won = await self.store.try_lease(provider, capacity, lease, self._ttl)
             except Exception as error:
-                raise LimitsUnavailable(f"provider limits store unreachable ({type(error).__name__})") from error
+                raise unavailable(error, self._store_timeout) from error
             if won:
                 self._held[lease] = provider
                 self._start_renewing()
@@ -145,10 +153,11 @@ class ProviderLimits:
             if config is None or config.requests_per_minute is None:
                 return
             try:
-                wait = await self.store.try_start(provider, config.requests_per_minute, self._window,
-                                                  uuid.uuid4().hex)
+                async with asyncio.timeout(self._store_timeout):
+                    wait = await self.store.try_start(provider, config.requests_per_minute, self._window,
+                                                      uuid.uuid4().hex)
             except Exception as error:
-                raise LimitsUnavailable(f"provider limits store unreachable ({type(error).__name__})") from error
+                raise unavailable(error, self._store_timeout) from error
             if wait <= 0:
                 return
             await asyncio.sleep(min(wait, self._window) + random.uniform(0, POLL_MIN))
@@ -156,7 +165,8 @@ class ProviderLimits:
     async def _release(self, provider: str, lease: str) -> None:
         self._held.pop(lease, None)
         try:
-            await self.store.release(provider, lease)
+            async with asyncio.timeout(self._store_timeout):
+                await self.store.release(provider, lease)
         except Exception:  # the lease lapses by itself after its TTL
             log.warning("could not release a %s lease; it lapses in %gs", provider, self._ttl)
         finally:
@@ -175,7 +185,8 @@ class ProviderLimits:
         while self._held:
             await asyncio.sleep(self._ttl / 3)
             try:
-                await self.store.renew(list((p, lease) for lease, p in self._held.items()), self._ttl)
+                async with asyncio.timeout(self._store_timeout):
+                    await self.store.renew(list((p, lease) for lease, p in self._held.items()), self._ttl)
             except Exception as error:  # retried next time; a lease outlives two missed renewals
                 log.warning("could not renew provider leases (%s)", type(error).__name__)
 
@@ -184,4 +195,6 @@ class ProviderLimits:
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
-        await self.store.close()
+        with contextlib.suppress(Exception):  # a frozen store must not hold up shutdown
+            async with asyncio.timeout(self._store_timeout):
+                await self.store.close()

@@ -15,7 +15,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from bot.config import AppConfig
-from bot.llm.limits import LimitStore, MemoryStore, ProviderLimits
+from bot.llm.limits import STORE_TIMEOUT, LimitStore, MemoryStore, ProviderLimits
 from bot.services.budget import PROCESS_ID
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,12 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 class RedisStore:
     """The same counts in Redis, for deployments that already run it (`[redis] url`)."""
 
-    def __init__(self, url: str, prefix: str = "moai") -> None:
+    def __init__(self, url: str, prefix: str = "moai", timeout: float = STORE_TIMEOUT) -> None:
         import redis.asyncio as redis
 
-        self._redis: Any = redis.Redis.from_url(url)
+        # Bounded: redis-py waits for ever on a frozen (not dead) server by default.
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=timeout,
+                                                  socket_connect_timeout=min(timeout, 3.0))
         self._prefix = prefix
         self._lease = self._redis.register_script(LEASE_SCRIPT)
         self._renew = self._redis.register_script(RENEW_SCRIPT)
@@ -137,7 +139,7 @@ class RedisStore:
 
 def limit_store(config: AppConfig) -> LimitStore:
     if config.redis.url:
-        return RedisStore(config.redis.url)
+        return RedisStore(config.redis.url, timeout=config.redis.timeout)
     if config.database.url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return DatabaseStore()
     return MemoryStore()
@@ -147,4 +149,4 @@ def provider_limits(config: AppConfig) -> ProviderLimits:
     """The limits every process sharing this config's database (or Redis) enforces together."""
     store = limit_store(config)
     log.info("provider limits counted in %s", type(store).__name__)
-    return ProviderLimits(config.providers, store)
+    return ProviderLimits(config.providers, store, store_timeout=config.redis.timeout)
