@@ -56,3 +56,16 @@ def test_prefix_stability_while_streaming() -> None:
 
 def test_custom_limit_for_embeds() -> None:
     assert all(len(c) <= 4096 for c in split_message("y " * 5000, limit=4096))
+
+
+def test_an_indented_code_block_split_across_messages_is_closed_and_reopened() -> None:
+    """A fence indented under a list item (as models write them) used to stay open and swallow the next message."""
+    code = "\n".join(f"   print({i})  # a line of code" for i in range(120))
+    text = "Steps:\n1. Run this:\n   ```python\n" + code + "\n   ```\n2. Done.\n\nAfter the list."
+    chunks = split_message(text)
+    assert len(chunks) >= 2
+    for chunk in chunks:
+        fences = [line for line in chunk.splitlines() if line.lstrip().startswith("```")]
+        assert len(fences) % 2 == 0, chunk[:80]  # every chunk renders its code block closed
+    assert chunks[1].startswith("```python\n")
+    assert chunks[-1].endswith("After the list.")

@@ -7,16 +7,21 @@ import re
 __all__ = ["DISCORD_LIMIT", "FENCE_RE", "split_message"]
 
 DISCORD_LIMIT = 2000
-FENCE_RE = re.compile(r"^(`{3,}|~{3,})(.*)$", re.MULTILINE)
+# A fence may be indented up to three spaces (models indent code under list items so).
+FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$", re.MULTILINE)
 
 
 def _open_fence(text: str) -> str | None:
-    """The opening line of a code block left open at the end of `text`, if any."""
+    """The opening line of a code block left open at the end of `text` (without its indent), if any."""
     opening: str | None = None
     for match in FENCE_RE.finditer(text):
+        fence = match["fence"]
         if opening is None:
-            opening = match.group(0).strip()
-        elif match.group(1)[0] == opening[0] and len(match.group(1)) >= len(opening) - len(opening.lstrip("`~")):
+            if "`" in match["info"] and fence[0] == "`":
+                continue  # `` ```a``` `` on one line: inline code, not a fence
+            opening = (fence + match["info"]).strip()
+        elif fence[0] == opening[0] and len(fence) >= len(opening) - len(opening.lstrip("`~")) \
+                and not match["info"].strip():
             opening = None
     return opening
 
