@@ -45,7 +45,7 @@ class Forget(commands.GroupCog, group_name="forget", group_description="Delete s
     @app_commands.describe(confirm="Set to True to really delete; without it you see what would go")
     async def me(self, interaction: discord.Interaction[MoaiBot], confirm: bool = False) -> None:
         user_id = interaction.user.id
-        started, elsewhere = await self.bot.services.store.forget_member(user_id, dry_run=not confirm)
+        started, elsewhere = await self.bot.services.roundtable.forget_member(user_id, dry_run=not confirm)
         if not confirm:
             await self._say(interaction, f"This deletes the {started} discussion(s) you started (with the models' "
                                          f"answers in them) and your {elsewhere} message(s) in other discussions, "

@@ -80,3 +80,21 @@ async def test_a_mention_that_copies_the_stance_format_shows_no_raw_block(chatty
     await chatty.say("@gpt and now?", channel=thread)
     last = chatty.webhook_messages(thread.id)[-1].content or ""
     assert last.startswith("Go, for its tooling.") and "STANCE:" not in last and "🧭 Use Go" in last
+
+
+async def test_forget_me_during_my_own_run_stops_it_first(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    """It used to delete the rows under the live run, which died on a foreign-key error shown as "internal error"."""
+    from bot.db.models import Discussion, Spend
+    from tests.helpers import eventually
+
+    fake_llm.script("gpt-test", Script(text="word " * 300, chunk_chars=5, token_interval=0.02))
+    await harness.slash("open", question="Forget me mid-answer", models="gpt,claude", wait=False)
+    [thread] = harness.threads
+    await eventually(lambda: len(harness.answers_by_model(thread.id).get("GPT", "")) > 50)
+    call = await harness.slash("forget me", confirm=True)
+    assert "Deleted 1 discussion(s)" in call.ephemeral_texts[0]
+    assert harness.errors == [] and not harness.bot.services.runs.is_running(thread.id)
+    assert not any("internal error" in t for t in replies(harness, thread))
+    assert await Discussion.all().count() == 0 and await Message.all().count() == 0
+    assert {r.model_alias for r in await Spend.all()} == {"gpt", "claude"}  # what was spent stays counted
+    assert all(r.user_id is None and r.discussion_id is None for r in await Spend.all())

@@ -199,6 +199,15 @@ class Roundtable:
         await self.runs.stop(run.key)
         return run
 
+    async def forget_member(self, user_id: int, *, dry_run: bool) -> tuple[int, int]:
+        """/forget me: the member's own runs stop first (their rows are about to go), then everything goes.
+
+        Returns (discussions they started, their messages elsewhere), as counted before deleting."""
+        if not dry_run:
+            for run in self.runs.started_by(user_id):
+                await self.runs.stop(run.key)
+        return await self.store.forget_member(user_id, dry_run=dry_run)
+
     # --- shared steps -------------------------------------------------------------------
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.config.models]

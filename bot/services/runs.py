@@ -193,6 +193,11 @@ class RunRegistry:
         """Live runs started in a channel under other keys (/ask runs, keyed by their interaction)."""
         return [run for run in self._runs.values() if run.info.channel_id == channel_id and not run.done]
 
+    def started_by(self, user_id: int) -> list[Run]:
+        """Live runs a member started, or of discussions they started (a mention by another in their thread)."""
+        return [run for run in self._runs.values() if not run.done
+                and user_id in (run.info.started_by, run.discussion.created_by)]
+
     def is_running(self, key: int) -> bool:
         return self.get(key) is not None
 
