@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.export import export
+from bot.export import export, package
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
@@ -30,9 +30,14 @@ async def export_file(interaction: discord.Interaction[MoaiBot], fmt: str) -> No
     discussion, _ = await thread_discussion(interaction, "export")
     await interaction.response.defer(thinking=True)
     text = await export(discussion, fmt)
-    data = io.BytesIO(bot.redact(text).encode("utf-8"))
-    file = discord.File(data, filename=file_name(discussion, fmt))
-    await interaction.followup.send(f"📄 Transcript ({fmt})", file=file, allowed_mentions=NO_MENTIONS)
+    # Discord refuses a file over the interaction's upload limit (413): zip it, else send it in parts.
+    files = package(file_name(discussion, fmt), bot.redact(text).encode("utf-8"), interaction.filesize_limit)
+    for number, (name, data) in enumerate(files, start=1):
+        what = f"📄 Transcript ({fmt})" if len(files) == 1 else f"📄 Transcript ({fmt}), part {number} of {len(files)}"
+        if name.endswith(".zip") and len(files) == 1:
+            what += ", zipped to fit Discord's upload limit"
+        await interaction.followup.send(what, file=discord.File(io.BytesIO(data), filename=name),
+                                        allowed_mentions=NO_MENTIONS)
 
 
 class ExportButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],

@@ -264,6 +264,7 @@ class DiscordHarness:
         self.emulator: DiscordEmulator | None = None  # set: webhook traffic goes through the REST emulator
         self._emulator_session: aiohttp.ClientSession | None = None
         self._route_base = discord.http.Route.BASE
+        self.upload_limit = 8 * 1024 * 1024  # the interaction's attachment_size_limit (a server's boost raises it)
 
     # --- setup --------------------------------------------------------------------------
     async def start(self) -> DiscordHarness:
@@ -464,7 +465,7 @@ class DiscordHarness:
             "id": str(interaction_id), "application_id": str(back.get_state().user.id), "type": kind,
             "token": token, "version": 1, "guild_id": str(self.guild.id), "channel_id": str(channel.id),
             "channel": channel_data, "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
-            "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
+            "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": self.upload_limit,
             "app_permissions": str(channel.permissions_for(self.guild.me).value),
             "member": {"user": {"id": str(member.id), "username": member.name, "discriminator": "0001",
                                 "avatar": None, "global_name": member.name},

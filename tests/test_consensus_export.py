@@ -147,3 +147,35 @@ async def test_export(harness: DiscordHarness, fake_llm: FakeLLM, fmt: str) -> N
 async def test_export_outside_a_thread(harness: DiscordHarness) -> None:
     call = await harness.slash("export")
     assert call.ephemeral_texts == ["Use /export inside a discussion thread started with /open or /discuss."]
+
+
+def test_an_export_is_packaged_to_fit_the_upload_limit() -> None:
+    """Discord's 413 used to become "Something went wrong": now it is zipped, else cut into numbered parts."""
+    import io
+    import random
+    import zipfile
+
+    from bot.export import package
+
+    small = b"# Title\n" + b"a line\n" * 100
+    assert package("moai-1.md", small, 8_000_000) == [("moai-1.md", small)]
+    [(name, zipped)] = package("moai-1.md", b"# Title\n" + b"repeats well\n" * 100_000, 100_000)
+    assert name == "moai-1.md.zip" and len(zipped) <= 100_000
+    rng = random.Random(7)
+    noisy = b"".join(f"{rng.getrandbits(256):x}\n".encode() for _ in range(20_000))  # zips poorly
+    files = package("moai-2.html", noisy, 200_000)
+    assert len(files) > 1 and all(len(data) <= 200_000 for _, data in files)
+    assert [n for n, _ in files][0] == f"moai-2.part1-of-{len(files)}.html.zip"
+    joined = b"".join(zipfile.ZipFile(io.BytesIO(data)).read(n.removesuffix(".zip")) for n, data in files)
+    assert joined == noisy
+
+
+async def test_an_export_over_the_upload_limit_arrives_zipped(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="a long answer line\n" * 400))
+    await harness.slash("open", question="Big export", models="gpt")
+    harness.upload_limit = 4_000
+    call = await harness.slash("export", channel=harness.threads[0], format="md")
+    assert harness.errors == [] and call.followups
+    names = [name for followup in call.followups for name in followup.files]
+    assert names and all(name.endswith(".zip") for name in names)
+    assert all(len(data) <= 4_000 for followup in call.followups for data in followup.files.values())
