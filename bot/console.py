@@ -50,7 +50,7 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.errors import Hint, UserError
-from bot.kinds import DiscussionMode, MessageStatus, RoundKind, RunOutcome
+from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus, RoundKind, RunOutcome
 from bot.llm.registry import ModelClients
 from bot.panel import parse_models
 from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscussion, Opening, Stage, Stopping
@@ -162,7 +162,8 @@ class ConsoleDisplay:
         return progress
 
     async def end_round(self, result: RoundResult) -> None:
-        self.console.rule(f"Round {result.round.number}")
+        self.console.rule(f"Round {result.shown_number or result.round.number}"
+                          + ("" if result.round.kind in DEBATE_KINDS else f" · {result.round.kind.value}"))
         for answer in result.answers:
             text, stance = answer.text, UNKNOWN
             if result.round.kind is RoundKind.DISCUSS:

@@ -98,3 +98,17 @@ async def test_forget_me_during_my_own_run_stops_it_first(harness: DiscordHarnes
     assert await Discussion.all().count() == 0 and await Message.all().count() == 0
     assert {r.model_alias for r in await Spend.all()} == {"gpt", "claude"}  # what was spent stays counted
     assert all(r.user_id is None and r.discussion_id is None for r in await Spend.all())
+
+
+async def test_after_a_mention_the_next_round_is_numbered_as_the_models_are_told(chatty: DiscordHarness,
+                                                                                fake_llm: FakeLLM) -> None:
+    """It used to be shown as "Round 3" while the model was told "round 2 of 2"."""
+    from tests.helpers import system_of
+
+    await chatty.slash("discuss", topic="Tabs?", rounds=1, models="gpt,claude")
+    [thread] = chatty.threads
+    await chatty.say("@gpt one more thought?", channel=thread)
+    await chatty.slash("continue", channel=thread)
+    status = [t for t in replies(chatty, thread) if t.startswith("-# Round")]
+    assert [s.split(":")[0] for s in status] == ["-# Round 1", "-# Round 1 · follow-up", "-# Round 2"]
+    assert "round 2 of 2" in system_of(fake_llm.requests_for("gpt-test")[-1].body)

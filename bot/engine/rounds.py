@@ -116,6 +116,9 @@ class RoundResult:
     round: Round
     answers: list[Answer]
     vote: VoteCall | None = None  # the members' vote opened under it, if any
+    # The debate round it is, as the models were told (mention and consensus rounds: the one they follow);
+    # the stored round number also counts mention rounds. 0: not known (the round was run on its own).
+    shown_number: int = 0
     images: ImagesSeen | None = None  # the discussion has images: which models of this round saw them
 
 

@@ -94,6 +94,7 @@ class Orchestrator:
                 names = {s.alias: s.label for s in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in trimmed.turns.items()),
                                                     tuple((names[a], n) for a, n in trimmed.files.items())))
+        debate_rounds = await self.store.completed_rounds(discussion)
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
         try:
             view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
@@ -104,6 +105,7 @@ class Orchestrator:
             result = await self.runner.play(round_, answers, messages_for, view.on_event, bill)
         finally:
             await asyncio.shield(view.settle())
+        result.shown_number = debate_rounds + 1 if plan.kind in DEBATE_KINDS else debate_rounds
         for answer in result.answers:
             if answer.status is MessageStatus.FAILED:
                 log_event(log, "model_failed", logging.WARNING, discussion=discussion.id, round=round_.number,

@@ -19,7 +19,7 @@ from bot.engine.notices import (
     VoteClosed,
 )
 from bot.engine.rounds import Answer, RoundResult
-from bot.kinds import MessageStatus
+from bot.kinds import DEBATE_KINDS, MessageStatus, RoundKind
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import FLAGGED, Stance, Timeline, timeline_rows
 
@@ -70,13 +70,21 @@ def answer_line(answer: Answer) -> str:
 
 def round_summary(result: RoundResult) -> str:
     done = sum(a.status is MessageStatus.COMPLETE for a in result.answers)
-    head = f"-# Round {result.round.number}: {done}/{len(result.answers)} answered"
+    head = f"-# Round {round_label(result)}: {done}/{len(result.answers)} answered"
     lines = [head, *(answer_line(a) for a in result.answers)]
     if result.images is not None:
         seen = ", ".join(result.images.seen) or "no model"
         unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen else ""
         lines.append(f"-# 🖼️ Images seen by {seen}{unseen}")
     return "\n".join(lines)
+
+
+def round_label(result: RoundResult) -> str:
+    """The debate round's number as the models were told it; a mention or consensus round says which it follows."""
+    number = result.shown_number or result.round.number
+    if result.round.kind in DEBATE_KINDS:
+        return str(number)
+    return f"{number} · {'follow-up' if result.round.kind is RoundKind.MENTION else result.round.kind.value}"
 
 
 def stance_line(stance: Stance) -> str:
