@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping
 
 from bot.config import AppConfig
@@ -13,11 +15,35 @@ MASK = "[redacted]"
 MIN_SECRET_LENGTH = 6
 
 
+def base64_cores(secret: str) -> list[str]:
+    """The base64 text a secret becomes inside any longer value (`user:key` in an Authorization: Basic header),
+    at each of the three alignments, without the characters it shares with its neighbours."""
+    data = secret.encode()
+    cores = []
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for offset in range(3):
+            text = encode(b"\0" * offset + data).decode()
+            start = 4 if offset else 0  # the first group mixes the prefix in
+            end = len(text) - 4 if (offset + len(data)) % 3 else len(text)  # the last one, what follows
+            core = text[start:end].rstrip("=")
+            if len(core) >= MIN_SECRET_LENGTH:
+                cores.append(core)
+    return cores
+
+
 class Redactor:
-    """Replaces every known secret value in a text. Cheap enough to run on every error and log line."""
+    """Replaces every known secret in a text: as it is, in any case, spaced out, or base64-encoded inside a
+    longer value. Cheap enough to run on every error and log line."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._compile()
+
+    def _compile(self) -> None:
+        spaced = [r"\s*".join(re.escape(ch) for ch in secret) for secret in self._secrets]
+        self._loose = re.compile("|".join(spaced), re.IGNORECASE) if spaced else None
+        encoded = sorted({core for secret in self._secrets for core in base64_cores(secret)}, key=len, reverse=True)
+        self._encoded = re.compile("|".join(map(re.escape, encoded))) if encoded else None
 
     @classmethod
     def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -29,11 +55,16 @@ class Redactor:
         """Add another redactor's secrets (a reloaded config may name new keys); old ones stay masked."""
         merged = set(self._secrets) | set(other._secrets)
         self._secrets = sorted(merged, key=len, reverse=True)
+        self._compile()
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        if self._loose is not None:
+            text = self._loose.sub(MASK, text)
+        if self._encoded is not None:
+            text = self._encoded.sub(MASK, text)
         return text
 
 

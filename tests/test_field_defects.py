@@ -112,3 +112,21 @@ async def test_after_a_mention_the_next_round_is_numbered_as_the_models_are_told
     status = [t for t in replies(chatty, thread) if t.startswith("-# Round")]
     assert [s.split(":")[0] for s in status] == ["-# Round 1", "-# Round 1 · follow-up", "-# Round 2"]
     assert "round 2 of 2" in system_of(fake_llm.requests_for("gpt-test")[-1].body)
+
+
+def test_a_key_is_masked_in_every_form_a_provider_echoes_it() -> None:
+    """The redactor matched exact values only: upper-cased, spaced or base64 forms were stored and shown."""
+    import base64
+
+    from bot.secrets import Redactor
+    from tests.conftest import OPENAI_KEY
+
+    redact = Redactor([OPENAI_KEY])
+    basic = base64.b64encode(f"user:{OPENAI_KEY}".encode()).decode()
+    for echoed in (OPENAI_KEY, OPENAI_KEY.upper(), " ".join(OPENAI_KEY), f"Authorization: Basic {basic}",
+                   base64.urlsafe_b64encode(f"x{OPENAI_KEY}".encode()).decode()):
+        masked = redact(f"error: {echoed} was refused")
+        assert "[redacted]" in masked and OPENAI_KEY.upper() not in masked.replace(" ", "").upper()
+        for encoded in (base64.b64encode(f"user:{OPENAI_KEY}".encode()), base64.b64encode(OPENAI_KEY.encode())):
+            assert encoded.decode()[8:-8] not in masked
+    assert redact("no secret in here") == "no secret in here"
