@@ -12,7 +12,7 @@ from discord.ext import commands
 from cogs.delivery.components import ACTIONS
 from cogs.utils.errors import IdButton
 from cogs.utils.stages import ThreadStage
-from cogs.utils.threads import actor_of, require_own_thread, thread_discussion
+from cogs.utils.threads import actor_of, require_here, thread_discussion
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -29,7 +29,7 @@ class ConsensusButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord
     TEMPLATE = ACTIONS["consensus"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.target_id)
+        await require_here(interaction, self.target_id)
         await consensus_here(interaction, peer_review=False)
 
 

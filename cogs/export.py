@@ -14,7 +14,7 @@ from bot.export import export, package
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
-from cogs.utils.threads import require_own_thread, thread_discussion
+from cogs.utils.threads import require_here, thread_discussion
 
 if TYPE_CHECKING:
     from bot.services.discussions import Discussion
@@ -45,7 +45,7 @@ class ExportButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui
     TEMPLATE = ACTIONS["export"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.target_id)
+        await require_here(interaction, self.target_id)
         await export_file(interaction, "md")
 
 

@@ -12,6 +12,7 @@ from discord.ext import commands
 from cogs.delivery.components import REASONING
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
+from cogs.utils.threads import require_here
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -26,7 +27,11 @@ class ReasoningButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord
     TEMPLATE = REASONING
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        found = await interaction.client.services.store.reasoning_of(self.target_id)
+        store = interaction.client.services.store
+        discussion_id = await store.discussion_of_answer(self.target_id)
+        if discussion_id is not None:  # gone (forgotten): said below; else only where the answer was given
+            await require_here(interaction, discussion_id)
+        found = await store.reasoning_of(self.target_id)
         if found is None:
             await interaction.response.send_message("That reasoning is no longer stored.", ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)

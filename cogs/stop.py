@@ -12,7 +12,7 @@ from bot.roundtable import Stopping
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
-from cogs.utils.threads import actor_of, require_own_thread
+from cogs.utils.threads import actor_of, require_here
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -32,7 +32,7 @@ class StopButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.V
     TEMPLATE = ACTIONS["stop"].template
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
-        await require_own_thread(interaction, self.target_id)
+        await require_here(interaction, self.target_id)
         await stop_here(interaction)
 
 

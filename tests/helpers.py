@@ -10,12 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import discord
 from PIL import Image
 
 from bot.db.models import Discussion, Message, Round
 from bot.kinds import DiscussionStatus
 from tests.conftest import TEST_ENV
-from tests.discord_harness import DiscordHarness
+from tests.discord_harness import DiscordHarness, InteractionCall
 from tests.fake_llm import FakeLLM, Script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +127,18 @@ def pdf(text: str, stream: bytes | None = None, filters: bytes = b"") -> bytes:
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+async def press_forged(harness: DiscordHarness, message: discord.Message, custom_id: str) -> InteractionCall:
+    """A press of a button carrying `custom_id` on `message` (Discord only delivers ids the message carries:
+    this is a button moai made for another discussion, pasted under this one)."""
+    from discord.ext.test import factories as facts
+
+    payload = harness._interaction_payload(3, "", [], message.channel, harness.member)  # type: ignore[arg-type]
+    payload["data"] = {"custom_id": custom_id, "component_type": 2}
+    payload["message"] = facts.dict_from_message(message)
+    payload["message"]["components"] = [{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "forged", "custom_id": custom_id}]}]
+    await harness._dispatch(payload, invoker="")
+    await harness.bot.services.runs.wait_idle()
+    return harness.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])

@@ -14,7 +14,7 @@ import pytest
 from discord.ext.test import backend as back
 from tortoise.timezone import now
 
-from bot.db.models import Discussion, Round, Vote, VoteRound
+from bot.db.models import Discussion, Message, Round, Vote, VoteRound
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
@@ -220,3 +220,21 @@ async def test_modelstats_counts_only_the_period_asked_for(arena: DiscordHarness
     week = (await arena.slash("modelstats", model="claude", period="week")).texts[0]
     assert "vs GPT: 1 won, 0 lost" in all_time
     assert "vs GPT" not in week and "Not rated yet" in week
+
+
+async def test_a_vote_or_reasoning_button_copied_elsewhere_does_nothing(arena: DiscordHarness,
+                                                                        fake_llm: FakeLLM) -> None:
+    """Every persistent button checks that what its custom id names belongs to this guild and thread."""
+    from tests.helpers import press_forged
+
+    fake_llm.script("gpt-test", Script(text="Quicksort.", reasoning="I weigh the options"))
+    await arena.slash("open", question="First?")
+    await arena.slash("open", question="Second?")
+    first, second = arena.threads
+    vote_id = buttons(vote_message(arena, first))["Tie"].split(":")[2]
+    row = await Message.get(discussion__thread_id=first.id, model_alias="gpt")
+    target = vote_message(arena, second)
+    for custom_id in (f"moai:vote:{vote_id}:0", f"moai:vote:{vote_id}:close", f"moai:reasoning:{row.id}"):
+        call = await press_forged(arena, target, custom_id)
+        assert call.ephemeral_texts == ["This discussion no longer exists."], custom_id
+    assert await Vote.all().count() == 0 and arena.errors == []

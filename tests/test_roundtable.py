@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import discord
 import pytest
 
 from bot.attachments import Attachment
@@ -23,8 +22,9 @@ from bot.llm.registry import ModelClients
 from bot.roundtable import Accepted, Actor, DebateChoices, MentionOutcome, NewDiscussion, Opening, Stage
 from bot.services.discussions import Place
 from tests.conftest import make_config
-from tests.discord_harness import DiscordHarness, InteractionCall
+from tests.discord_harness import DiscordHarness
 from tests.fake_llm import FakeLLM, Script
+from tests.helpers import press_forged
 
 GUILD = 5151
 ALICE = Actor(7, "Alice", GUILD)
@@ -259,21 +259,6 @@ async def test_a_copied_button_does_nothing_in_another_thread(harness: DiscordHa
         call = await press_forged(harness, status, f"moai:act:{action}:{first_id}")
         assert call.ephemeral_texts == ["This discussion no longer exists."], action
     assert harness.errors == [] and await Message.filter(author_kind="model").count() == 4  # nothing more was asked
-
-
-async def press_forged(harness: DiscordHarness, message: discord.Message, custom_id: str) -> InteractionCall:
-    """A press of a button carrying `custom_id` on `message` (Discord only delivers ids the message carries:
-    this is a button moai made for another discussion, pasted under this one)."""
-    from discord.ext.test import factories as facts
-
-    payload = harness._interaction_payload(3, "", [], message.channel, harness.member)  # type: ignore[arg-type]
-    payload["data"] = {"custom_id": custom_id, "component_type": 2}
-    payload["message"] = facts.dict_from_message(message)
-    payload["message"]["components"] = [{"type": 1, "components": [
-        {"type": 2, "style": 1, "label": "forged", "custom_id": custom_id}]}]
-    await harness._dispatch(payload, invoker="")
-    await harness.bot.services.runs.wait_idle()
-    return harness.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
 
 def test_hints_are_worded_by_each_front_end() -> None:

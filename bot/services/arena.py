@@ -161,6 +161,10 @@ class ArenaService:
         closed = [await self.close(int(vote_id)) for vote_id in due]  # type: ignore[call-overload]
         return [c for c in closed if c is not None]
 
+    async def discussion_of(self, vote_id: int) -> int | None:
+        rows = await VoteRound.filter(id=vote_id).values_list("discussion_id", flat=True)
+        return int(rows[0]) if rows else None  # type: ignore[call-overload]
+
     async def may_close(self, vote_id: int, user_id: int, manages_threads: bool) -> bool:
         row = await VoteRound.get_or_none(id=vote_id)
         if row is None:

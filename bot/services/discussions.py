@@ -176,6 +176,18 @@ class DiscussionStore:
             return None
         return row.author_name, row.reasoning
 
+    async def place_of(self, discussion_id: int) -> Place | None:
+        """Where a discussion lives (its guild's Discord id, channel, thread), or None once it is gone."""
+        rows = await Discussion.filter(id=discussion_id).values("guild__discord_id", "channel_id", "thread_id")
+        if not rows:
+            return None
+        row = rows[0]
+        return Place(row["guild__discord_id"], "", row["channel_id"], row["thread_id"])
+
+    async def discussion_of_answer(self, message_row_id: int) -> int | None:
+        rows = await Message.filter(id=message_row_id).values_list("discussion_id", flat=True)
+        return int(rows[0]) if rows else None  # type: ignore[call-overload]
+
     async def message_count(self, discussion: Discussion) -> int:
         return await Message.filter(discussion=discussion).count()
 

@@ -16,6 +16,7 @@ from cogs.delivery.components import VOTE
 from cogs.delivery.render import notice_text
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import Answered
+from cogs.utils.threads import require_here
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -35,6 +36,7 @@ class VoteButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.V
         return cls(int(match["id"]), match["choice"])
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        await require_here(interaction, await interaction.client.services.arena.discussion_of(self.vote_id))
         if self.choice == "close":
             await close_by_member(interaction, self.vote_id)
             return

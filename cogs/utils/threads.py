@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from cogs.client import MoaiBot
 
 __all__ = ["THREAD_ARCHIVE_MINUTES", "actor_of", "delete_quietly", "discussion_channel", "refusal_text",
-           "require_own_thread", "thread_discussion"]
+           "require_here", "thread_discussion"]
 
 log = logging.getLogger(__name__)
 THREAD_ARCHIVE_MINUTES: Final = 1440
@@ -67,11 +67,12 @@ async def thread_discussion(interaction: discord.Interaction[MoaiBot], command: 
     return discussion, thread
 
 
-async def require_own_thread(interaction: discord.Interaction[MoaiBot], discussion_id: int) -> None:
-    """A button's custom id names a discussion: it acts only in that discussion's own thread (a copied or forged
-    custom id used anywhere else does nothing)."""
-    discussion = await interaction.client.services.store.get(discussion_id)
-    if discussion is None or discussion.thread_id != interaction.channel_id:
+async def require_here(interaction: discord.Interaction[MoaiBot], discussion_id: int | None) -> None:
+    """A button's custom id names a discussion (or a vote or an answer of one): it acts only in that
+    discussion's own guild and thread (its channel for /ask), so a copied or forged id does nothing elsewhere."""
+    place = await interaction.client.services.store.place_of(discussion_id) if discussion_id is not None else None
+    if place is None or place.guild_id != interaction.guild_id or \
+            (place.thread_id or place.channel_id) != interaction.channel_id:
         raise UserError("This discussion no longer exists.")
 
 
