@@ -130,3 +130,35 @@ def test_a_key_is_masked_in_every_form_a_provider_echoes_it() -> None:
         for encoded in (base64.b64encode(f"user:{OPENAI_KEY}".encode()), base64.b64encode(OPENAI_KEY.encode())):
             assert encoded.decode()[8:-8] not in masked
     assert redact("no secret in here") == "no secret in here"
+
+
+async def test_stop_while_the_first_round_s_rows_are_made_leaves_nothing_running(
+        harness: DiscordHarness, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The round stayed `running` and its answers `streaming` for good; a later /continue said "Round 2"."""
+    import asyncio
+
+    from bot.db.models import Discussion
+
+    gate, reached = asyncio.Event(), asyncio.Event()
+    real_create = Message.create.__func__  # type: ignore[attr-defined]
+
+    async def slow_create(cls: type[Message], **values: object) -> Message:
+        if values.get("author_kind") == "model":
+            reached.set()
+            await gate.wait()  # the database is slow right now
+        return await real_create(cls, **values)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Message, "create", classmethod(slow_create))
+    await harness.slash("discuss", topic="Stop me early", rounds=2, models="gpt,claude", wait=False)
+    [thread] = harness.threads
+    await asyncio.wait_for(reached.wait(), 5)  # the round's row exists, its answers' rows are being made
+    call = await harness.slash("stop", channel=thread)
+    assert any("Stopped by Alice" in t for t in call.texts)
+    gate.set()
+    monkeypatch.undo()
+    assert await Round.filter(status="running").count() == 0
+    assert await Message.filter(status="streaming").count() == 0
+    assert (await Discussion.get(thread_id=thread.id)).status == "cancelled"
+    await harness.slash("continue", channel=thread)
+    status = [t for t in replies(harness, thread) if t.startswith("-# Round")]
+    assert status and status[-1].startswith("-# Round 1:")

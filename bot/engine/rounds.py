@@ -141,12 +141,16 @@ class RoundRunner:
         last = await Round.filter(discussion=discussion).order_by("-number").first()
         number = (last.number if last is not None else 0) + 1
         round_ = await Round.create(discussion=discussion, number=number, kind=kind)
-        answers = []
-        for place in panel:
-            row = await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.MODEL,
-                                       author_name=place.label[:100], model_alias=place.alias,
-                                       status=MessageStatus.STREAMING)
-            answers.append(Answer(place, row))
+        answers: list[Answer] = []
+        try:
+            for place in panel:
+                row = await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.MODEL,
+                                           author_name=place.label[:100], model_alias=place.alias,
+                                           status=MessageStatus.STREAMING)
+                answers.append(Answer(place, row))
+        except BaseException:  # a /stop (or a failure) while the rows are made: none may be left mid-stream
+            await asyncio.shield(self.abandon(round_, answers))
+            raise
         self.stats.db_writes += 1 + len(answers)
         return round_, answers
 
