@@ -29,6 +29,7 @@ from bot.reload import catalogue_file
 from bot.secrets import RedactingFilter, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what config.toml accepts as a key variable
@@ -175,6 +176,9 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
         return fail(user_text(error))
     except DatabaseUnavailable as error:
         return fail(f"database {safe_url(config.database.url)}: {error}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("\nStopped: what the models had written is kept, marked as stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr
         logging.getLogger("moai.console").exception("console run failed")
         return fail(f"internal error ({type(error).__name__}); see the log above", EXIT_FAILED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import mimetypes
 import time
@@ -256,6 +257,17 @@ async def console_services(config: AppConfig, environ: Mapping[str, str]) -> Asy
         await close_database()
 
 
+async def to_the_end(run: Run) -> None:
+    """Wait for the run; Ctrl-C stops it as /stop does (partial answers kept, marked, billed) before the
+    database closes, and the interrupt goes on to the caller."""
+    try:
+        await run.wait()
+    except asyncio.CancelledError:
+        run.cancel()
+        await asyncio.shield(run.wait())
+        raise
+
+
 def outcome(run: Run, console: Console, config: AppConfig) -> int:
     failed = run.outcome is not RunOutcome.COMPLETED or all(
         a.status is not MessageStatus.COMPLETE for r in run.results for a in r.answers)
@@ -274,7 +286,7 @@ async def run_console(config: AppConfig, question: str, mode: str, rounds: int, 
     async with console_services(config, environ) as services:
         run = await services.roundtable.open(NewDiscussion(DiscussionMode(mode), question, local_actor(), models=chosen,
                                                            rounds=rounds, files=files), stage)
-        await run.wait()
+        await to_the_end(run)
     return outcome(run, console, config)
 
 
@@ -291,5 +303,5 @@ async def continue_console(config: AppConfig, discussion_id: int, rounds: int | 
             run = await roundtable.consensus(discussion, local_actor(), stage, peer_review=peer_review)
         else:
             run = await roundtable.continue_(discussion, local_actor(), stage, rounds=rounds)
-        await run.wait()
+        await to_the_end(run)
     return outcome(run, console, config)

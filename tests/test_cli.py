@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +188,34 @@ async def test_console_continues_and_concludes_a_stored_discussion(tmp_path: Pat
     assert "Asking for a consensus." in out
     rows = sqlite3.connect(db_file).execute("select kind, count(*) from round group by kind order by kind").fetchall()
     assert rows == [("consensus", 1), ("discuss", 2), ("open", 1)]
+
+
+@pytest.mark.slow  # the real CLI in a subprocess, interrupted
+async def test_ctrl_c_in_the_console_keeps_what_was_said(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """It used to print hundreds of lines of tracebacks and leave the answers `streaming` with empty text."""
+    import signal
+
+    from tests.fake_llm import Script
+    from tests.helpers import ROOT
+
+    fake_llm.script("gpt-test", Script(text="word " * 400, chunk_chars=5, token_interval=0.01))
+    db_file = tmp_path / "console.sqlite3"
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "console", "Long?", "--models", "gpt", cwd=ROOT,
+        env={**base, **TEST_ENV}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    for _ in range(200):
+        if fake_llm.requests and fake_llm.active_streams:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)  # some of the answer has streamed
+    process.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err.decode() and len(err.decode().splitlines()) <= 3
+    [(status, content)] = sqlite3.connect(db_file).execute(
+        "select status, content from message where author_kind = 'model'").fetchall()
+    assert status == "cancelled" and content.startswith("word word")
+    [(discussion_status,)] = sqlite3.connect(db_file).execute("select status from discussion").fetchall()
+    assert discussion_status == "cancelled"
