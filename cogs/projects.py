@@ -13,6 +13,7 @@ from bot.kinds import Depth
 from bot.roles import parse_roles
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
+from cogs.utils.pages import Pages, paginate
 from cogs.utils.transformers import Model, Models, Project, model_choices
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
         guild = self._guild(interaction)
         seated = [m.alias for m in (models or self.bot.config.default_models())]
         project = await self.projects.create(guild.id, guild.name, name, models or [], topic=topic,
+                                             limit=self.bot.config.defaults.max_projects,
                                              system_prompt=system_prompt, rounds=rounds,
                                              roles=self._roles(roles, seated), depth=depth, blind=blind)
         await self._say(interaction, f"📁 Project **{project.name}** created. Use it with `/project use "
@@ -89,7 +91,7 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
             return
         lines = [f"• **{p.name}** — {', '.join(p.models) or 'default models'}"
                  + (f" · {p.topic[:80]}" if p.topic else "") for p in projects]
-        await self._say(interaction, "\n".join(lines), ephemeral=True)
+        await Pages(paginate(lines), interaction.user.id).send(interaction)
 
     @app_commands.command(name="info", description="Show a project")
     @app_commands.guild_only()

@@ -204,3 +204,25 @@ async def test_help_lists_every_command(harness: DiscordHarness) -> None:
                     "project create", "project models add", "forget me", "help"):
         assert f"`/{command}` — " in text
     assert len(text) <= 2000
+
+
+async def test_a_long_project_list_comes_in_pages_and_projects_are_capped(database: str, fake_llm: FakeLLM) -> None:
+    """One message over 2,000 characters is a 400 on real Discord; nothing capped how many a server made."""
+    from cogs.utils.pages import paginate
+
+    harness = await make_harness(make_config(fake_llm, defaults__max_projects=30), TEST_ENV)
+    try:
+        for number in range(30):
+            call = await harness.slash("project create", permissions=ADMIN, name=f"project-{number:02}",
+                                       topic="a topic long enough to fill a page quickly " * 2)
+            assert harness.errors == [], call.texts
+        refused = await harness.slash("project create", permissions=ADMIN, name="one-too-many")
+        assert refused.ephemeral_texts == ["This server has 30 projects, the most it may have; delete one first."]
+        listing = await harness.slash("project list")
+        [text] = listing.ephemeral_texts
+        assert len(text) <= 2000 and "page 1 of " in text and "project-00" in text
+    finally:
+        await harness.close()
+    pages = paginate([f"line {i} " + "x" * 90 for i in range(100)])
+    assert len(pages) > 1 and all(len(p) <= 1900 for p in pages)
+    assert sum(p.count("\n") + 1 for p in pages) == 100

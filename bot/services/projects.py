@@ -44,10 +44,12 @@ class ProjectService:
     async def create(self, guild_id: int, guild_name: str, name: str, models: Sequence[ModelConfig], *,
                      topic: str | None, system_prompt: str | None, rounds: int | None,
                      roles: Mapping[str, str] | None = None, depth: str | None = None,
-                     blind: bool | None = None) -> Project:
+                     blind: bool | None = None, limit: int | None = None) -> Project:
         name = clean_name(name)
         prompt = clean_prompt(system_prompt or "")
         guild = await self.store.ensure_guild(guild_id, guild_name)
+        if limit is not None and await Project.filter(guild=guild).count() >= limit:
+            raise UserError(f"This server has {limit} projects, the most it may have; delete one first.")
         try:
             return await Project.create(guild=guild, name=name, models=[m.alias for m in models],
                                         topic=(topic or "").strip(), system_prompt=prompt,
