@@ -91,7 +91,7 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
             return
         lines = [f"• **{p.name}** — {', '.join(p.models) or 'default models'}"
                  + (f" · {p.topic[:80]}" if p.topic else "") for p in projects]
-        await Pages(paginate(lines), interaction.user.id).send(interaction)
+        await Pages(paginate(lines), interaction.user.id).show(interaction)
 
     @app_commands.command(name="info", description="Show a project")
     @app_commands.guild_only()

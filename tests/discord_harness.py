@@ -170,6 +170,9 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
                                       username=payload.get("username"), avatar_url=payload.get("avatar_url"))
             return self._message_dict(self._record(message, payload))
 
+        if route.method in ("PATCH", "DELETE") and token not in self.calls and int(hook_id) in self.deleted_webhooks:
+            # A deleted webhook's messages stay on Discord, but its token can no longer edit or delete them.
+            raise discord.NotFound(_FakeResponse(404), {"code": 10015, "message": "Unknown Webhook"})
         if route.method == "PATCH":
             if int((params or {}).get("thread_id") or 0) in self.deleted_channels:
                 raise discord.NotFound(_FakeResponse(404), {"code": 10003, "message": "Unknown Channel"})

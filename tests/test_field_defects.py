@@ -162,3 +162,38 @@ async def test_stop_while_the_first_round_s_rows_are_made_leaves_nothing_running
     await harness.slash("continue", channel=thread)
     status = [t for t in replies(harness, thread) if t.startswith("-# Round")]
     assert status and status[-1].startswith("-# Round 1:")
+
+
+async def test_a_webhook_deleted_mid_answer_is_replaced_and_the_answer_reposted(harness: DiscordHarness,
+                                                                                fake_llm: FakeLLM) -> None:
+    """Answers were stored `complete` with no Discord message (or frozen at their first words) under ✅."""
+    from tests.helpers import eventually
+
+    text = "streamed " * 60
+    fake_llm.script("gpt-test", Script(text=text, chunk_chars=9, token_interval=0.02))
+    await harness.slash("open", question="Delete my webhook", models="gpt,claude", wait=False)
+    [thread] = harness.threads
+    await eventually(lambda: len(harness.answers_by_model(thread.id).get("GPT", "")) > 20)
+    harness.delete_webhooks()  # a moderator cleans up the integrations
+    await harness.bot.services.runs.wait_idle()
+    shown = [m for m in harness.webhook_messages(thread.id) if m.username == "GPT"]
+    assert len(shown) >= 2 and (shown[-1].content or "").startswith(text.strip()[:100])  # posted again, in full
+    assert text.strip() in "".join(m.content or "" for m in harness.webhook_messages(thread.id)[-2:])
+    status = [t for t in replies(harness, thread) if t.startswith("-# Round")][-1]
+    assert "✅ **GPT**" in status
+
+
+def test_an_answer_discord_would_not_show_is_never_ticked(fake_llm: FakeLLM) -> None:
+    from bot.engine.rounds import Answer, RoundResult
+    from bot.kinds import MessageStatus, RoundKind
+    from bot.seats import seat
+    from cogs.delivery.render import round_summary
+    from tests.conftest import make_config
+
+    config = make_config(fake_llm)
+    answers = [Answer(seat(config.models[alias]), Message(id=n), text="an answer", status=MessageStatus.COMPLETE)
+               for n, alias in enumerate(("gpt", "claude"), start=1)]
+    result = RoundResult(Round(id=1, number=1, kind=RoundKind.OPEN), answers)
+    summary = round_summary(result, unshown={"gpt"})
+    assert "✅ **GPT**" not in summary and "⚠️ **GPT** · answered, but Discord would not show it" in summary
+    assert "✅ **Claude**" in summary

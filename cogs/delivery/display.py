@@ -7,7 +7,7 @@ import asyncio
 import io
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -131,10 +131,43 @@ class LiveRound:
                       for a in answers}
         self.rows = {a.model.alias: a.row.id for a in answers}
         self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
+        self.replace: Callable[[str], Awaitable[Poster | None]] | None = None  # a new poster for a model
+        self._moving: set[asyncio.Task[None]] = set()
+        for alias, live in self.lives.items():
+            live.on_lost = self._lost(alias)
         # Each answer's stance block becomes a compact line under it: in a debate round always (a missing
         # stance says so), in a mention round when a model wrote one anyway (copying the transcript's format).
         self.stances = stances
         self.debate = debate
+
+    def _lost(self, alias: str) -> Callable[[LiveMessage], bool]:
+        def lost(live: LiveMessage) -> bool:
+            if self.replace is None:
+                return False
+            task = asyncio.create_task(self._move(alias, live))
+            self._moving.add(task)
+            task.add_done_callback(self._moving.discard)
+            return True
+        return lost
+
+    async def _move(self, alias: str, live: LiveMessage) -> None:
+        """The answer's webhook was deleted: post it again in full through a new one (or the bot's embeds)."""
+        assert self.replace is not None
+        try:
+            poster = await self.replace(alias)
+        except Exception:
+            poster = None
+        if poster is None:
+            live.settled(gave_up=True)
+            return
+        old = live.poster.key
+        live.move(poster, self.pool.take(poster.key))
+        self.pool.give_back(old)
+
+    @property
+    def unshown(self) -> set[str]:
+        """Aliases whose answer Discord never showed in full (the lane gave up on it)."""
+        return {alias for alias, live in self.lives.items() if live.gave_up}
 
     def _remember(self, row_id: int) -> Callable[[list[int]], None]:
         """Store a new message's id without holding up the lane (the database may be slow)."""
@@ -171,6 +204,8 @@ class LiveRound:
         """Let this round's last edits land, then remember which Discord messages hold each answer."""
         try:
             await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
+            await asyncio.gather(*list(self._moving), return_exceptions=True)
+            await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
             await asyncio.gather(*list(self._saving), return_exceptions=True)
             for alias, live in self.lives.items():
                 row = self.rows[alias]
@@ -192,20 +227,30 @@ class ThreadDisplay:
         self.thread = thread
         self.screens = screens
         self.on_gone = on_gone
+        self._rounds: dict[int, LiveRound] = {}  # round id -> its messages, until its status line is posted
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
         posters = await self.screens.thread_posters(self.thread, [a.seat for a in answers])
         # Nothing is awaited from here on: a /stop landing now cannot leave lanes taken.
-        return LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
+        live = LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
                          stances=round_.kind in (RoundKind.DISCUSS, RoundKind.MENTION),
                          debate=round_.kind is RoundKind.DISCUSS,
                          compact=self.screens.compact(self.thread.id, len(answers)))
+        seats = {a.seat.alias: a.seat for a in answers}
+
+        async def replace(alias: str) -> Poster | None:
+            return (await self.screens.thread_posters(self.thread, [seats[alias]])).get(alias)
+
+        live.replace = replace
+        self._rounds[round_.id] = live
+        return live
 
     async def end_round(self, result: RoundResult) -> None:
         view = reasoning_view(result.answers, reserve=5)  # the last row is the actions
         if result.round.kind in STEERABLE_KINDS:  # One more round, Consensus, Stop, Export
             view = add_round_actions(view or discord.ui.View(timeout=None), result.round.discussion_id)
-        await self._post(round_summary(result), view)
+        shown = self._rounds.pop(result.round.id, None)
+        await self._post(round_summary(result, shown.unshown if shown is not None else set()), view)
 
     async def notice(self, notice: Notice) -> None:
         if isinstance(notice, StanceTimeline):

@@ -30,7 +30,7 @@ from cogs.delivery.pacing import (
     CreateBudget,
     RateWindow,
 )
-from cogs.delivery.posters import Chunk, thread_gone
+from cogs.delivery.posters import UNKNOWN_WEBHOOK, Chunk, thread_gone
 from cogs.delivery.ratelimit_headers import BucketKind, HeaderWatch, kind_of
 from cogs.delivery.ratelimits import report_429
 
@@ -79,6 +79,10 @@ class Stream(Protocol):
 
     def gone(self) -> None:
         """Discord says its thread is gone (deleted, archived, locked)."""
+
+    def repost(self) -> bool:
+        """Its webhook was deleted: True if it will be posted again in full through another poster (and so
+        leaves this lane unsettled), False if it cannot be."""
 
     def settled(self, *, gave_up: bool = False) -> None: ...
 
@@ -264,6 +268,11 @@ class Lane:
                 return  # still pending: retried when the bucket or the thread allows
             self._call.result()
         except discord.HTTPException as error:
+            if error.code == UNKNOWN_WEBHOOK and live.repost():  # a moderator deleted the webhook mid-answer
+                self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=False)
+                self._pending.pop(id(live), None)
+                self.detach(live)
+                return
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
             self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=True)
             self._give_up(live)

@@ -34,6 +34,7 @@ class LiveMessage:
         self.text = ""
         self.message_ids: list[int] = []
         self.on_gone = on_gone  # the thread is gone: the run should stop
+        self.on_lost: Callable[[LiveMessage], bool] | None = None  # its webhook is gone: find it another
         self.changed_at: float | None = None  # the first update not shown yet
         self.final_at: float | None = None  # when the answer finished
         self.last_call = -math.inf
@@ -74,6 +75,20 @@ class LiveMessage:
     def gone(self) -> None:
         if self.on_gone is not None:
             self.on_gone()
+
+    def repost(self) -> bool:
+        return self.on_lost is not None and self.on_lost(self)
+
+    def move(self, poster: Poster, scheduler: Lane) -> None:
+        """Post the whole answer again through `poster` (its old messages went with their webhook)."""
+        self.poster, self.scheduler = poster, scheduler
+        self.compact = self.compact and poster.embeds
+        self.message_ids, self._shown, self._chunks = [], [], ("", [])
+        scheduler.attach(self)
+        if self._on_sent is not None:
+            self._on_sent([])
+        self.changed_at = time.monotonic()
+        scheduler.request(self, urgent=True)
 
     def urgent_since(self) -> float:
         """First come, first served: a finished answer from when it finished, a new message from its first text."""

@@ -68,10 +68,13 @@ def answer_line(answer: Answer) -> str:
     return f"❌ **{name}** · {reason}{kept}"
 
 
-def round_summary(result: RoundResult) -> str:
+def round_summary(result: RoundResult, unshown: set[str] | frozenset[str] = frozenset()) -> str:
+    """The round's status line; an answer Discord would not show is never ✅ (the database has it)."""
     done = sum(a.status is MessageStatus.COMPLETE for a in result.answers)
     head = f"-# Round {round_label(result)}: {done}/{len(result.answers)} answered"
-    lines = [head, *(answer_line(a) for a in result.answers)]
+    lines = [head, *(f"⚠️ **{a.seat.label}** · answered, but Discord would not show it (it is kept: /export)"
+                     if a.seat.alias in unshown and a.status is MessageStatus.COMPLETE else answer_line(a)
+                     for a in result.answers)]
     if result.images is not None:
         seen = ", ".join(result.images.seen) or "no model"
         unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen else ""

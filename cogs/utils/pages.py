@@ -67,7 +67,7 @@ class Pages(discord.ui.View):
         self.index = min(len(self.pages) - 1, self.index + 1)
         await self._show(interaction)
 
-    async def send(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+    async def show(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
         extra: dict[str, Any] = {"view": self} if len(self.pages) > 1 else {}
         await interaction.response.send_message(self.text(), ephemeral=ephemeral, allowed_mentions=NO_MENTIONS,
                                                 **extra)
