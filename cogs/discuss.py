@@ -17,6 +17,7 @@ from bot.modes.debate import DebateSetup
 from bot.policy import MAX_ROUNDS, MIN_ROUNDS
 from bot.roundtable import DebateChoices, NewDiscussion, Opening
 from cogs.delivery.components import ACTIONS, RESUME, resume_view
+from cogs.delivery.render import member_name
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
 from cogs.utils.files import read_with_deferral
@@ -79,7 +80,7 @@ def intro(opening: Opening) -> str:
     assert opening.setup is not None
     names = f"{len(models)} models, round 1 blind" if opening.blind else ", ".join(m.name for m in models)
     roles = "" if opening.blind else roles_intro(opening.setup, models)
-    return (f"**{discord.utils.escape_markdown(opening.actor.name)}** opened a {rounds}-round roundtable with "
+    return (f"**{member_name(opening.actor.name)}** opened a {rounds}-round roundtable with "
             f"{names}{roles}:")
 
 

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.kinds import DiscussionMode
 from bot.roundtable import NewDiscussion, Opening
+from cogs.delivery.render import member_name
 from cogs.utils.files import read_with_deferral
 from cogs.utils.stages import ThreadVenue
 from cogs.utils.threads import actor_of, discussion_channel
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 def intro(opening: Opening) -> str:
     models = opening.panel.models
     names = f"{len(models)} models, blind" if opening.blind else ", ".join(m.name for m in models)
-    return f"**{discord.utils.escape_markdown(opening.actor.name)}** asked {names}:"
+    return f"**{member_name(opening.actor.name)}** asked {names}:"
 
 
 class Open(commands.Cog):

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.roundtable import Stopping
 from cogs.delivery.components import ACTIONS
+from cogs.delivery.render import member_name
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
 from cogs.utils.threads import actor_of, require_here
@@ -23,7 +24,8 @@ async def stop_here(interaction: discord.Interaction[MoaiBot]) -> None:
         await interaction.response.defer(thinking=True)
 
     await interaction.client.services.roundtable.stop(interaction.channel_id or 0, actor_of(interaction), accepted)
-    await interaction.followup.send(f"⏹️ Stopped by {interaction.user.display_name}. Partial answers are kept.",
+    who = member_name(interaction.user.display_name)
+    await interaction.followup.send(f"⏹️ Stopped by {who}. Partial answers are kept.",
                                     allowed_mentions=NO_MENTIONS)
 
 

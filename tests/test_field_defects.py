@@ -197,3 +197,11 @@ def test_an_answer_discord_would_not_show_is_never_ticked(fake_llm: FakeLLM) -> 
     summary = round_summary(result, unshown={"gpt"})
     assert "✅ **GPT**" not in summary and "⚠️ **GPT** · answered, but Discord would not show it" in summary
     assert "✅ **Claude**" in summary
+
+
+def test_a_member_s_name_is_shown_as_text_never_as_markup() -> None:
+    """A nickname was pasted into the intro unescaped: Markdown and masked links under the bot's name."""
+    from cogs.delivery.render import member_name
+
+    shown = member_name("**Admin** [verify here](https://evil.example)\n# big")
+    assert "\n" not in shown and r"\*\*Admin\*\*" in shown and r"\[verify here]" in shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from bot.engine.notices import (
     BlindPause,
     ConsensusWritten,
@@ -24,8 +26,19 @@ from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import FLAGGED, Stance, Timeline, timeline_rows
 
 __all__ = [
-    "STOPPED_SUFFIX", "THREAD_TITLE_LIMIT", "answer_line", "crash_text", "failed_suffix", "notice_text",
-    "round_summary", "seconds", "stance_line", "stop_note", "thread_title", "timeline_markdown",
+    "STOPPED_SUFFIX",
+    "THREAD_TITLE_LIMIT",
+    "answer_line",
+    "crash_text",
+    "failed_suffix",
+    "member_name",
+    "notice_text",
+    "round_summary",
+    "seconds",
+    "stance_line",
+    "stop_note",
+    "thread_title",
+    "timeline_markdown",
     "tokens"
 ]
 
@@ -169,6 +182,11 @@ def timeline_markdown(line: Timeline) -> str:
     if rows.flagged:
         out.append(f"-# ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)
+
+
+def member_name(name: str) -> str:
+    """A member's name as moai shows it: one line, its Markdown escaped (a nickname is no masked link or bold)."""
+    return discord.utils.escape_markdown(" ".join(name.split()))[:100]
 
 
 def thread_title(question: str, limit: int = THREAD_TITLE_LIMIT) -> str:

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.logs import log_event
 from bot.roundtable import Accepted, ConsensusAsked, Continued, Opening, Stage, Stopping
 from bot.services.discussions import Place
-from cogs.delivery.render import crash_text, thread_title
+from cogs.delivery.render import crash_text, member_name, thread_title
 from cogs.delivery.send import NO_MENTIONS, reply_ephemeral, send_text, try_send
 from cogs.utils.files import file_note
 from cogs.utils.threads import THREAD_ARCHIVE_MINUTES, delete_quietly, refusal_text
@@ -68,7 +68,7 @@ class ThreadStage:
         if isinstance(event, Stopping):
             await interaction.response.defer(thinking=True)
             return
-        await interaction.response.send_message(accepted_text(event, interaction.user.display_name),
+        await interaction.response.send_message(accepted_text(event, member_name(interaction.user.display_name)),
                                                 allowed_mentions=NO_MENTIONS)
 
     async def crashed(self, error: BaseException) -> None:
