@@ -118,3 +118,38 @@ async def test_persist_retries_transient_failures_only() -> None:
     assert transient(ConnectionResetError()) and transient(OperationalError(sqlite3.OperationalError("busy")))
     assert not transient(OperationalError(sqlite3.OperationalError("no such table: x")))
     assert not transient(ValueError("bug")) and not transient(IntegrityError("dup"))
+
+
+async def test_a_postgres_connection_killed_mid_run_loses_no_answer_and_no_bill(
+        database: str, fake_llm: FakeLLM) -> None:
+    """A failover or a pooler restart kills the connections while a debate streams: the final writes retry."""
+    import asyncpg
+
+    from bot.db.models import Discussion
+    from tests.db import POSTGRES_BASE
+    from tests.helpers import eventually
+
+    if not database.startswith("postgres"):
+        pytest.skip("the connections killed are PostgreSQL's")
+    config = make_config(fake_llm, models__gpt__input_price=1.0, models__gpt__output_price=1.0)
+    harness = await make_harness(config, TEST_ENV)
+    try:
+        fake_llm.script("gpt-test", Script(text="steady " * 80, chunk_chars=7, token_interval=0.01))
+        await harness.slash("open", question="Failover?", models="gpt", wait=False)
+        [thread] = harness.threads
+        await eventually(lambda: len(harness.answers_by_model(thread.id).get("GPT", "")) > 30)
+        name = database.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(f"{POSTGRES_BASE.replace('postgres://', 'postgresql://')}/postgres")
+        try:
+            killed = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                          "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        finally:
+            await admin.close()
+        assert killed >= 1
+        await harness.bot.services.runs.wait_idle()
+        answer = await Message.get(model_alias="gpt")
+        assert answer.status == "complete" and answer.content == ("steady " * 80)
+        assert (await Discussion.get(thread_id=thread.id)).status == "completed"
+        assert await Spend.filter(model_alias="gpt").count() == 1
+    finally:
+        await harness.close()
