@@ -4,6 +4,7 @@ no bill."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -152,4 +153,50 @@ async def test_a_postgres_connection_killed_mid_run_loses_no_answer_and_no_bill(
         assert (await Discussion.get(thread_id=thread.id)).status == "completed"
         assert await Spend.filter(model_alias="gpt").count() == 1
     finally:
+        await harness.close()
+
+
+async def test_a_refused_write_is_never_called_saved_and_the_hold_is_retried(database: str, fake_llm: FakeLLM,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk: the crash notice used to say "what was said so far is saved", and the hold stayed an hour."""
+    from bot.db.models import BudgetHold
+    from bot.services import runs
+
+    monkeypatch.setattr(runs, "RELEASE_RETRY", 0.05)
+    config = make_config(fake_llm, defaults__monthly_budget_usd=10.0, models__gpt__input_price=1.0,
+                         models__gpt__output_price=1.0)
+    harness = await make_harness(config, TEST_ENV)
+    full = OperationalError(sqlite3.OperationalError("database or disk is full"))
+    try:
+        real_save = Message.save
+        real_delete = QuerySet.delete
+        failing = {"on": True}
+
+        async def save(self: Message, *args: object, **kwargs: object) -> None:
+            if failing["on"] and self.author_kind == "model":
+                raise full
+            await real_save(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        def delete(self: QuerySet[BudgetHold]) -> object:
+            if failing["on"] and self.model is BudgetHold:
+                raise full
+            return real_delete(self)
+
+        monkeypatch.setattr(Message, "save", save)
+        monkeypatch.setattr(QuerySet, "delete", delete)
+        await harness.slash("open", question="Disk full?", models="gpt")
+        [thread] = harness.threads
+        texts = [m.content or "" for m in harness.bot_messages(thread)]
+        assert not any("What was said so far is saved" in t for t in texts)
+        assert any("database refused a write" in t for t in texts)
+        assert await BudgetHold.all().count() == 1  # the disk is full: it could not go yet
+        failing["on"] = False  # space was freed
+
+        for _ in range(100):
+            if await BudgetHold.all().count() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await BudgetHold.all().count() == 0
+    finally:
+        monkeypatch.undo()
         await harness.close()

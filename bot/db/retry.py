@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
-from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
+from tortoise.exceptions import BaseORMException, DBConnectionError, IntegrityError, OperationalError
 
 from bot.logs import log_event
 
-__all__ = ["RETRY_DELAYS", "persist", "transient"]
+__all__ = ["RETRY_DELAYS", "persist", "storage_failed", "transient"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +36,12 @@ def transient(error: BaseException) -> bool:
     if isinstance(error, sqlite3.OperationalError):
         return any(word in str(error).lower() for word in _TRANSIENT_SQLITE)
     return isinstance(error, OSError) and not isinstance(error, FileNotFoundError | PermissionError)
+
+
+def storage_failed(error: BaseException) -> bool:
+    """The error came from the database (or the disk under it), not from moai's own logic."""
+    return isinstance(error, BaseORMException | sqlite3.Error | asyncpg.PostgresError | asyncpg.InterfaceError
+                      | OSError) or transient(error)
 
 
 async def persist(work: Callable[[], Awaitable[T]], what: str) -> T:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import BudgetHold
+from bot.db.retry import persist
 from bot.errors import UserError
 from bot.estimate import run_cost
 from bot.logs import log_event
@@ -44,8 +45,12 @@ class Ticket:
         """The run is over: its real cost is in the ledger now, so the holds go; cooldowns stay spent."""
         if not self.settled:
             self.settled = True
-            for hold in self.holds:
-                await release_budget(hold)
+            await persist(self.release_again, "release budget hold")
+
+    async def release_again(self) -> None:
+        """Release the holds (again: after a release the database refused); releasing twice is harmless."""
+        for hold in self.holds:
+            await release_budget(hold)
 
     async def refund(self) -> None:
         """The run never started: the holds and the members' cooldowns all come back."""

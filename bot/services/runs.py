@@ -24,6 +24,7 @@ from bot.services.discussions import DiscussionStore
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[Sequence[RoundResult]]]
+RELEASE_RETRY, RELEASE_ATTEMPTS = 30.0, 120  # a hold the database refused to release: tried for an hour
 OnCrash = Callable[[BaseException], Awaitable[None]]
 
 
@@ -116,11 +117,31 @@ class Run:
         finally:
             self._previous = None
             try:
-                await asyncio.shield(self.ticket.release())
+                await asyncio.shield(self._release())
             finally:
                 metrics.ACTIVE_RUNS.dec()
                 self._log_end(time.monotonic() - started)
                 self.ended.set()
+
+    async def _release(self) -> None:
+        """The run's budget hold goes; if the database refuses (a full disk), it is tried again in the background
+        until it lands or the hold lapses by itself, instead of counting against the budget for an hour."""
+        try:
+            await self.ticket.release()
+        except Exception as error:
+            log_event(log, "hold_release_failed", logging.WARNING, discussion=self.discussion.id,
+                      error=type(error).__name__)
+            self._cleanup = asyncio.get_running_loop().create_task(self._release_later())
+
+    async def _release_later(self) -> None:
+        for _ in range(RELEASE_ATTEMPTS):
+            await asyncio.sleep(RELEASE_RETRY)
+            try:
+                await self.ticket.release_again()
+                log_event(log, "hold_released_late", discussion=self.discussion.id)
+                return
+            except Exception:
+                continue
 
     async def _play(self) -> None:
         """Running while models answer (a crash of the process leaves it so, for recovery); then the outcome."""

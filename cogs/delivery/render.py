@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.db.retry import storage_failed
 from bot.engine.notices import (
     BlindPause,
     ConsensusWritten,
@@ -195,5 +196,9 @@ def thread_title(question: str, limit: int = THREAD_TITLE_LIMIT) -> str:
 
 
 def crash_text(error: BaseException) -> str:
+    """Never claims more than is known: a failed write means what was said may not be stored."""
+    if storage_failed(error):
+        return (f"⚠️ This discussion stopped: moai's database refused a write ({type(error).__name__}; a full disk "
+                "or a lost connection). What is shown here may not be stored; an admin should look at the logs.")
     return (f"⚠️ This discussion stopped on an internal error ({type(error).__name__}). "
             "What was said so far is saved.")
