@@ -64,7 +64,10 @@ def points(tree: ast.Module) -> list[ast.AST]:
     skip = docstring_lines(tree)
     annotations = {id(n) for node in ast.walk(tree) for field in ("annotation", "returns")
                    if (a := getattr(node, field, None)) is not None for n in ast.walk(a)}
-    return [n for n in ast.walk(tree) if id(n) not in annotations and getattr(n, "lineno", 0) not in skip]
+    # Decorator arguments (dataclass(frozen=True, slots=True)) change no behaviour a test could see.
+    decorators = {id(n) for node in ast.walk(tree) for d in getattr(node, "decorator_list", []) for n in ast.walk(d)}
+    return [n for n in ast.walk(tree) if id(n) not in annotations | decorators
+            and getattr(n, "lineno", 0) not in skip]
 
 
 def mutants(path: str) -> Iterator[Mutant]:
