@@ -72,9 +72,6 @@ class Answered:
     """Mixed into a button (before `discord.ui.DynamicItem`): its `pressed` runs on a press, and any error is
     answered like a command's."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
 
