@@ -3,15 +3,24 @@ boundary or an operator of admission, budgets, the ledger or the ratings that th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from tortoise.timezone import now
 
+from bot.arena.ratings import Ballot, interval, outcomes, ranking_ballots, ratings
 from bot.config import ModelConfig
-from bot.db.models import MonthlySpend, Spend
+from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
+from bot.errors import UserError
 from bot.llm.types import Usage
-from bot.services import ledger
+from bot import metrics
+from bot.services import budget, ledger
+from bot.services.admission import Admission
 from bot.services.ledger import Payer
+from tests.conftest import make_config
+from tests.fake_llm import FakeLLM
 
 
 async def test_the_usage_report_adds_every_field_per_model_per_day_and_in_total(database: str) -> None:
@@ -45,3 +54,161 @@ async def test_the_usage_report_adds_every_field_per_model_per_day_and_in_total(
 def test_months_start_on_the_first_at_midnight() -> None:
     at = datetime(2026, 3, 17, 13, 45, 12, 999, tzinfo=UTC)
     assert ledger.month_start(at) == datetime(2026, 3, 1, tzinfo=UTC) and ledger.month_key(at) == "2026-03"
+
+
+# --- budgets, holds and cooldowns (bot/services/budget.py) ------------------------------------------------
+
+
+async def test_a_run_that_takes_the_guild_exactly_to_its_budget_is_admitted(database: str, fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, defaults__monthly_budget_usd=1.0)
+    gpt = config.models["gpt"]
+    await ledger.record(Payer(1, 7), 3, gpt, Usage(10, 20), 0.25)
+    first = await budget.reserve_budget(config, 1, 0.25)
+    assert first is not None and first.amount_usd == pytest.approx(0.25)
+    exactly = await budget.reserve_budget(config, 1, 0.5)  # 0.25 spent + 0.25 held + 0.5 = the budget
+    assert exactly is not None
+    with pytest.raises(budget.BudgetRefused, match=r"\$1\.00; \$1\.00 is spent or in use .* up to \$0\.01"):
+        await budget.reserve_budget(config, 1, 0.01)
+    await budget.release_budget(first)
+    assert await budget.reserve_budget(config, 1, 0.25) is not None  # a released hold frees its money
+
+
+async def test_a_hold_lives_an_hour_and_only_where_a_budget_is_set(database: str, fake_llm: FakeLLM) -> None:
+    assert await budget.reserve_budget(make_config(fake_llm), 1, 5.0) is None  # no budget: nothing held
+    assert await BudgetHold.all().count() == 0
+    config = make_config(fake_llm, defaults__monthly_budget_usd=10.0)
+    before = now()
+    hold = await budget.reserve_budget(config, 1, 2.0)
+    assert hold is not None and hold.owner == budget.PROCESS_ID
+    lifetime = (hold.expires_at - before).total_seconds()
+    assert 3599 <= lifetime <= 3605
+    await Guild.filter(discord_id=1).update(monthly_budget_usd=3.0)  # the guild's own budget wins over the default
+    with pytest.raises(budget.BudgetRefused, match=r"\$3\.00"):
+        await budget.reserve_budget(config, 1, 1.5)
+
+
+async def test_a_guild_row_keeps_the_first_hundred_characters_of_its_name(database: str) -> None:
+    row = await budget.create_guild_row(5, "n" * 150)
+    assert len(row.name) == 100 and (await budget.create_guild_row(5, "other")).id == row.id
+
+
+async def test_the_cooldown_says_how_long_is_left_and_never_less_than_a_second(database: str,
+                                                                              fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, defaults__user_cooldown_seconds=60.0)
+    assert await budget.take_cooldown(config, 1, 7) is not None
+    with pytest.raises(UserError, match=r"in (59|60) s\."):
+        await budget.take_cooldown(config, 1, 7)
+    await Cooldown.filter(guild_id=1, user_id=7).update(last_at=now() - timedelta(seconds=59.6))
+    with pytest.raises(UserError, match=r"in 1 s\."):
+        await budget.take_cooldown(config, 1, 7)
+    await Cooldown.filter(guild_id=1, user_id=7).update(last_at=now() - timedelta(seconds=61))
+    claim = await budget.take_cooldown(config, 1, 7)
+    assert claim is not None and claim.previous is not None
+
+
+async def test_anyone_steers_only_where_the_guild_said_so(database: str) -> None:
+    assert await budget.anyone_steers(None) is False and await budget.anyone_steers(1) is False
+    await budget.create_guild_row(1)
+    assert await budget.anyone_steers(1) is False  # a row that says no
+    await budget.set_anyone_steers(1, True)
+    assert await budget.anyone_steers(1) is True and await budget.anyone_steers(2) is False
+    await budget.set_anyone_steers(1, False)
+    assert await budget.anyone_steers(1) is False
+
+
+# --- ratings (bot/arena/ratings.py) ---------------------------------------------------------------------
+# Two models, a beat b three times: the prior adds 0.1 win each way, so strength a / b = 3.1 / 0.1 = 31 and
+# the Elo-scale ratings sit 200·log10(31) either side of 1000.
+APART = 200 * math.log10(31)
+
+
+def test_a_beats_b_three_times_gives_the_closed_form_ratings() -> None:
+    ballots = [Ballot(("a", "b"), "a")] * 3
+    a, b = ratings(ballots, ["a", "b"])
+    assert (a.model, b.model) == ("a", "b")
+    assert a.rating == pytest.approx(1000 + APART, abs=0.01) and b.rating == pytest.approx(1000 - APART, abs=0.01)
+    assert (a.games, b.games) == (3, 3)
+    assert a.low <= a.rating <= a.high and b.low <= b.rating <= b.high
+
+
+def test_a_model_that_never_played_changes_no_one_elses_rating() -> None:
+    ballots = [Ballot(("a", "b"), "a")] * 3
+    rated = ratings(ballots, ["a", "b", "idle"])
+    assert [r.model for r in rated] == ["a", "b"]
+    assert rated[0].rating == pytest.approx(1000 + APART, abs=0.01)
+
+
+def test_a_vote_for_a_model_outside_the_board_or_alone_in_its_round_counts_for_nothing() -> None:
+    base = [Ballot(("a", "b"), "a")] * 3
+    noise = [Ballot(("a", "b"), "ghost"), Ballot(("a",), "a"), Ballot(("a", "ghost"), "a")]
+    rated = ratings(base + noise, ["a", "b"])
+    assert rated[0].rating == pytest.approx(1000 + APART, abs=0.01)
+    assert [r.games for r in rated] == [5, 4]  # a lone answer is no game; one beside another model is
+
+
+def test_a_tie_between_three_is_half_a_win_for_every_ordered_pair() -> None:
+    winners, losers, weights, ballot_of = outcomes([Ballot(("a", "b", "c"), None)], ["a", "b", "c"])
+    assert sorted(zip(winners.tolist(), losers.tolist(), strict=True)) == \
+        [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    assert weights.tolist() == [0.5] * 6 and ballot_of.tolist() == [0] * 6
+    winners, losers, weights, _ = outcomes([Ballot(("a", "b", "c"), "b")], ["a", "b", "c"])
+    assert list(zip(winners.tolist(), losers.tolist(), strict=True)) == [(1, 0), (1, 2)] and weights.tolist() == [1, 1]
+
+
+def test_the_interval_is_the_central_95_percent() -> None:
+    low, high = interval(np.arange(1001.0)[:, None])
+    assert (low[0], high[0]) == (pytest.approx(25.0), pytest.approx(975.0))
+
+
+def test_the_same_votes_in_any_order_give_the_same_intervals() -> None:
+    ballots = [Ballot(("a", "b", "c"), "a")] * 5 + [Ballot(("a", "b", "c"), "b")] * 3 + \
+        [Ballot(("b", "c"), "c")] * 4 + [Ballot(("a", "c"), None)] * 2
+    forward = ratings(ballots, ["a", "b", "c"])
+    assert forward == ratings(list(reversed(ballots)), ["a", "b", "c"])
+    assert forward == ratings(ballots[3:] + ballots[:3], ["c", "b", "a"])
+
+
+def test_peer_rankings_give_every_pair_once_in_order() -> None:
+    assert ranking_ballots([["a", "b", "c"], ["c", "a"]]) == [("a", "b"), ("a", "c"), ("b", "c"), ("c", "a")]
+
+
+# --- the ledger's side effects and admission tickets ------------------------------------------------------
+
+
+def counted(alias: str, direction: str) -> float:
+    return float(metrics.REGISTRY.get_sample_value("moai_tokens_total", {"model": alias, "direction": direction})
+                 or 0.0)
+
+
+async def test_a_billed_call_moves_the_token_and_spend_metrics_and_cuts_long_names(database: str) -> None:
+    model = ModelConfig(alias="mutant", provider="p" * 40, model="m", display_name="N" * 120)
+    before = (counted("mutant", "input"), counted("mutant", "output"))
+    await ledger.record(Payer(1, 7), 3, model, Usage(11, 13), 0.5)
+    await ledger.record(Payer(1, 7), 3, model, Usage(None, None), 0.0)
+    assert (counted("mutant", "input") - before[0], counted("mutant", "output") - before[1]) == (11, 13)
+    row = await Spend.filter(model_alias="mutant").order_by("id").first()
+    assert row is not None and len(row.model_name) == 100 and len(row.provider) == 32
+
+
+async def test_a_released_ticket_is_never_refunded_and_an_absorbed_one_is_settled(database: str,
+                                                                                  fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, defaults__monthly_budget_usd=10.0, defaults__user_cooldown_seconds=60.0,
+                         models__gpt__input_price=1.0, models__gpt__output_price=2.0)
+    admission = Admission(config)
+    models = [config.models["gpt"]]
+    ticket = await admission.admit(1, 7, models, 100)
+    ticket_hold = ticket.holds[0].id
+    await ticket.release()
+    assert not await BudgetHold.filter(id=ticket_hold).exists()
+    await ticket.refund()  # too late: the run happened, the cooldown stays spent
+    assert await Cooldown.filter(guild_id=1, user_id=7).exists()
+    with pytest.raises(UserError, match="Slow down"):
+        await admission.admit(1, 7, models, 100)
+    first, second = await admission.admit(1, 8, models, 100), await admission.admit(1, 9, models, 100)
+    first.absorb(second)
+    assert second.settled and len(first.holds) == 2 and len(first.cooldowns) == 2
+    await second.refund()  # the absorbed ticket is the run's now: refunding it alone gives nothing back
+    assert await Cooldown.filter(guild_id=1, user_id=9).exists() and await BudgetHold.all().count() == 2
+    await first.refund()
+    assert await BudgetHold.all().count() == 0
+    assert not await Cooldown.filter(user_id__in=[8, 9]).exists()

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 SCALE, CENTER = 400.0, 1000.0
 PRIOR = 0.1  # pseudo-wins each way for every pair that met: finite ratings without changing the order
 ITERATIONS, TOLERANCE = 500, 1e-9
+LEVEL = 0.95  # the intervals' coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,32 +63,40 @@ def outcomes(ballots: Sequence[Ballot], models: Sequence[str]) -> tuple[NDArray[
 
 
 def fit(wins: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Strengths from a wins matrix (wins[i, j]: i beat j), by MM; log-strengths centred on 0."""
+    """Strengths from a wins matrix (wins[i, j]: i beat j), by MM; log-strengths centred on 0 over the
+    models that played (one that never met another stays at 0 and moves no one else)."""
     n = wins.shape[0]
     met = (wins + wins.T) > 0
     w = wins + PRIOR * met
     games = w + w.T
     total_wins = w.sum(axis=1)
+    played = met.any(axis=1)
+    if not played.any():
+        return np.zeros(n)
     strength = np.ones(n)
     for _ in range(ITERATIONS):
         pair_sums = strength[:, None] + strength[None, :]
         denominator = np.where(games > 0, games / pair_sums, 0.0).sum(axis=1)
-        updated = np.where(denominator > 0, total_wins / np.where(denominator > 0, denominator, 1.0), strength)
-        updated /= np.exp(np.mean(np.log(np.maximum(updated, 1e-300))))
+        updated = np.where(played, total_wins / np.where(played, denominator, 1.0), 1.0)
+        updated /= np.exp(np.mean(np.log(updated[played])))
         if np.max(np.abs(updated - strength)) < TOLERANCE:
             strength = updated
             break
         strength = updated
-    logs: NDArray[np.float64] = np.log10(np.maximum(strength, 1e-300))
-    centred: NDArray[np.float64] = logs - logs.mean()
+    logs: NDArray[np.float64] = np.log10(strength)
+    centred: NDArray[np.float64] = np.where(played, logs - logs[played].mean(), 0.0)
     return centred
 
 
 def ratings(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 200,
             seed: int = 0) -> list[Rating]:
-    """Ratings with 95% intervals, best first. Models that never met another in a vote are left out."""
+    """Ratings with 95% intervals, best first. Models that never met another in a vote are left out.
+
+    The ballots are sorted first, so the same votes give the same intervals whatever order the database
+    returned them in (SQLite and PostgreSQL do not agree on one)."""
     if not ballots or not models:
         return []
+    ballots = sorted(ballots, key=lambda b: (b.answered, b.chosen or ""))
     winners, losers, weights, ballot_of = outcomes(ballots, models)
     n = len(models)
     games = np.zeros(n, dtype=np.int64)
@@ -106,10 +115,17 @@ def ratings(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(ballots), np.full(len(ballots), 1.0 / len(ballots)), size=samples).astype(float)
     boot = np.array([fit(wins_for(counts)) for counts in draws])
-    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+    low, high = interval(boot)
     found = [Rating(m, CENTER + SCALE * point[i], CENTER + SCALE * low[i], CENTER + SCALE * high[i], int(games[i]))
              for i, m in enumerate(models) if games[i] > 0]
     return sorted(found, key=lambda r: r.rating, reverse=True)
+
+
+def interval(samples: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The central LEVEL interval of each column of bootstrap samples."""
+    tail = (1 - LEVEL) / 2 * 100
+    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
+    return low, high
 
 
 def ranking_ballots(rankings: Sequence[Sequence[str]]) -> list[tuple[str, str]]:

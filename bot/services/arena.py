@@ -197,13 +197,13 @@ class ArenaService:
                    for v in await Vote.filter(vote_round_id__in=list(seated)).values("vote_round_id", "choice")
                    if v["choice"] != ALL_BAD]
         models = sorted({alias for answered in seated.values() for alias in answered})
-        rated = {r.model: r for r in ratings(ballots, models, samples=100)}
+        rated = {r.model: r for r in ratings(ballots, models)}
         wins = Counter(b.chosen for b in ballots if b.chosen is not None)
         taken = Counter(alias for b in ballots for alias in set(b.answered))
         stats = self._answer_stats(await answers.values("model_alias", "status", "latency_ms", "cost_usd"))
         peer_pairs = ranking_ballots([list(r) for r in await reviews.values_list("ranking", flat=True)])
         peer_models = sorted({m for pair in peer_pairs for m in pair})
-        peer = {r.model: r for r in pairwise_ratings(peer_pairs, peer_models, samples=100)}
+        peer = {r.model: r for r in pairwise_ratings(peer_pairs, peer_models)}
         aliases = sorted(set(models) | set(stats), key=lambda a: (-(rated[a].rating if a in rated else -1e9), a))
         rows = [BoardRow(alias, self._name(alias), rated.get(alias), taken.get(alias, 0), wins.get(alias, 0),
                          *stats.get(alias, (None, None, None, 0))) for alias in aliases]
