@@ -24,7 +24,7 @@ IDENTITIES = ("gpt", "claude", "llama", "chatgpt", "example.invalid", "openai", 
 
 @pytest.fixture
 async def arena(database: str, fake_llm: FakeLLM) -> AsyncIterator[DiscordHarness]:
-    config = make_config(fake_llm, arena__votes=True, arena__vote_minutes=10.0)
+    config = make_config(fake_llm, arena__votes=True, arena__vote_minutes=10.0, discord__message_content_intent=True)
     harness = await make_harness(config, TEST_ENV)
     for model, text in (("gpt-test", "Quicksort, on average."), ("claude-test", "Merge sort: stable."),
                         ("llama-test", "Timsort in practice.")):
@@ -238,3 +238,36 @@ async def test_a_vote_or_reasoning_button_copied_elsewhere_does_nothing(arena: D
         call = await press_forged(arena, target, custom_id)
         assert call.ephemeral_texts == ["This discussion no longer exists."], custom_id
     assert await Vote.all().count() == 0 and arena.errors == []
+
+
+async def test_a_member_cannot_unmask_a_blind_round_by_mention_reply_or_consensus(arena: DiscordHarness,
+                                                                                   fake_llm: FakeLLM) -> None:
+    await arena.slash("open", question="Best sorting algorithm?", blind=True)
+    [thread] = arena.threads
+    asked = len(fake_llm.requests)
+    bob = back.make_member(back.make_user("bob", "0002"), arena.guild, nick="Bob")
+    blind_answer = next(m for m in arena.webhook_messages(thread.id) if m.username == "Model B")
+    await arena.say("@claude which one are you?", channel=thread, member=bob)
+    await arena.say("Say more?", channel=thread, member=bob, reply_to=blind_answer.id)
+    refusals = [m.content or "" for m in arena.bot_messages(thread) if "until this blind round" in (m.content or "")]
+    assert len(refusals) == 2 and refusals[0].startswith("Mentions and replies wait until this blind round's vote closes")
+    consensus = await arena.slash("consensus", channel=thread, by=bob)
+    assert consensus.ephemeral_texts[0].startswith("A consensus waits until this blind round's vote closes")
+    assert len(fake_llm.requests) == asked  # nothing asked, nothing spent
+    row = await VoteRound.get()
+    assert row.closed_at is None and not (await Discussion.get()).revealed
+    sent = everything_sent(arena)
+    assert not [word for word in IDENTITIES if word in sent], "a model's identity leaked before the reveal"
+    vote = vote_message(arena, thread)
+    await arena.click(vote, buttons(vote)["Close vote"])  # the starter closes it: now mentions are answered
+    await arena.say("@claude which one are you?", channel=thread, member=bob)
+    assert [r.body["model"] for r in fake_llm.requests[asked:]] == ["claude-test"]
+
+
+async def test_a_mention_round_does_not_close_an_open_vote(arena: DiscordHarness, fake_llm: FakeLLM) -> None:
+    await arena.slash("open", question="Best sorting algorithm?")
+    [thread] = arena.threads
+    bob = back.make_member(back.make_user("bob", "0002"), arena.guild, nick="Bob")
+    await arena.say("@claude why?", channel=thread, member=bob)
+    assert fake_llm.requests[-1].body["model"] == "claude-test"
+    assert (await VoteRound.get()).closed_at is None  # only the starter, Manage Threads or the timer close it

@@ -77,7 +77,9 @@ class Orchestrator:
 
     async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display,
                           bill: Bill) -> RoundResult:
-        if self.arena is not None:  # a new round: the last one's vote closes (and a blind panel is revealed)
+        # A new debate round: the last one's vote closes (and a blind panel is revealed). Mentions and a
+        # consensus never do: any member may ask those, and closing a vote is the starter's (or the timer's).
+        if self.arena is not None and plan.kind in DEBATE_KINDS:
             for closed in await self.arena.before_round(discussion):
                 await display.notice(closed)
         if discussion.blind_names and not discussion.revealed:  # models shown as "Model A"… until revealed
