@@ -471,7 +471,7 @@ class DiscordHarness:
             "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": self.upload_limit,
             "app_permissions": str(channel.permissions_for(self.guild.me).value),
             "member": {"user": {"id": str(member.id), "username": member.name, "discriminator": "0001",
-                                "avatar": None, "global_name": member.name},
+                                "avatar": None, "global_name": member.name, "bot": member.bot},
                        "nick": member.nick, "roles": [], "joined_at": datetime.now(UTC).isoformat(),
                        "deaf": False, "mute": False, "flags": 0,
                        "permissions": str(member_permissions.value)},

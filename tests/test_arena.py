@@ -3,6 +3,7 @@ timers and restarts, the leaderboard and /modelstats, export and /forget — on 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -200,6 +201,9 @@ async def test_votes_are_exported_and_forgotten_but_still_counted(arena: Discord
     vote2 = vote_message(arena, thread2)
     await arena.click(vote2, buttons(vote2)["GPT"], member=bob)
     await arena.slash("forget me", by=bob, confirm=True)
+    # The vote is still open: it stays bound to Bob until the tally (or he could vote again), then it is not.
+    assert await Vote.filter(user_id=None).count() == 0
+    await arena.click(vote2, buttons(vote2)["Close vote"])
     assert await Vote.filter(user_id=None).count() == 1  # anonymised, counted once
 
 
@@ -250,7 +254,8 @@ async def test_a_member_cannot_unmask_a_blind_round_by_mention_reply_or_consensu
     await arena.say("@claude which one are you?", channel=thread, member=bob)
     await arena.say("Say more?", channel=thread, member=bob, reply_to=blind_answer.id)
     refusals = [m.content or "" for m in arena.bot_messages(thread) if "until this blind round" in (m.content or "")]
-    assert len(refusals) == 2 and refusals[0].startswith("Mentions and replies wait until this blind round's vote closes")
+    assert len(refusals) == 2
+    assert refusals[0].startswith("Mentions and replies wait until this blind round's vote closes")
     consensus = await arena.slash("consensus", channel=thread, by=bob)
     assert consensus.ephemeral_texts[0].startswith("A consensus waits until this blind round's vote closes")
     assert len(fake_llm.requests) == asked  # nothing asked, nothing spent
@@ -271,3 +276,47 @@ async def test_a_mention_round_does_not_close_an_open_vote(arena: DiscordHarness
     await arena.say("@claude why?", channel=thread, member=bob)
     assert fake_llm.requests[-1].body["model"] == "claude-test"
     assert (await VoteRound.get()).closed_at is None  # only the starter, Manage Threads or the timer close it
+
+
+async def test_forgetting_oneself_mid_vote_does_not_free_a_second_vote(arena: DiscordHarness) -> None:
+    await arena.slash("open", question="Best sorting algorithm?")
+    [thread] = arena.threads
+    vote = vote_message(arena, thread)
+    ids = buttons(vote)
+    bob = back.make_member(back.make_user("bob", "0002"), arena.guild, nick="Bob")
+    first, second = [label for label in ids if label not in ("Tie", "All bad", "Close vote")][:2]
+    for _ in range(3):  # vote, forget, vote again: still one vote, the latest
+        await arena.click(vote, ids[first], member=bob)
+        await arena.slash("forget me", by=bob, confirm=True)
+        await arena.click(vote, ids[second], member=bob)
+    assert await Vote.all().count() == 1
+    assert (await Vote.get()).user_id == bob.id  # bound to Bob while the vote is open
+    await arena.click(vote, ids["Close vote"])
+    [row] = await Vote.all()
+    assert row.user_id is None and row.choice == (await VoteRound.get()).answered[list(ids).index(second)]
+    assert (await arena.bot.services.arena.board(arena.guild.id)).ballots == 1
+
+
+async def test_a_bot_account_cannot_vote(arena: DiscordHarness) -> None:
+    await arena.slash("open", question="Best sorting algorithm?")
+    [thread] = arena.threads
+    vote = vote_message(arena, thread)
+    user = back.make_user("robot", "0003")
+    user.bot = True
+    robot = back.make_member(user, arena.guild, nick="Robot")
+    refused = await arena.click(vote, buttons(vote)["Tie"], member=robot)
+    assert refused.ephemeral_texts == ["Bots and webhooks do not vote."] and await Vote.all().count() == 0
+
+
+async def test_a_vote_that_races_the_close_lands_before_the_tally_or_not_at_all(arena: DiscordHarness) -> None:
+    await arena.slash("open", question="Best sorting algorithm?")
+    service = arena.bot.services.arena
+    row = await VoteRound.get()
+    results = await asyncio.gather(*(service.cast(row.id, 100 + n, "tie") for n in range(8)), service.close(row.id),
+                                   *(service.cast(row.id, 200 + n, "tie") for n in range(8)), return_exceptions=True)
+    closed = results[8]
+    assert not isinstance(closed, BaseException) and closed is not None
+    landed = await Vote.all().count()
+    assert closed.notice.ties == landed  # every vote stored is in the tally
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert all(str(r) == "This vote is closed." for r in refused) and landed + len(refused) == 16

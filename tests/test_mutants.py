@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from tortoise.timezone import now
 
+from bot import metrics
 from bot.arena.ratings import Ballot, interval, outcomes, ranking_ballots, ratings
 from bot.config import ModelConfig
 from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
 from bot.errors import UserError
 from bot.llm.types import Usage
-from bot import metrics
 from bot.services import budget, ledger
 from bot.services.admission import Admission
 from bot.services.ledger import Payer

@@ -344,6 +344,9 @@ class Vote(Model):
         "moai.VoteRound", related_name="votes", on_delete=fields.CASCADE
     )
     user_id = fields.BigIntField(null=True)  # None once the member is forgotten (the vote still counts, once)
+    # /forget me while the vote is open: the vote stays bound to the member until the tally (one member, one
+    # vote: forgetting must not free them to vote again), then the binding goes.
+    forget_on_close = fields.BooleanField(default=False, db_default=False)
     choice = fields.CharField(max_length=32)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.timezone import now
+from tortoise.transactions import in_transaction
 
 from bot.arena.blind import names_itself
 from bot.arena.ratings import Ballot, Rating, pairwise_ratings, ranking_ballots, ratings
@@ -100,24 +101,32 @@ class ArenaService:
         return VoteCall(row.id, tuple(row.labels), closes_at)
 
     async def cast(self, vote_id: int, user_id: int, choice: str) -> str:
-        """Record (or change) a member's vote; returns what they voted for, as they saw it."""
-        row = await VoteRound.get_or_none(id=vote_id)
-        if row is None:
-            raise UserError("This vote no longer exists.")
-        if row.closed_at is not None or row.closes_at <= now():
-            raise UserError("This vote is closed.")
-        if choice in (TIE, ALL_BAD):
-            stored, shown = choice, {"tie": "a tie", "bad": "all bad"}[choice]
-        else:
-            index = int(choice)
-            if not 0 <= index < len(row.answered):
-                raise UserError("That answer is not in this vote.")
-            stored, shown = row.answered[index], row.labels[index]
-        if not await Vote.filter(vote_round_id=vote_id, user_id=user_id).update(choice=stored):
-            try:
-                await Vote.create(vote_round_id=vote_id, user_id=user_id, choice=stored)
-            except IntegrityError:  # a second click raced the first
-                await Vote.filter(vote_round_id=vote_id, user_id=user_id).update(choice=stored)
+        """Record (or change) a member's vote; returns what they voted for, as they saw it.
+
+        The vote's row is locked (SELECT ... FOR UPDATE on PostgreSQL) while the vote is written, and closing
+        is an update of that row: a vote lands before the tally or is refused, never after it."""
+        try:
+            return await self._cast(vote_id, user_id, choice)
+        except IntegrityError:  # a second click raced the first (SQLite in two processes): it is a change now
+            return await self._cast(vote_id, user_id, choice)
+
+    async def _cast(self, vote_id: int, user_id: int, choice: str) -> str:
+        async with in_transaction() as connection:
+            row = await VoteRound.select_for_update().using_db(connection).get_or_none(id=vote_id)
+            if row is None:
+                raise UserError("This vote no longer exists.")
+            if row.closed_at is not None or row.closes_at <= now():
+                raise UserError("This vote is closed.")
+            if choice in (TIE, ALL_BAD):
+                stored, shown = choice, {"tie": "a tie", "bad": "all bad"}[choice]
+            else:
+                index = int(choice)
+                if not 0 <= index < len(row.answered):
+                    raise UserError("That answer is not in this vote.")
+                stored, shown = row.answered[index], row.labels[index]
+            mine = Vote.filter(vote_round_id=vote_id, user_id=user_id).using_db(connection)
+            if not await mine.update(choice=stored):
+                await Vote.create(vote_round_id=vote_id, user_id=user_id, choice=stored, using_db=connection)
         return shown
 
     # --- closing --------------------------------------------------------------------------
@@ -126,6 +135,7 @@ class ArenaService:
         if not await VoteRound.filter(id=vote_id, closed_at=None).update(closed_at=now()):
             return None
         row = await VoteRound.get(id=vote_id)
+        await Vote.filter(vote_round_id=vote_id, forget_on_close=True).update(user_id=None)
         discussion = await Discussion.get(id=row.discussion_id)  # type: ignore[attr-defined]
         if row.blind and not discussion.revealed:
             await Discussion.filter(id=discussion.id).update(revealed=True)

@@ -230,7 +230,10 @@ class DiscussionStore:
             for discussion_id in await Discussion.filter(created_by=user_id).values_list("id", flat=True):
                 await ledger.anonymise_discussion(int(discussion_id))  # type: ignore[call-overload]
             await ledger.anonymise_member(user_id)
-            await Vote.filter(user_id=user_id).update(user_id=None)  # still counted, once; no longer theirs
+            # Still counted, once; no longer theirs. In a vote still open the binding stays until the tally,
+            # or forgetting would free the member to vote again.
+            await Vote.filter(user_id=user_id, vote_round__closed_at__isnull=False).update(user_id=None)
+            await Vote.filter(user_id=user_id).update(forget_on_close=True)
             await started.delete()
             await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
         return counts

@@ -36,6 +36,8 @@ class VoteButton(Answered, discord.ui.DynamicItem[discord.ui.Button[discord.ui.V
         return cls(int(match["id"]), match["choice"])
 
     async def pressed(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        if interaction.user.bot or interaction.user.system:
+            raise UserError("Bots and webhooks do not vote.")
         await require_here(interaction, await interaction.client.services.arena.discussion_of(self.vote_id))
         if self.choice == "close":
             await close_by_member(interaction, self.vote_id)
