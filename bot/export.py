@@ -119,13 +119,25 @@ async def sections(discussion: Discussion) -> list[Section]:
     """Messages grouped as they happened: user turns before a round go with the opening or between rounds."""
     rounds = {r.id: r for r in await Round.filter(discussion=discussion).order_by("number")}
     result: list[Section] = []
+    hidden = bool(discussion.blind_names) and not discussion.revealed
     for message in await Message.filter(discussion=discussion).order_by("id"):
+        if hidden and message.author_kind is AuthorKind.MODEL:
+            blind_numbers(message)
         round_ = rounds.get(message.round_id) if message.round_id else None
         title = f"Round {round_.number} · {round_.kind.value}" if round_ else "Conversation"
         if not result or result[-1].round is not round_:
             result.append(Section(title, round_, []))
         result[-1].messages.append(message)
     return result
+
+
+def blind_numbers(message: Message) -> None:
+    """Before the reveal, an answer's own numbers stay out of the file (never saved back): tokens, latency and
+    cost give its price (hence its model) away, stop reasons and reasoning its provider or its name."""
+    message.input_tokens = message.output_tokens = message.latency_ms = message.reasoning_tokens = None
+    message.cost_usd = None
+    message.stop_reason = None
+    message.reasoning = ""
 
 
 def _when(at: datetime) -> str:

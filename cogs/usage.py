@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.charts import month_chart
 from bot.errors import UserError
+from bot.services.arena import unrevealed_discussions
 from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
 from bot.services.ledger import month_total, usage_report
 from cogs.delivery.send import NO_MENTIONS
@@ -30,7 +31,8 @@ class Usage(commands.Cog):
     @app_commands.guild_only()
     async def usage(self, interaction: discord.Interaction[MoaiBot], member: discord.Member | None = None) -> None:
         assert interaction.guild_id is not None
-        report = await usage_report(interaction.guild_id, member.id if member else None)
+        report = await usage_report(interaction.guild_id, member.id if member else None,
+                                    blind=await unrevealed_discussions(interaction.guild_id))
         whose = member.display_name if member else "this server"
         lines = [f"**Usage for {whose} since {report.since:%Y-%m-%d}**"]
         for line in sorted(report.lines.values(), key=lambda item: item.cost, reverse=True):

@@ -15,6 +15,8 @@ import pytest
 from discord.ext.test import backend as back
 from tortoise.timezone import now
 
+from bot.arena.blind import names_itself
+from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round, Vote, VoteRound
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
@@ -211,7 +213,9 @@ async def test_a_failing_blind_model_does_not_name_its_provider(arena: DiscordHa
     fake_llm.script("llama-test", Script(status=500, error_message="llama-test overloaded at fakeopenai"))
     await arena.slash("open", question="Best sorting algorithm?", blind=True)
     sent = everything_sent(arena)
-    assert "server error (http 500)" in sent
+    status = next(m.content or "" for m in arena.bot_messages(arena.threads[0])
+                  if (m.content or "").startswith("-# Round 1"))
+    assert status.endswith("** · failed") and "http 500" not in sent  # an error's wording can tell its provider
     assert not [word for word in IDENTITIES if word in sent]
 
 
@@ -320,3 +324,39 @@ async def test_a_vote_that_races_the_close_lands_before_the_tally_or_not_at_all(
     assert closed.notice.ties == landed  # every vote stored is in the tally
     refused = [r for r in results if isinstance(r, BaseException)]
     assert all(str(r) == "This vote is closed." for r in refused) and landed + len(refused) == 16
+
+
+async def test_no_number_of_an_open_blind_round_pairs_a_label_with_a_name(arena: DiscordHarness,
+                                                                          fake_llm: FakeLLM) -> None:
+    fake_llm.script("claude-test", Script(text="Merge sort: stable.", reasoning="Speaking as Sonnet, I'd say merge."))
+    await arena.slash("open", question="Best sorting algorithm?", blind=True)
+    [thread] = arena.threads
+    status = next(m.content for m in arena.bot_messages(thread) if (m.content or "").startswith("-# Round 1"))
+    assert "tokens" not in status and " s ·" not in status and "🧠" not in status
+    usage = "".join((await arena.slash("usage")).texts)
+    assert "Blind rounds, not revealed yet" in usage
+    assert not [name for name in ("GPT", "Claude", "Llama") if name in usage]
+    board = await arena.bot.services.arena.board(arena.guild.id)
+    assert all(row.answers == 0 for row in board.rows)  # latency, cost, failures: left out until the reveal
+    export = await arena.slash("export", channel=thread, format="json")
+    data = json.loads(next(iter(export.followups[0].files.values())))
+    answers = [m for s in data["sections"] for m in s["messages"] if m["author_kind"] == "model"]
+    assert answers and all(m["cost_usd"] is None and m["output_tokens"] is None and m["stop_reason"] is None
+                           and m["latency_ms"] is None and m["reasoning"] == "" for m in answers)
+    row = await VoteRound.get()
+    label = dict(zip(row.answered, row.labels, strict=True))["claude"]
+    assert row.voided == f"{label} gave away who they are"  # in its reasoning: "Sonnet" is in its id's words
+    vote = vote_message(arena, thread)
+    await arena.click(vote, buttons(vote)["Close vote"])
+    usage = "".join((await arena.slash("usage")).texts)
+    assert "Blind rounds" not in usage and "Claude" in usage
+    board = await arena.bot.services.arena.board(arena.guild.id)
+    assert sum(row.answers for row in board.rows) == 3
+
+
+def test_self_naming_reads_the_model_id_and_family_names_but_not_generic_words() -> None:
+    sonnet = ModelConfig(alias="c", provider="p", model="anthropic/claude-sonnet-4", display_name="C")
+    assert names_itself("Speaking as Sonnet: yes.", sonnet) and names_itself("Opus would agree.", sonnet)
+    gemini = ModelConfig(alias="g", provider="p", model="google/gemini-2.5-pro-preview", display_name="G")
+    assert names_itself("DeepMind trained me", gemini)
+    assert not names_itself("A pro tip, in preview: use a flash of insight.", gemini)

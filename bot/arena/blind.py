@@ -22,7 +22,8 @@ yourself, your model family or the company that made you."""
 # Words that give a family away, by what appears in the model's id or name.
 FAMILIES = {
     "gpt": ("gpt", "chatgpt", "openai"), "o1": ("openai",), "o3": ("openai",), "o4": ("openai",),
-    "claude": ("claude", "anthropic"), "gemini": ("gemini", "google", "bard"), "gemma": ("gemma", "google"),
+    "claude": ("claude", "anthropic", "sonnet", "opus", "haiku"),
+    "gemini": ("gemini", "google", "bard", "deepmind"), "gemma": ("gemma", "google"),
     "llama": ("llama", "meta"), "mistral": ("mistral",), "mixtral": ("mixtral", "mistral"),
     "deepseek": ("deepseek",), "qwen": ("qwen", "alibaba"), "grok": ("grok", "xai"), "command": ("cohere",),
     "phi": ("phi", "microsoft"),
@@ -41,9 +42,20 @@ def blind_panel(panel: Sequence[Seat], names: Mapping[str, str]) -> list[Seat]:
     return [replace(s, shown_as=names[s.alias], role="") if s.alias in names else s for s in panel]
 
 
+# Words of model ids that name no one (`meta-llama/llama-3.1-8b-instruct`: "instruct" gives nothing away).
+GENERIC_ID_WORDS = frozenset({
+    "instruct", "chat", "latest", "preview", "beta", "free", "online", "thinking", "turbo", "mini", "nano",
+    "pro", "flash", "lite", "large", "medium", "small", "base", "exp", "experimental", "vision", "code", "coder",
+    "nitro", "extended", "fast", "high", "low", "reasoning", "distill", "versatile", "test", "the", "and",
+})
+
+
 def giveaway_words(model: ModelConfig) -> set[str]:
+    """The words that would tell which model wrote an answer: its alias and aliases, the words of its display
+    name and of its provider-side id (`claude-sonnet-4` -> "claude", "sonnet"), and its family's names."""
     words = {model.alias.lower(), *(a.lower() for a in model.aliases)}
     words |= {part.lower() for part in re.findall(r"[A-Za-z]{3,}", model.display_name)}
+    words |= {part.lower() for part in re.findall(r"[A-Za-z]{3,}", model.model)} - GENERIC_ID_WORDS
     identifier = f"{model.model} {model.display_name}".lower()
     for family, giveaways in FAMILIES.items():
         if family in identifier:

@@ -77,6 +77,14 @@ class ModelRecord:
     head_to_head: dict[str, tuple[int, int]] = field(default_factory=dict)  # other name -> (wins, losses)
 
 
+async def unrevealed_discussions(guild_id: int | None) -> list[int]:
+    """Discussions (of a guild, or all) with a blind vote still open: their per-model numbers stay hidden."""
+    query = VoteRound.filter(blind=True, closed_at=None)
+    if guild_id is not None:
+        query = query.filter(guild_id=guild_id)
+    return [int(i) for i in await query.values_list("discussion_id", flat=True)]  # type: ignore[call-overload]
+
+
 class ArenaService:
     def __init__(self, config: AppConfig) -> None:
         self.config = config
@@ -90,7 +98,7 @@ class ArenaService:
         blind = any(a.seat.blind for a in complete)
         if blind:
             complete.sort(key=lambda a: a.seat.label)  # Model A, Model B…: the order says nothing
-        offenders = [a.seat.label for a in complete if blind and names_itself(a.text, a.model)]
+        offenders = [a.seat.label for a in complete if blind and names_itself(f"{a.text}\n{a.reasoning}", a.model)]
         guild = await Guild.get_or_none(id=discussion.guild_id) if discussion.guild_id else None
         closes_at = now() + timedelta(minutes=self.config.arena.vote_minutes)
         row = await VoteRound.create(
@@ -202,6 +210,8 @@ class ArenaService:
             rounds = rounds.filter(created_at__gte=since)
             answers = answers.filter(created_at__gte=since)
             reviews = reviews.filter(round__started_at__gte=since)
+        # A blind vote still open: its answers' numbers (latency, cost, failures) would pair labels with names.
+        answers = answers.exclude(discussion_id__in=await unrevealed_discussions(guild_id))
         seated = {row["id"]: tuple(row["answered"]) for row in await rounds.values("id", "answered")}
         ballots = [Ballot(seated[v["vote_round_id"]], None if v["choice"] == TIE else v["choice"])
                    for v in await Vote.filter(vote_round_id__in=list(seated)).values("vote_round_id", "choice")

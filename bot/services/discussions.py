@@ -22,6 +22,7 @@ from bot.db.models import (
     Vote,
 )
 from bot.engine.rounds import RoundResult
+from bot.errors import UserError
 from bot.kinds import (
     ANSWERING_KINDS,
     DEBATE_KINDS,
@@ -170,10 +171,15 @@ class DiscussionStore:
         return None
 
     async def reasoning_of(self, message_row_id: int) -> tuple[str, str] | None:
-        """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none."""
+        """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none.
+
+        Refused (UserError) in a blind discussion until its reveal: a reasoning can name its model."""
         row = await Message.get_or_none(id=message_row_id, author_kind=AuthorKind.MODEL)
         if row is None or not row.reasoning:
             return None
+        discussion = await Discussion.get(id=row.discussion_id)
+        if discussion.blind_names and not discussion.revealed:
+            raise UserError("This round is blind: its reasoning is shown once the vote closes.")
         return row.author_name, row.reasoning
 
     async def place_of(self, discussion_id: int) -> Place | None:

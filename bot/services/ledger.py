@@ -6,6 +6,7 @@ discussion clears their ids here instead of deleting rows, so it never gives mon
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -101,9 +102,14 @@ class UsageReport:
         return total
 
 
-async def usage_report(guild_id: int | None, user_id: int | None = None, at: datetime | None = None) -> UsageReport:
+BLIND = "(blind)"  # the line of answers given under a blind label whose vote is still open
+
+
+async def usage_report(guild_id: int | None, user_id: int | None = None, at: datetime | None = None,
+                       blind: Collection[int] = ()) -> UsageReport:
     """This month's billed calls in a guild (None: everywhere), per model and per day; for one member, only the
-    runs they triggered."""
+    runs they triggered. Calls of the `blind` discussions (a vote still open) are one line of their own:
+    per-model numbers would pair the labels with the names."""
     since = month_start(at or now())
     query = Spend.filter(created_at__gte=since)
     if guild_id is not None:
@@ -112,9 +118,12 @@ async def usage_report(guild_id: int | None, user_id: int | None = None, at: dat
         query = query.filter(user_id=user_id)
     report = UsageReport(since)
     rows = await query.values("model_alias", "model_name", "input_tokens", "output_tokens", "reasoning_tokens",
-                              "cost_usd", "created_at")
+                              "cost_usd", "created_at", "discussion_id")
     for row in rows:
-        line = report.lines.setdefault(row["model_alias"], UsageLine(row["model_name"] or row["model_alias"]))
+        if row["discussion_id"] in blind:
+            line = report.lines.setdefault(BLIND, UsageLine("Blind rounds, not revealed yet"))
+        else:
+            line = report.lines.setdefault(row["model_alias"], UsageLine(row["model_name"] or row["model_alias"]))
         line.messages += 1
         line.input_tokens += row["input_tokens"] or 0
         line.output_tokens += row["output_tokens"] or 0

@@ -69,7 +69,12 @@ def stop_note(stop_reason: str | None, max_tokens: int) -> str:
 
 
 def answer_line(answer: Answer) -> str:
+    """An answer's line in the status; under a blind label only what it did, never a number of its own
+    (latency, tokens, a cut, a filter, reasoning: each could be paired with a named surface or its price)."""
     name = answer.seat.label
+    if answer.seat.blind:
+        return {MessageStatus.COMPLETE: f"✅ **{name}**", MessageStatus.CANCELLED: f"⏹️ **{name}** · stopped"}.get(
+            answer.status, f"❌ **{name}** · failed{' (partial answer kept)' if answer.text else ''}")
     if answer.status is MessageStatus.COMPLETE:
         cut = " · ✂️ cut at max_tokens" if is_cut_off(answer.stop_reason) else \
             (" · 🚫 filtered" if is_filtered(answer.stop_reason) else "")
