@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import queue
 import random
 import shutil
 import subprocess
@@ -139,9 +140,19 @@ def main() -> int:
                         ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.sqlite3*"))
         workdirs.append(copy)
     started = time.monotonic()
+    free: queue.SimpleQueue[Path] = queue.SimpleQueue()  # a copy is lent to one mutant at a time
+    for copy in workdirs:
+        free.put(copy)
+
+    def judge(mutant: Mutant) -> bool:
+        workdir = free.get()
+        try:
+            return run_one(mutant, workdir)
+        finally:
+            free.put(workdir)
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        verdicts = list(pool.map(lambda item: run_one(item[1], workdirs[item[0] % args.jobs]),
-                                 enumerate(chosen)))
+        verdicts = list(pool.map(judge, chosen))
     for copy in workdirs:
         shutil.rmtree(copy, ignore_errors=True)
     survivors = [m for m, killed in zip(chosen, verdicts, strict=True) if not killed]

@@ -15,6 +15,7 @@ from bot.arena.ratings import Ballot, interval, outcomes, ranking_ballots, ratin
 from bot.config import ModelConfig
 from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
 from bot.errors import UserError
+from bot.estimate import run_cost
 from bot.llm.types import Usage
 from bot.services import budget, ledger
 from bot.services.admission import Admission
@@ -197,6 +198,7 @@ async def test_a_released_ticket_is_never_refunded_and_an_absorbed_one_is_settle
     admission = Admission(config)
     models = [config.models["gpt"]]
     ticket = await admission.admit(1, 7, models, 100)
+    assert ticket.holds[0].amount_usd == pytest.approx(run_cost(models, 100, 1))  # one round unless told
     ticket_hold = ticket.holds[0].id
     await ticket.release()
     assert not await BudgetHold.filter(id=ticket_hold).exists()
