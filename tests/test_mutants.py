@@ -11,7 +11,7 @@ import pytest
 from tortoise.timezone import now
 
 from bot import metrics
-from bot.arena.ratings import Ballot, interval, outcomes, ranking_ballots, ratings
+from bot.arena.ratings import Ballot, fit, interval, outcomes, pairwise_ratings, ranking_ballots, ratings
 from bot.config import ModelConfig
 from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
 from bot.errors import UserError
@@ -214,3 +214,41 @@ async def test_a_released_ticket_is_never_refunded_and_an_absorbed_one_is_settle
     await first.refund()
     assert await BudgetHold.all().count() == 0
     assert not await Cooldown.filter(user_id__in=[8, 9]).exists()
+
+
+async def test_a_free_call_or_a_console_call_opens_no_month_total(database: str) -> None:
+    model = ModelConfig(alias="free", provider="p", model="m")
+    await ledger.record(Payer(4, 7), 1, model, Usage(5, 5), 0.0)
+    await ledger.record(Payer(None, 7), None, model, Usage(5, 5), 0.5)  # the console: no guild, no budget
+    assert await MonthlySpend.all().count() == 0 and await Spend.all().count() == 2
+
+
+async def test_a_model_without_a_price_is_refused_where_a_budget_is_set_unless_allowed(database: str,
+                                                                                       fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, defaults__monthly_budget_usd=10.0)
+    with pytest.raises(budget.UnpricedRefused, match="knows no price for Mystery"):
+        await budget.reserve_budget(config, 1, 0.0, ["Mystery"])
+    assert await budget.reserve_budget(config, 1, 0.0) is not None
+    allowed = make_config(fake_llm, defaults__monthly_budget_usd=10.0, defaults__allow_unpriced=True)
+    assert await budget.reserve_budget(allowed, 1, 0.0, ["Mystery"]) is not None
+
+
+def test_no_votes_or_no_models_rate_nothing() -> None:
+    assert ratings([], ["a", "b"]) == [] and ratings([Ballot(("a", "b"), "a")], []) == []
+
+
+def test_the_fit_solves_the_bradley_terry_equations_for_three_models() -> None:
+    """At the maximum, each model's wins (with the prior) equal its expected wins: W_i = sum_j g_ij p_i/(p_i+p_j)."""
+    wins = np.array([[0.0, 4.0, 1.0], [1.0, 0.0, 3.0], [2.0, 0.0, 0.0]])
+    strength = 10 ** fit(wins)
+    met = (wins + wins.T) > 0
+    w = wins + 0.1 * met
+    games = w + w.T
+    expected = (games * strength[:, None] / (strength[:, None] + strength[None, :])).sum(axis=1)
+    assert np.allclose(expected, w.sum(axis=1), rtol=1e-6)
+    assert abs(float(np.log10(strength).sum())) < 1e-9  # centred
+
+
+def test_peer_ratings_are_ratings_of_two_seat_ballots_with_the_same_defaults() -> None:
+    pairs = [("a", "b"), ("a", "b"), ("b", "c"), ("c", "a"), ("a", "c")]
+    assert pairwise_ratings(pairs, ["a", "b", "c"]) == ratings([Ballot(p, p[0]) for p in pairs], ["a", "b", "c"])
