@@ -138,7 +138,7 @@ class Roundtable:
         """A moderator's structured synthesis; with `peer_review`, each model ranks the others' answers first."""
         if self.runs.is_running(stage.key):
             raise UserError(STILL_ANSWERING, Hint.STOP)
-        await require_unmasked(discussion, "A consensus waits")
+        await self._require_unmasked(discussion, "A consensus waits")
         answers = await self.store.latest_answers(discussion)
         if not answers:
             raise UserError("There are no complete answers to sum up yet.")
@@ -162,7 +162,7 @@ class Roundtable:
 
         Each mention is admitted on its own (budget, the member's cooldown); mentions that arrive while the
         stage is busy join the round still waiting there, up to `defaults.mention_queue_limit`."""
-        await require_unmasked(discussion, "Mentions and replies wait")
+        await self._require_unmasked(discussion, "Mentions and replies wait")
         limit = self.config.defaults.mention_queue_limit
         if self._waiting(stage.key, limit) is False:
             return MentionOutcome.QUEUE_FULL
@@ -210,6 +210,15 @@ class Roundtable:
                 await self.runs.stop(run.key)
         return await self.store.forget_member(user_id, dry_run=dry_run)
 
+    async def _require_unmasked(self, discussion: Discussion, what: str) -> None:
+        """Refuse what would unmask a blind discussion before its vote closes: a mention names a model (its
+        answer under a blind label would pair the two), and no one but the starter, Manage Threads, the timer
+        or the next debate round may close the vote."""
+        if await self.store.still_blind(discussion):
+            raise UserError(f"{what} until this blind round's vote closes, so no one learns which model is "
+                            "which before it does. The starter or someone with Manage Threads can close it now; "
+                            "it also closes on its own.")
+
     # --- shared steps -------------------------------------------------------------------
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.config.models]
@@ -233,15 +242,3 @@ class Roundtable:
         return self.orchestrator.start(stage.key, discussion, mode, stage.display(), ticket=ticket, info=info,
                                        on_crash=stage.crashed)
 
-
-async def require_unmasked(discussion: Discussion, what: str) -> None:
-    """Refuse what would unmask a blind discussion before its vote closes: a mention names a model (its
-    answer under a blind label would pair the two), and no one but the starter, Manage Threads, the timer or
-    the next debate round may close the vote. Read fresh: another process may have closed it."""
-    if not discussion.blind_names:
-        return
-    await discussion.refresh_from_db(fields=["revealed"])
-    if not discussion.revealed:
-        raise UserError(f"{what} until this blind round's vote closes, so no one learns which model is "
-                        "which before it does. The starter or someone with Manage Threads can close it now; "
-                        "it also closes on its own.")

@@ -170,6 +170,13 @@ class DiscussionStore:
                 return row.model_alias
         return None
 
+    async def still_blind(self, discussion: Discussion) -> bool:
+        """A blind discussion not revealed yet (read fresh: another process may have closed its vote)."""
+        if not discussion.blind_names:
+            return False
+        await discussion.refresh_from_db(fields=["revealed"])
+        return not discussion.revealed
+
     async def reasoning_of(self, message_row_id: int) -> tuple[str, str] | None:
         """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none.
 
