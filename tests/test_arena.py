@@ -360,3 +360,13 @@ def test_self_naming_reads_the_model_id_and_family_names_but_not_generic_words()
     gemini = ModelConfig(alias="g", provider="p", model="google/gemini-2.5-pro-preview", display_name="G")
     assert names_itself("DeepMind trained me", gemini)
     assert not names_itself("A pro tip, in preview: use a flash of insight.", gemini)
+
+
+async def test_named_vote_buttons_come_in_a_new_order_each_round(arena: DiscordHarness) -> None:
+    orders = set()
+    for number in range(8):
+        await arena.slash("open", question=f"Best sorting algorithm, take {number}?")
+        vote = vote_message(arena, arena.threads[-1])
+        orders.add(tuple(buttons(vote))[:3])
+    assert len(orders) > 1  # three models: all eight rounds in one order would happen 1 time in 6**7
+    assert {frozenset(order) for order in orders} == {frozenset({"GPT", "Claude", "Llama"})}

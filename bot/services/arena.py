@@ -7,6 +7,7 @@ closes it, once, in any process (one conditional update).
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from bot.errors import UserError
 from bot.kinds import AuthorKind, MessageStatus, RoundKind
 
 TIE, ALL_BAD = "tie", "bad"
+SHUFFLE = random.SystemRandom()
 VOTED_KINDS = (RoundKind.OPEN, RoundKind.DISCUSS)
 PERIODS = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
 
@@ -97,7 +99,9 @@ class ArenaService:
             return None
         blind = any(a.seat.blind for a in complete)
         if blind:
-            complete.sort(key=lambda a: a.seat.label)  # Model A, Model B…: the order says nothing
+            complete.sort(key=lambda a: a.seat.label)  # Model A, Model B…: letters shuffled per discussion
+        else:
+            SHUFFLE.shuffle(complete)  # the first button draws votes: each model takes each place as often
         offenders = [a.seat.label for a in complete if blind and names_itself(f"{a.text}\n{a.reasoning}", a.model)]
         guild = await Guild.get_or_none(id=discussion.guild_id) if discussion.guild_id else None
         closes_at = now() + timedelta(minutes=self.config.arena.vote_minutes)
