@@ -60,7 +60,7 @@ class Extras:
 
 async def extras(discussion: Discussion) -> Extras:
     stances = {row.message_id: row for row in await StanceRecord.filter(discussion=discussion)}  # type: ignore[attr-defined]
-    hidden = bool(discussion.blind_names) and not discussion.revealed
+    hidden = discussion.masked
     files: dict[int, list[AttachmentRecord]] = {}
     for record in await AttachmentRecord.filter(discussion=discussion).order_by("id"):
         files.setdefault(record.message_id, []).append(record)  # type: ignore[attr-defined]
@@ -119,9 +119,8 @@ async def sections(discussion: Discussion) -> list[Section]:
     """Messages grouped as they happened: user turns before a round go with the opening or between rounds."""
     rounds = {r.id: r for r in await Round.filter(discussion=discussion).order_by("number")}
     result: list[Section] = []
-    hidden = bool(discussion.blind_names) and not discussion.revealed
     for message in await Message.filter(discussion=discussion).order_by("id"):
-        if hidden and message.author_kind is AuthorKind.MODEL:
+        if discussion.masked and message.author_kind is AuthorKind.MODEL:
             blind_numbers(message)
         round_ = rounds.get(message.round_id) if message.round_id else None
         title = f"Round {round_.number} · {round_.kind.value}" if round_ else "Conversation"

@@ -126,7 +126,7 @@ class Mentions(commands.Cog):
     async def _name_the_panel(self, message: discord.Message, discussion: Discussion, unknown: list[str]) -> None:
         """One short reply: who can be asked here (the message itself is kept as the member's turn)."""
         names = ", ".join(f"`@{n[:32]}`" for n in dict.fromkeys(unknown))
-        if discussion.blind_names and not discussion.revealed:  # naming the panel would spoil the blind vote
+        if discussion.masked:  # naming the panel would spoil the blind vote
             await self._reply(message, f"I don't know {names}. This discussion is blind until its vote closes.")
             return
         models = [self.bot.config.models[a] for a in discussion.models if a in self.bot.config.models]

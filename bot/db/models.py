@@ -77,6 +77,11 @@ class Discussion(Model):
     class Meta:
         table = "discussion"
 
+    @property
+    def masked(self) -> bool:
+        """Blind and not revealed yet: no surface may pair a label with a name."""
+        return bool(self.blind_names) and not self.revealed
+
 
 class Round(Model):
     id = fields.IntField(primary_key=True)

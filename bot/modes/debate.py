@@ -95,7 +95,7 @@ class DebateMode:
                 self._stop = True
                 notices.append(EarlyStop(number, self._total - number, by_stances=by_stances))
         self._previous = stances
-        if not self._stop and number < self._total and state.discussion.blind_names and not state.discussion.revealed:
+        if not self._stop and number < self._total and state.discussion.masked:
             self._stop = True  # a blind round is voted on before the debate goes on (and reveals the models)
             notices.append(BlindPause(self._total - number))
         if self._stop or number >= self._total:

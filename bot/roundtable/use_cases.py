@@ -241,4 +241,3 @@ class Roundtable:
         info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)
         return self.orchestrator.start(stage.key, discussion, mode, stage.display(), ticket=ticket, info=info,
                                        on_crash=stage.crashed)
-

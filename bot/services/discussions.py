@@ -175,7 +175,7 @@ class DiscussionStore:
         if not discussion.blind_names:
             return False
         await discussion.refresh_from_db(fields=["revealed"])
-        return not discussion.revealed
+        return discussion.masked
 
     async def reasoning_of(self, message_row_id: int) -> tuple[str, str] | None:
         """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none.
@@ -185,7 +185,7 @@ class DiscussionStore:
         if row is None or not row.reasoning:
             return None
         discussion = await Discussion.get(id=row.discussion_id)
-        if discussion.blind_names and not discussion.revealed:
+        if discussion.masked:
             raise UserError("This round is blind: its reasoning is shown once the vote closes.")
         return row.author_name, row.reasoning
 

@@ -82,7 +82,7 @@ class Orchestrator:
         if self.arena is not None and plan.kind in DEBATE_KINDS:
             for closed in await self.arena.before_round(discussion):
                 await display.notice(closed)
-        if discussion.blind_names and not discussion.revealed:  # models shown as "Model A"… until revealed
+        if discussion.masked:  # models shown as "Model A"… until revealed
             names = discussion.blind_names
             notes = {m.alias: plan.notes.get(m.alias, "") + BLIND_NOTE.format(label=names[m.alias])
                      for m in plan.panel if m.alias in names}
