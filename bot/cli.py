@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from bot.catalogue import catalogue_entry, load_catalogue, with_prices, write_ca
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG_PATH, AppConfig, ConfigError, load_config, parse_config
 from bot.db.setup import DatabaseUnavailable, close_database, open_database
 from bot.errors import UserError
+from bot.kinds import Category
 from bot.llm.errors import ProviderError
 from bot.llm.registry import ModelClients
 from bot.logs import setup_logging
@@ -98,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--guild", type=int, help="one server's id (default: everything in the ledger)")
     usage.add_argument("--member", type=int, help="only runs this member (user id) started")
     usage.add_argument("--png", type=Path, help="also write the chart (spend per day per model) to this file")
+    board = commands.add_parser("leaderboard", help="the arena's ratings, as a table or as JSON for scripts")
+    board.add_argument("--guild", type=int, help="one server's id (default: every server's votes together)")
+    board.add_argument("--category", choices=[c.value for c in Category], help="only questions of this kind")
+    board.add_argument("--period", choices=["week", "month", "all"], default="all")
+    board.add_argument("--raw", action="store_true", help="ratings without style control")
+    board.add_argument("--json", action="store_true", help="print JSON: ratings, intervals, votes and ranks")
     init = commands.add_parser("init", help="write config.toml: providers, checked keys, a default panel")
     init.add_argument("--providers", help=f"comma-separated: {', '.join(PRESETS)} (default: those whose key is set)")
     init.add_argument("--key-env", action="append", default=[], metavar="PROVIDER=VARIABLE",
@@ -147,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return console_command(config, args, os.environ)
     if args.command == "usage":
         return asyncio.run(usage_command(config, args))
+    if args.command == "leaderboard":
+        return asyncio.run(leaderboard_command(config, args))
     return asyncio.run(migrate(config))
 
 
@@ -331,6 +341,32 @@ async def usage_command(config: AppConfig, args: argparse.Namespace) -> int:
         except OSError as error:
             return fail(f"cannot write {args.png}: {error.strerror}", EXIT_FAILED)
         print(f"chart written to {args.png}")
+    return EXIT_OK
+
+
+async def leaderboard_command(config: AppConfig, args: argparse.Namespace) -> int:
+    """The /leaderboard table (or its JSON) in the terminal, for one server or all of them."""
+    from bot.leaderboard import board_json, board_notes, board_table
+    from bot.services.arena import ArenaService, BoardScope
+
+    problem = await preflight_database(config, keep_open=True)
+    if problem:
+        return fail(problem, EXIT_FAILED)
+    scope = BoardScope(period=args.period, category=Category(args.category) if args.category else None,
+                       raw=args.raw)
+    try:
+        board = await ArenaService(config).board(args.guild, scope)
+    finally:
+        await close_database()
+    if args.json:
+        print(json.dumps(board_json(board, guild_id=args.guild), indent=2))
+        return EXIT_OK
+    where = f"server {args.guild}" if args.guild else "all servers"
+    print(f"Leaderboard for {where} ({args.category or 'every category'}, {args.period}"
+          f"{', raw' if args.raw else ''}): {board.ballots} vote(s)")
+    print(board_table(board).strip("`\n"))
+    for note in board_notes(board, config.arena.ties):
+        print(note)
     return EXIT_OK
 
 

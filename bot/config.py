@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.kinds import Ties
+
 DEFAULT_CONFIG_PATH = Path("config.toml")
 CONFIG_ENV = "MOAI_CONFIG"
 ALIAS_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
@@ -141,6 +143,9 @@ class AttachmentsConfig(_Strict):
 class ArenaConfig(_Strict):
     votes: bool = True  # a vote under every /open and debate round with two or more answers
     vote_minutes: float = Field(default=10.0, gt=0, le=10_080)  # the vote closes after this, at the latest
+    ties: Ties = Ties.NONE  # a tie vote: moves no rating (none), or half a win each way (half)
+    min_votes: int = Field(default=5, ge=1, le=100_000)  # votes a model needs before it gets a rank
+    category_model: str = ""  # a model alias that tags questions the rules leave as "other" (billed; off when empty)
 
 
 class DatabaseConfig(_Strict):
@@ -234,6 +239,8 @@ class AppConfig(_Strict):
             for alias in getattr(self.defaults, key):
                 if alias not in self.models:
                     raise _KeyError(f"defaults.{key}", f"unknown model '{alias}'")
+        if self.arena.category_model and self.arena.category_model not in self.models:
+            raise _KeyError("arena.category_model", f"unknown model '{self.arena.category_model}'")
         return self.model_copy(update={"models": {key: self._capable(m) for key, m in self.models.items()}})
 
     def _capable(self, model: ModelConfig) -> ModelConfig:

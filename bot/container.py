@@ -14,6 +14,7 @@ from bot.services.orchestrator import Orchestrator
 from bot.services.projects import ProjectService
 from bot.services.recovery import Recovery
 from bot.services.runs import RunRegistry
+from bot.services.tagging import Tagger
 
 __all__ = ["Services"]
 
@@ -36,6 +37,8 @@ class Services:
         self.admission.config = config
         self.arena.config = config
         self.roundtable.config = config
+        if self.orchestrator.tagger is not None:
+            self.orchestrator.tagger.config = config
 
     @classmethod
     def build(cls, config: AppConfig, clients: ModelClients) -> Services:
@@ -43,7 +46,7 @@ class Services:
         runs = RunRegistry(store)
         arena = ArenaService(config)
         admission = Admission(config)
-        orchestrator = Orchestrator(clients, store, runs, arena)
+        orchestrator = Orchestrator(clients, store, runs, arena, Tagger(config, clients, store))
         return cls(config=config, store=store, admission=admission, runs=runs, orchestrator=orchestrator,
                    roundtable=Roundtable(config, store, admission, runs, orchestrator),
                    recovery=Recovery(store, runs), projects=ProjectService(store), arena=arena)

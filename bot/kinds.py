@@ -73,3 +73,21 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+
+
+class Ties(StrEnum):
+    """What a tie vote does to the ratings: nothing (it says the answers are alike, not which is better), or
+    half a win each way."""
+
+    NONE = "none"
+    HALF = "half"
+
+
+class Category(StrEnum):
+    """What a discussion asks about: each has its own leaderboard beside the overall one."""
+
+    CODING = "coding"
+    CREATIVE = "creative"
+    FACTUAL = "factual"
+    ADVICE = "advice"
+    OTHER = "other"

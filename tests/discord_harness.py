@@ -88,7 +88,9 @@ class InteractionCall:
 
     @property
     def texts(self) -> list[str]:
-        return [m.content or "" for m in [self.response, *self.followups] if m is not None]
+        """Everything shown, ephemeral or not; a deferred response is replaced by the first follow-up."""
+        deferred = self.response_type == 5 and self.followups
+        return [m.content or "" for m in [*([] if deferred else [self.response]), *self.followups] if m is not None]
 
 
 class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):

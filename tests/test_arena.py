@@ -27,7 +27,8 @@ IDENTITIES = ("gpt", "claude", "llama", "chatgpt", "example.invalid", "openai", 
 
 @pytest.fixture
 async def arena(database: str, fake_llm: FakeLLM) -> AsyncIterator[DiscordHarness]:
-    config = make_config(fake_llm, arena__votes=True, arena__vote_minutes=10.0, discord__message_content_intent=True)
+    config = make_config(fake_llm, arena__votes=True, arena__vote_minutes=10.0, arena__min_votes=1,
+                         discord__message_content_intent=True)
     harness = await make_harness(config, TEST_ENV)
     for model, text in (("gpt-test", "Quicksort, on average."), ("claude-test", "Merge sort: stable."),
                         ("llama-test", "Timsort in practice.")):

@@ -16,6 +16,7 @@ from bot.config import ModelConfig
 from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
 from bot.errors import UserError
 from bot.estimate import run_cost
+from bot.kinds import Ties
 from bot.llm.types import Usage
 from bot.services import budget, ledger
 from bot.services.admission import Admission
@@ -164,9 +165,9 @@ def test_the_interval_is_the_central_95_percent() -> None:
 def test_the_same_votes_in_any_order_give_the_same_intervals() -> None:
     ballots = [Ballot(("a", "b", "c"), "a")] * 5 + [Ballot(("a", "b", "c"), "b")] * 3 + \
         [Ballot(("b", "c"), "c")] * 4 + [Ballot(("a", "c"), None)] * 2
-    forward = ratings(ballots, ["a", "b", "c"])
-    assert forward == ratings(list(reversed(ballots)), ["a", "b", "c"])
-    assert forward == ratings(ballots[3:] + ballots[:3], ["c", "b", "a"])
+    forward = ratings(ballots, ["a", "b", "c"], ties=Ties.HALF)
+    assert forward == ratings(list(reversed(ballots)), ["a", "b", "c"], ties=Ties.HALF)
+    assert forward == ratings(ballots[3:] + ballots[:3], ["c", "b", "a"], ties=Ties.HALF)
 
 
 def test_peer_rankings_give_every_pair_once_in_order() -> None:

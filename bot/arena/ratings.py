@@ -1,9 +1,15 @@
 """Bradley-Terry ratings from pairwise outcomes, with bootstrap confidence intervals. Pure and Discord-free.
 
-A vote for the best answer of a round is a win over every other answer of that round; a tie vote is half a
-win each way between every pair; an "all bad" vote says nothing about order. Strengths are fitted with
-Hunter's MM algorithm (a small symmetric prior keeps unbeaten or winless models finite) and shown on the Elo
-scale LMArena uses: 400·log10(strength) around 1000. Intervals come from resampling whole votes.
+A vote for the best answer of a round is a win over every other answer of that round; a tie vote moves
+nothing (`Ties.NONE`) or is half a win each way between every pair (`Ties.HALF`); an "all bad" vote says
+nothing about order. Ratings are shown on the Elo scale LMArena uses: 400·log10(strength) around 1000, and a
+small symmetric prior keeps unbeaten or winless models finite. Intervals come from resampling whole votes.
+
+Style control (the default when the votes carry their answers' styles): the strengths are fitted together
+with one coefficient per style feature (length, headers, list items, bold), each on the normalised
+difference (a - b) / (a + b) of the two answers, as LMArena does. A model then gains nothing from members
+who reward length or formatting as such. Raw ratings (no covariates) are fitted by Hunter's MM algorithm; the
+style-controlled fit is a penalised logistic regression solved by Newton's method.
 """
 
 from __future__ import annotations
@@ -14,10 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.arena.style import FEATURES, Style
+from bot.kinds import Ties
+
 SCALE, CENTER = 400.0, 1000.0
 PRIOR = 0.1  # pseudo-wins each way for every pair that met: finite ratings without changing the order
 ITERATIONS, TOLERANCE = 500, 1e-9
 LEVEL = 0.95  # the intervals' coverage
+STYLE_PENALTY = 1.0  # ridge on the style coefficients: a handful of votes cannot make style explain everything
+STRENGTH_PENALTY = 1e-6  # ridge on the strengths: only pins the scale's origin (the fit is shift-invariant)
+NEWTON_STEPS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +38,7 @@ class Ballot:
 
     answered: tuple[str, ...]
     chosen: str | None
+    styles: tuple[Style, ...] = ()  # the answers' styles, in `answered` order; () when not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +101,92 @@ def fit(wins: NDArray[np.float64]) -> NDArray[np.float64]:
     return centred
 
 
-def ratings(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 200,
-            seed: int = 0) -> list[Rating]:
-    """Ratings with 95% intervals, best first. Models that never met another in a vote are left out.
+def style_differences(ballots: Sequence[Ballot], models: Sequence[str], winners: NDArray[np.int64],
+                      losers: NDArray[np.int64], ballot_of: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Per outcome, the winner's style minus the loser's, each feature as (a - b) / (a + b): 0 when unknown."""
+    differences = np.zeros((len(winners), len(FEATURES)))
+    for row, (winner, loser, number) in enumerate(zip(winners, losers, ballot_of, strict=True)):
+        ballot = ballots[number]
+        if not ballot.styles:
+            continue
+        a = np.array(ballot.styles[ballot.answered.index(models[winner])].stored())
+        b = np.array(ballot.styles[ballot.answered.index(models[loser])].stored())
+        total = a + b
+        differences[row] = np.where(total > 0, (a - b) / np.where(total > 0, total, 1.0), 0.0)
+    return differences
+
+
+def fit_styled(winners: NDArray[np.int64], losers: NDArray[np.int64], weights: NDArray[np.float64],
+               differences: NDArray[np.float64], n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Log10 strengths (centred over the models that played) and style coefficients (natural log-odds per unit
+    of difference), maximising the weighted Bradley-Terry likelihood with covariates plus the same prior as
+    `fit` (PRIOR wins each way for every pair that met), by Newton's method with step halving."""
+    played_rows = weights > 0
+    met = np.unique(np.minimum(winners, losers)[played_rows] * n + np.maximum(winners, losers)[played_rows])
+    prior = [(int(cell) // n, int(cell) % n) for cell in met]
+    k = differences.shape[1]
+    rows = len(winners) + 2 * len(prior)
+    design = np.zeros((rows, n + k))
+    design[np.arange(len(winners)), winners] += 1.0
+    design[np.arange(len(winners)), losers] -= 1.0
+    design[:len(winners), n:] = differences
+    for offset, (i, j) in enumerate(prior):
+        design[len(winners) + 2 * offset, [i, j]] = (1.0, -1.0)
+        design[len(winners) + 2 * offset + 1, [i, j]] = (-1.0, 1.0)
+    w = np.concatenate([weights, np.full(2 * len(prior), PRIOR)])
+    penalty = np.concatenate([np.full(n, STRENGTH_PENALTY), np.full(k, STYLE_PENALTY)])
+
+    def objective(theta: NDArray[np.float64]) -> float:
+        return float(-(w * np.logaddexp(0.0, -(design @ theta))).sum() - 0.5 * (penalty * theta**2).sum())
+
+    theta = np.zeros(n + k)
+    value = objective(theta)
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
+        gradient = design.T @ (w * (1.0 - p)) - penalty * theta
+        hessian = (design * (w * p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        scale = 1.0
+        while scale > 1e-6 and objective(theta + scale * step) < value - 1e-12:
+            scale /= 2
+        theta = theta + scale * step
+        value = objective(theta)
+        if np.max(np.abs(scale * step)) < TOLERANCE:
+            break
+    played = np.zeros(n, dtype=bool)
+    played[[i for pair in prior for i in pair]] = True
+    logs = theta[:n] / np.log(10.0)
+    centred: NDArray[np.float64] = np.where(played, logs - (logs[played].mean() if played.any() else 0.0), 0.0)
+    return centred, theta[n:]
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """Ratings best first, and what each style feature is worth (Elo points for an answer twice as long /
+    formatted as the other's: a normalised difference of 1/3), empty for a raw fit."""
+
+    ratings: list[Rating]
+    style: dict[str, float]
+
+
+def ratings(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 200, seed: int = 0,
+            ties: Ties = Ties.NONE, style: bool = True) -> list[Rating]:
+    """Ratings with 95% intervals, best first. Models that never met another in a vote are left out."""
+    return fitted(ballots, models, samples=samples, seed=seed, ties=ties, style=style).ratings
+
+
+def fitted(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 200, seed: int = 0,
+           ties: Ties = Ties.NONE, style: bool = True) -> Fitted:
+    """Ratings with 95% intervals, style-controlled when `style` and the ballots know their answers' styles.
 
     The ballots are sorted first, so the same votes give the same intervals whatever order the database
     returned them in (SQLite and PostgreSQL do not agree on one)."""
+    if ties is Ties.NONE:
+        ballots = [b for b in ballots if b.chosen is not None]
     if not ballots or not models:
-        return []
-    ballots = sorted(ballots, key=lambda b: (b.answered, b.chosen or ""))
+        return Fitted([], {})
+    models = sorted(set(models))  # the fit's columns in one order: the same numbers for the same votes
+    ballots = sorted(ballots, key=lambda b: (b.answered, b.chosen or "", [s.stored() for s in b.styles]))
     winners, losers, weights, ballot_of = outcomes(ballots, models)
     n = len(models)
     games = np.zeros(n, dtype=np.int64)
@@ -104,21 +194,26 @@ def ratings(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 
         for model in set(ballot.answered):
             if model in models and len(set(ballot.answered)) > 1:
                 games[list(models).index(model)] += 1
+    styled = style and any(b.styles for b in ballots)
+    differences = style_differences(ballots, models, winners, losers, ballot_of) if styled else None
     cells = winners * n + losers
 
-    def wins_for(counts: NDArray[np.float64]) -> NDArray[np.float64]:
-        matrix = np.bincount(cells, weights=weights * counts[ballot_of], minlength=n * n).astype(float)
-        shaped: NDArray[np.float64] = matrix.reshape(n, n)
-        return shaped
+    def strengths(counts: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        sample_weights = weights * counts[ballot_of]
+        if differences is not None:
+            return fit_styled(winners, losers, sample_weights, differences, n)
+        matrix = np.bincount(cells, weights=sample_weights, minlength=n * n).astype(float)
+        return fit(matrix.reshape(n, n)), np.zeros(0)
 
-    point = fit(wins_for(np.ones(len(ballots))))
+    point, coefficients = strengths(np.ones(len(ballots)))
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(len(ballots), np.full(len(ballots), 1.0 / len(ballots)), size=samples).astype(float)
-    boot = np.array([fit(wins_for(counts)) for counts in draws])
+    boot = np.array([strengths(counts)[0] for counts in draws])
     low, high = interval(boot)
     found = [Rating(m, CENTER + SCALE * point[i], CENTER + SCALE * low[i], CENTER + SCALE * high[i], int(games[i]))
              for i, m in enumerate(models) if games[i] > 0]
-    return sorted(found, key=lambda r: r.rating, reverse=True)
+    worth = {name: SCALE * float(c) / np.log(10.0) / 3 for name, c in zip(FEATURES, coefficients, strict=False)}
+    return Fitted(sorted(found, key=lambda r: r.rating, reverse=True), worth)
 
 
 def interval(samples: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -136,5 +231,7 @@ def ranking_ballots(rankings: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
 
 def pairwise_ratings(pairs: Sequence[tuple[str, str]], models: Sequence[str], *, samples: int = 200,
                      seed: int = 0) -> list[Rating]:
-    """Ratings from bare (winner, loser) outcomes, each its own resampling unit (the peer rating)."""
-    return ratings([Ballot((winner, loser), winner) for winner, loser in pairs], models, samples=samples, seed=seed)
+    """Ratings from bare (winner, loser) outcomes, each its own resampling unit (the peer rating: raw, since a
+    reviewer ranks answers it read in full, and has no ties)."""
+    return ratings([Ballot((winner, loser), winner) for winner, loser in pairs], models, samples=samples, seed=seed,
+                   style=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-# Re-exported: the migrations import the enums from here.
 from bot.kinds import AuthorKind as AuthorKind
+
+# Re-exported: the migrations import the enums from here.
+from bot.kinds import Category as Category
 from bot.kinds import DiscussionMode as DiscussionMode
 from bot.kinds import DiscussionStatus as DiscussionStatus
 from bot.kinds import MessageStatus as MessageStatus
@@ -70,6 +72,7 @@ class Discussion(Model):
     depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
     blind_names: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> "Model A"
     revealed = fields.BooleanField(default=True, db_default=True)  # False while blind names hide the models
+    category = fields.CharEnumField(Category, max_length=16, default=Category.OTHER, db_default="other")
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -331,6 +334,9 @@ class VoteRound(Model):
     blind = fields.BooleanField(default=False)
     answered: fields.Field[list[str]] = fields.JSONField(default=list)  # model aliases, in ballot order
     labels: fields.Field[list[str]] = fields.JSONField(default=list)  # what members saw: "Model A" or names
+    # Each answer's style (length, headers, list items, bold), in ballot order: the ratings weigh it out.
+    styles: fields.Field[list[list[float]]] = fields.JSONField(default=list, db_default="[]")
+    category = fields.CharEnumField(Category, max_length=16, default=Category.OTHER, db_default="other")
     voided = fields.CharField(max_length=200, default="")  # why it is not rated (a blind model named itself)
     closes_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)

@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
+from bot.arena.categories import category_of
 from bot.attachments import files_chars
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import Discussion
@@ -38,6 +39,7 @@ from bot.services.budget import anyone_steers
 from bot.services.discussions import DiscussionStore
 from bot.services.orchestrator import Orchestrator
 from bot.services.runs import Run, RunInfo, RunRegistry
+from bot.services.tagging import tagger_for, tagging_cost
 
 __all__ = ["STILL_ANSWERING", "Roundtable"]
 
@@ -77,8 +79,10 @@ class Roundtable:
     async def open(self, request: NewDiscussion, venue: Venue) -> Run:
         """Validate, admit, let the venue make its place, store the discussion and start its first run."""
         opening = await self.validate(request)
+        tagger = tagger_for(self.config, opening.mode, opening.question, category_of(opening.question))
         ticket = await self._admit(opening.actor, opening.panel.models,
-                                   len(opening.question) + files_chars(opening.files), opening.rounds)
+                                   len(opening.question) + files_chars(opening.files), opening.rounds,
+                                   [(tagger, tagging_cost(tagger, opening.question))] if tagger else [])
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)
             try:
@@ -214,10 +218,15 @@ class Roundtable:
         """Refuse what would unmask a blind discussion before its vote closes: a mention names a model (its
         answer under a blind label would pair the two), and no one but the starter, Manage Threads, the timer
         or the next debate round may close the vote."""
-        if await self.store.still_blind(discussion):
+        if not await self.store.still_blind(discussion):
+            return
+        if await self.store.blind_vote_open(discussion):
             raise UserError(f"{what} until this blind round's vote closes, so no one learns which model is "
                             "which before it does. The starter or someone with Manage Threads can close it now; "
                             "it also closes on its own.")
+        raise UserError(f"{what} until this blind discussion is revealed, so no one learns which model is which. "
+                        "Its round had too few complete answers for a vote: the models are revealed when its "
+                        "next round starts (/continue).")
 
     # --- shared steps -------------------------------------------------------------------
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
@@ -232,10 +241,11 @@ class Roundtable:
         require_steer(discussion.created_by, actor.id or 0, action=action, manages_threads=actor.manages_threads,
                       anyone=await anyone_steers(actor.guild_id))
 
-    async def _admit(self, actor: Actor, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1) -> Ticket:
+    async def _admit(self, actor: Actor, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1,
+                     side_calls: Sequence[tuple[ModelConfig, float]] = ()) -> Ticket:
         if actor.local:  # the operator's own console: no server budget, no cooldown
             return Ticket()
-        return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds)
+        return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds, side_calls)
 
     def _start(self, stage: Stage, discussion: Discussion, mode: Mode, ticket: Ticket, actor: Actor) -> Run:
         info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)

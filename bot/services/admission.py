@@ -76,13 +76,15 @@ class Admission:
         self.config = config
 
     async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
-                    rounds: int = 1) -> Ticket:
-        """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars`, or UserError saying why not."""
+                    rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = ()) -> Ticket:
+        """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars` (plus one-off `side_calls`:
+        a model and its worst-case cost, like the tagging model's), or UserError saying why not."""
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
-        estimate = run_cost(models, prompt_chars, rounds)
+        estimate = run_cost(models, prompt_chars, rounds) + sum(cost for _, cost in side_calls)
+        called = [*models, *(model for model, _ in side_calls)]
         try:
-            hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in models if not m.priced])
+            hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in called if not m.priced])
         except BudgetRefused:
             log_event(log, "budget_refused", guild=guild_id, user=user_id, models=[m.alias for m in models],
                       rounds=rounds, estimate_usd=round(estimate, 6))

@@ -7,6 +7,7 @@ closes it, once, in any process (one conditional update).
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 from collections import Counter
@@ -19,13 +20,14 @@ from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
 from bot.arena.blind import names_itself
-from bot.arena.ratings import Ballot, Rating, pairwise_ratings, ranking_ballots, ratings
+from bot.arena.ratings import Ballot, Rating, fitted, pairwise_ratings, ranking_ballots
+from bot.arena.style import style_of, styles_from_rows
 from bot.config import AppConfig
 from bot.db.models import Discussion, Guild, Message, PeerRanking, Vote, VoteRound
 from bot.engine.notices import Revealed, VoteCall, VoteClosed
 from bot.engine.rounds import RoundResult
 from bot.errors import UserError
-from bot.kinds import AuthorKind, MessageStatus, RoundKind
+from bot.kinds import AuthorKind, Category, MessageStatus, RoundKind, Ties
 
 TIE, ALL_BAD = "tie", "bad"
 SHUFFLE = random.SystemRandom()
@@ -46,12 +48,14 @@ class BoardRow:
     alias: str
     name: str
     rating: Rating | None  # None: not voted on yet
-    votes: int  # votes the model took part in
+    votes: int  # rated votes the model took part in
     wins: int
     median_latency_s: float | None
     cost_per_answer: float | None
     failure_rate: float | None
     answers: int
+
+    ranked: bool = False  # rated with at least `[arena] min_votes` votes
 
     @property
     def win_rate(self) -> float | None:
@@ -59,16 +63,30 @@ class BoardRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BoardScope:
+    """Which votes a board reads, and how it rates them."""
+
+    project_id: int | None = None
+    period: str = "all"
+    category: Category | None = None  # None: every category
+    raw: bool = False  # no style control
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     rows: list[BoardRow]
     peer: dict[str, Rating]  # from /consensus peer reviews: a separate rating, never one's own
-    ballots: int
+    ballots: int  # votes read (ties included, "all bad" not)
     since: datetime | None
     rated_ballots: list[Ballot] = field(default_factory=list)  # what the ratings were fitted to
+    scope: BoardScope = BoardScope()
+    style: dict[str, float] = field(default_factory=dict)  # Elo worth of each style feature (empty: raw)
+    ties: int = 0  # tie votes, which rate nothing when `[arena] ties = "none"`
+    min_votes: int = 1
 
     @property
     def ranked(self) -> list[str]:
-        return [r.alias for r in self.rows if r.rating is not None]
+        return [r.alias for r in self.rows if r.ranked]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +98,12 @@ class ModelRecord:
 
 
 async def unrevealed_discussions(guild_id: int | None) -> list[int]:
-    """Discussions (of a guild, or all) with a blind vote still open: their per-model numbers stay hidden."""
-    query = VoteRound.filter(blind=True, closed_at=None)
+    """Blind discussions (of a guild, or all) not revealed yet, whether or not a vote is open under them (a
+    round with fewer than two complete answers opens none): their per-model numbers stay hidden."""
+    query = Discussion.filter(revealed=False)
     if guild_id is not None:
-        query = query.filter(guild_id=guild_id)
-    return [int(i) for i in await query.values_list("discussion_id", flat=True)]  # type: ignore[call-overload]
+        query = query.filter(guild__discord_id=guild_id)
+    return [int(i) for i in await query.values_list("id", flat=True)]  # type: ignore[call-overload]
 
 
 class ArenaService:
@@ -108,7 +127,8 @@ class ArenaService:
         row = await VoteRound.create(
             round=result.round, discussion=discussion, guild_id=guild.discord_id if guild else None,
             project_id=discussion.project_id, blind=blind, answered=[a.model.alias for a in complete],
-            labels=[a.seat.label for a in complete], closes_at=closes_at,
+            labels=[a.seat.label for a in complete], closes_at=closes_at, category=discussion.category,
+            styles=[style_of(a.text).stored() for a in complete],
             voided=(f"{', '.join(offenders)} gave away who they are" if offenders else "")[:200])
         return VoteCall(row.id, tuple(row.labels), closes_at)
 
@@ -199,39 +219,58 @@ class ArenaService:
         return model.name if model is not None else alias
 
     # --- the leaderboard ------------------------------------------------------------------
-    async def board(self, guild_id: int, project_id: int | None = None, period: str = "all") -> Board:
-        span = PERIODS[period]
+    async def board(self, guild_id: int | None, scope: BoardScope | None = None) -> Board:
+        """A server's leaderboard (every server's with guild_id None: the operator's CLI)."""
+        scope = scope or BoardScope()
+        span = PERIODS[scope.period]
         since = now() - span if span is not None else None
-        rounds = VoteRound.filter(guild_id=guild_id, voided="").exclude(closed_at=None)
-        answers = Message.filter(author_kind=AuthorKind.MODEL, discussion__guild__discord_id=guild_id).exclude(
+        rounds = VoteRound.filter(voided="").exclude(closed_at=None)
+        answers = Message.filter(author_kind=AuthorKind.MODEL).exclude(
             status__in=[MessageStatus.CANCELLED, MessageStatus.STREAMING])
-        reviews = PeerRanking.filter(round__discussion__guild__discord_id=guild_id, error=None)
-        if project_id is not None:
-            rounds = rounds.filter(project_id=project_id)
-            answers = answers.filter(discussion__project_id=project_id)
-            reviews = reviews.filter(round__discussion__project_id=project_id)
+        reviews = PeerRanking.filter(error=None)
+        if guild_id is not None:
+            rounds = rounds.filter(guild_id=guild_id)
+            answers = answers.filter(discussion__guild__discord_id=guild_id)
+            reviews = reviews.filter(round__discussion__guild__discord_id=guild_id)
+        else:
+            answers = answers.filter(discussion__guild_id__isnull=False)  # console runs are no server's
+            reviews = reviews.filter(round__discussion__guild_id__isnull=False)
+        if scope.project_id is not None:
+            rounds = rounds.filter(project_id=scope.project_id)
+            answers = answers.filter(discussion__project_id=scope.project_id)
+            reviews = reviews.filter(round__discussion__project_id=scope.project_id)
+        if scope.category is not None:
+            rounds = rounds.filter(category=scope.category)
+            answers = answers.filter(discussion__category=scope.category)
+            reviews = reviews.filter(round__discussion__category=scope.category)
         if since is not None:
             rounds = rounds.filter(created_at__gte=since)
             answers = answers.filter(created_at__gte=since)
             reviews = reviews.filter(round__started_at__gte=since)
         # A blind vote still open: its answers' numbers (latency, cost, failures) would pair labels with names.
         answers = answers.exclude(discussion_id__in=await unrevealed_discussions(guild_id))
-        seated = {row["id"]: tuple(row["answered"]) for row in await rounds.values("id", "answered")}
-        ballots = [Ballot(seated[v["vote_round_id"]], None if v["choice"] == TIE else v["choice"])
+        seated = {row["id"]: (tuple(row["answered"]), styles_from_rows(row["styles"], len(row["answered"])))
+                  for row in await rounds.values("id", "answered", "styles")}
+        ballots = [Ballot(seated[v["vote_round_id"]][0], None if v["choice"] == TIE else v["choice"],
+                          seated[v["vote_round_id"]][1])
                    for v in await Vote.filter(vote_round_id__in=list(seated)).values("vote_round_id", "choice")
                    if v["choice"] != ALL_BAD]
-        models = sorted({alias for answered in seated.values() for alias in answered})
-        rated = {r.model: r for r in ratings(ballots, models)}
-        wins = Counter(b.chosen for b in ballots if b.chosen is not None)
-        taken = Counter(alias for b in ballots for alias in set(b.answered))
+        models = sorted({alias for answered, _ in seated.values() for alias in answered})
+        arena = self.config.arena
+        rated_ballots = [b for b in ballots if b.chosen is not None or arena.ties is Ties.HALF]
+        fit = await asyncio.to_thread(fitted, rated_ballots, models, ties=arena.ties, style=not scope.raw)
+        rated = {r.model: r for r in fit.ratings}
+        wins = Counter(b.chosen for b in rated_ballots if b.chosen is not None)
         stats = self._answer_stats(await answers.values("model_alias", "status", "latency_ms", "cost_usd"))
         peer_pairs = ranking_ballots([list(r) for r in await reviews.values_list("ranking", flat=True)])
         peer_models = sorted({m for pair in peer_pairs for m in pair})
-        peer = {r.model: r for r in pairwise_ratings(peer_pairs, peer_models)}
+        peer = {r.model: r for r in await asyncio.to_thread(pairwise_ratings, peer_pairs, peer_models)}
         aliases = sorted(set(models) | set(stats), key=lambda a: (-(rated[a].rating if a in rated else -1e9), a))
-        rows = [BoardRow(alias, self._name(alias), rated.get(alias), taken.get(alias, 0), wins.get(alias, 0),
-                         *stats.get(alias, (None, None, None, 0))) for alias in aliases]
-        return Board(rows, peer, len(ballots), since, ballots)
+        rows = [BoardRow(alias, self._name(alias), rated.get(alias), rated[alias].games if alias in rated else 0,
+                         wins.get(alias, 0), *stats.get(alias, (None, None, None, 0)),
+                         ranked=alias in rated and rated[alias].games >= arena.min_votes) for alias in aliases]
+        return Board(rows, peer, len(ballots), since, rated_ballots, scope, fit.style,
+                     sum(1 for b in ballots if b.chosen is None), arena.min_votes)
 
     @staticmethod
     def _answer_stats(rows: Sequence[dict[str, object]]) -> dict[str, tuple[float | None, float | None,
@@ -250,9 +289,8 @@ class ArenaService:
                             failed / len(items), len(items))
         return stats
 
-    async def record(self, guild_id: int, alias: str, project_id: int | None = None,
-                     period: str = "all") -> ModelRecord:
-        board = await self.board(guild_id, project_id, period)
+    async def record(self, guild_id: int, alias: str, scope: BoardScope | None = None) -> ModelRecord:
+        board = await self.board(guild_id, scope)
         row = next((r for r in board.rows if r.alias == alias), None)
         if row is None:
             raise UserError(f"{self._name(alias)} has no answers in this server yet.")

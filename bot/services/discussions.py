@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from bot.arena.blind import blind_names
+from bot.arena.categories import category_of
 from bot.attachments import Attachment
 from bot.db.models import (
     AttachmentRecord,
@@ -20,6 +21,7 @@ from bot.db.models import (
     Round,
     StanceRecord,
     Vote,
+    VoteRound,
 )
 from bot.engine.rounds import RoundResult
 from bot.errors import UserError
@@ -27,6 +29,7 @@ from bot.kinds import (
     ANSWERING_KINDS,
     DEBATE_KINDS,
     AuthorKind,
+    Category,
     Depth,
     DiscussionMode,
     DiscussionStatus,
@@ -80,10 +83,15 @@ class DiscussionStore:
             question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
             created_by=author.id, roles=dict(roles or {}), rotate_roles=rotate_roles, depth=depth,
             blind_names=blind_names([m.alias for m in panel.models], random.SystemRandom()) if blind else {},
-            revealed=not blind,
+            revealed=not blind, category=category_of(question),
         )
         await self.add_user_turn(discussion, author, question, attachments=attachments)
         return discussion
+
+    async def set_category(self, discussion: Discussion, category: Category) -> None:
+        """What a tagging model placed the discussion in (its leaderboard category)."""
+        await Discussion.filter(id=discussion.id).update(category=category)
+        discussion.category = category
 
     async def add_user_turn(self, discussion: Discussion, author: Author, content: str,
                             discord_message_id: int | None = None, attachments: Sequence[Attachment] = ()) -> Message:
@@ -148,6 +156,10 @@ class DiscussionStore:
     async def by_thread(self, thread_id: int | None) -> Discussion | None:
         return await Discussion.get_or_none(thread_id=thread_id) if thread_id else None
 
+    async def has_rounds(self, discussion: Discussion) -> bool:
+        """Whether any round was ever started (a new discussion's first run has none)."""
+        return await Round.filter(discussion=discussion).exists()
+
     async def completed_rounds(self, discussion: Discussion) -> int:
         return await Round.filter(discussion=discussion, status=RoundStatus.COMPLETED,
                                   kind__in=list(DEBATE_KINDS)).count()
@@ -176,6 +188,10 @@ class DiscussionStore:
             return False
         await discussion.refresh_from_db(fields=["revealed"])
         return discussion.masked
+
+    async def blind_vote_open(self, discussion: Discussion) -> bool:
+        """Whether a vote is open under this (blind) discussion: closing it is what reveals the models."""
+        return await VoteRound.filter(discussion=discussion, closed_at=None).exists()
 
     async def reasoning_of(self, message_row_id: int) -> tuple[str, str] | None:
         """(model name, reasoning) of a stored answer, or None when it is gone (deleted) or has none.

@@ -12,7 +12,9 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.charts import leaderboard_chart
-from bot.services.arena import Board, ModelRecord
+from bot.kinds import Category
+from bot.leaderboard import board_notes, board_table, money, percent
+from bot.services.arena import BoardScope, ModelRecord
 from cogs.arena._votes import VoteButton
 from cogs.delivery.render import notice_text
 from cogs.delivery.send import NO_MENTIONS, try_send
@@ -24,40 +26,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CLOSE_EVERY = 15.0  # seconds between looks for votes whose time is up
 Period = Literal["week", "month", "all"]
-
-
-def money(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def board_table(board: Board) -> str:
-    header = f"{'#':>2}  {'model':<16} {'rating':>6} {'95% CI':>11} {'votes':>5} {'win':>4} {'med s':>5} " \
-             f"{'$/ans':>7} {'fail':>4} {'peer':>5}"
-    lines = [header]
-    rank = 0
-    for row in board.rows:
-        rated = row.rating
-        rank += rated is not None
-        peer = board.peer.get(row.alias)
-        lines.append(
-            f"{rank if rated else '–':>2}  {row.name[:16]:<16} {f'{rated.rating:.0f}' if rated else '–':>6} "
-            f"{f'{rated.low:.0f}–{rated.high:.0f}' if rated else '–':>11} {row.votes:>5} {percent(row.win_rate):>4} "
-            f"{f'{row.median_latency_s:.1f}' if row.median_latency_s is not None else '–':>5} "
-            f"{money(row.cost_per_answer):>7} {percent(row.failure_rate):>4} "
-            f"{f'{peer.rating:.0f}' if peer else '–':>5}")
-    return "```\n" + "\n".join(lines) + "\n```"
+CategoryName = Literal["coding", "creative", "factual", "advice", "other"]
 
 
 def record_text(record: ModelRecord, board_size: int) -> str:
     row = record.row
     lines = [f"**{row.name}**"]
-    if row.rating is not None:
+    if row.rating is not None and row.ranked:
         lines.append(f"Rating **{row.rating.rating:.0f}** (95% CI {row.rating.low:.0f}–{row.rating.high:.0f}), "
                      f"rank {record.rank} of {board_size}")
+    elif row.rating is not None:
+        lines.append(f"Unranked, {row.votes} vote(s): a model is ranked from {record.board.min_votes}.")
     else:
         lines.append("Not rated yet: no closed votes with it.")
     lines.append(f"Votes: {row.votes} · best answer {row.wins} time(s) ({percent(row.win_rate)})")
@@ -97,17 +76,21 @@ class Arena(commands.Cog):
         await self.bot.wait_until_ready()
 
     @app_commands.command(name="leaderboard", description="Which models this server's members rate best")
-    @app_commands.describe(project="Only discussions of this project", period="week, month or all (default)")
+    @app_commands.describe(project="Only discussions of this project", period="week, month or all (default)",
+                           category="Only questions of this kind (coding, creative, factual, advice, other)",
+                           raw="Ratings without style control (length and markdown not weighed out)")
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction[MoaiBot], project: Project | None = None,
-                          period: Period = "all") -> None:
+                          period: Period = "all", category: CategoryName | None = None, raw: bool = False) -> None:
         assert interaction.guild_id is not None
         project_row = await self.bot.services.projects.get(interaction.guild_id, project) if project else None
         await interaction.response.defer(thinking=True)
-        board = await self.bot.services.arena.board(interaction.guild_id, project_row.id if project_row else None,
-                                                    period)
-        scope = f"{project_row.name}, " if project_row else ""
-        title = f"Leaderboard ({scope}{period}): {board.ballots} vote(s)"
+        scope = BoardScope(project_row.id if project_row else None, period,
+                           Category(category) if category else None, raw)
+        board = await self.bot.services.arena.board(interaction.guild_id, scope)
+        where = ", ".join(part for part in (project_row.name if project_row else "", category or "", period,
+                                            "raw" if raw else "") if part)
+        title = f"Leaderboard ({where}): {board.ballots} vote(s)"
         if not board.rows:
             await interaction.followup.send(f"**{title}**\nNo answers yet. Vote under /open or /discuss rounds "
                                             "to rate the models.", allowed_mentions=NO_MENTIONS)
@@ -115,28 +98,32 @@ class Arena(commands.Cog):
         text = f"**{title}**\n{board_table(board)}"
         if not board.ballots:
             text += "\n-# No votes yet: press the buttons under a round to rate the models."
-        rated = [r for r in board.rows if r.rating is not None or r.alias in board.peer]
-        if not rated:
+        text += "".join(f"\n-# {note}" for note in board_notes(board, self.bot.config.arena.ties))
+        charted = [r for r in board.rows if r.ranked or r.alias in board.peer]
+        if not charted:
             await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
             return
-        human = [(r.rating.rating, r.rating.low, r.rating.high) if r.rating else None for r in rated]
-        peer = [(p.rating, p.low, p.high) if (p := board.peer.get(r.alias)) else None for r in rated]
-        png = await asyncio.to_thread(leaderboard_chart, [r.name for r in rated], human, peer, title)
+        human = [(r.rating.rating, r.rating.low, r.rating.high) if r.rating and r.ranked else None for r in charted]
+        peer = [(p.rating, p.low, p.high) if (p := board.peer.get(r.alias)) else None for r in charted]
+        png = await asyncio.to_thread(leaderboard_chart, [r.name for r in charted], human, peer, title)
         await interaction.followup.send(text, file=discord.File(io.BytesIO(png), "leaderboard.png"),
                                         allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="modelstats", description="One model's track record in this server")
-    @app_commands.describe(model="The model", period="week, month or all (default)")
+    @app_commands.describe(model="The model", period="week, month or all (default)",
+                           category="Only questions of this kind")
     @app_commands.guild_only()
     async def modelstats(self, interaction: discord.Interaction[MoaiBot], model: Model,
-                         period: Period = "all") -> None:
+                         period: Period = "all", category: CategoryName | None = None) -> None:
         assert interaction.guild_id is not None
-        record = await self.bot.services.arena.record(interaction.guild_id, model.alias, period=period)
+        await interaction.response.defer(thinking=True)
+        scope = BoardScope(period=period, category=Category(category) if category else None)
+        record = await self.bot.services.arena.record(interaction.guild_id, model.alias, scope)
         peer = record.board.peer.get(model.alias)
         text = record_text(record, len(record.board.ranked))
         if peer is not None:
             text += f"\nPeer-review rating: {peer.rating:.0f} (95% CI {peer.low:.0f}–{peer.high:.0f})"
-        await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -1,0 +1,89 @@
+"""The optional tagging model: one short, billed call that places a question the category rules left as "other".
+
+It runs beside the discussion's first round (never delaying an answer), is bounded in time, and any failure
+keeps the rules' category: a board's categories are a convenience, never a reason for a run to fail. Its
+tokens go to the ledger like any answer's, billed to the member who started the discussion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.arena.categories import TAGGING_PROMPT, category_from_reply
+from bot.config import AppConfig, ModelConfig
+from bot.db.models import Discussion
+from bot.engine.rounds import estimated_usage
+from bot.estimate import message_cost, round_cost
+from bot.kinds import Category, DiscussionMode
+from bot.llm.registry import ModelClients
+from bot.llm.types import ChatMessage, Usage
+from bot.logs import log_event
+from bot.services import ledger
+from bot.services.discussions import DiscussionStore
+from bot.services.ledger import Payer
+
+__all__ = ["TAG_TIMEOUT", "Tagger", "tagger_for"]
+
+log = logging.getLogger(__name__)
+TAG_TIMEOUT = 30.0  # seconds: the call gives up after this, the rules' category stays
+TAG_MAX_TOKENS = 64  # one word, with room for a model that says a few first
+QUESTION_CHARS = 2_000  # what of the question the tagger reads
+TAGGED_MODES = (DiscussionMode.OPEN, DiscussionMode.DISCUSS)  # the modes whose rounds get a vote
+
+
+def tagger_for(config: AppConfig, mode: DiscussionMode, question: str, category: Category) -> ModelConfig | None:
+    """The model to tag this question with, as it will be called (short, no thinking), or None: only a
+    discussion whose rounds are voted on, and only when the rules could not place it."""
+    alias = config.arena.category_model
+    if (not alias or alias not in config.models or not config.arena.votes or mode not in TAGGED_MODES
+            or category is not Category.OTHER or not question.strip()):
+        return None
+    return config.models[alias].model_copy(update={"max_tokens": TAG_MAX_TOKENS, "thinking_budget": None})
+
+
+def tagging_cost(model: ModelConfig, question: str) -> float:
+    """The call's worst case, for the run's budget hold."""
+    return round_cost([model], len(TAGGING_PROMPT) + len(question[:QUESTION_CHARS]))
+
+
+@dataclass(slots=True)
+class Tagger:
+    config: AppConfig
+    clients: ModelClients
+    store: DiscussionStore
+
+    async def tag(self, discussion: Discussion, payer: Payer) -> None:
+        """Ask, bill what was spent, and store the category it names (if it names exactly one)."""
+        model = tagger_for(self.config, discussion.mode, discussion.question, discussion.category)
+        if model is None:
+            return
+        messages = [ChatMessage("system", TAGGING_PROMPT),
+                    ChatMessage("user", discussion.question[:QUESTION_CHARS])]
+        try:
+            async with asyncio.timeout(TAG_TIMEOUT):
+                completion = await self.clients.complete(model, messages)
+        except asyncio.CancelledError:  # stopped mid-call: the provider bills the prompt it already read
+            await asyncio.shield(self._bill(discussion, payer, model, estimated_usage(messages, "", "")))
+            raise
+        except Exception as error:  # a provider error, the timeout, a broken reply: the rules' category stays
+            log_event(log, "category_tag_failed", logging.WARNING, discussion=discussion.id, model=model.alias,
+                      error=type(error).__name__, status=getattr(error, "status", None))
+            return
+        usage = completion.usage
+        if usage.input_tokens is None or usage.output_tokens is None:
+            usage = estimated_usage(messages, completion.text, completion.reasoning)
+        cost = await self._bill(discussion, payer, model, usage)
+        category = category_from_reply(completion.text)
+        log_event(log, "category_tagged", discussion=discussion.id, model=model.alias,
+                  category=category.value if category else None, cost_usd=round(cost or 0.0, 6))
+        if category is not None:
+            await self.store.set_category(discussion, category)
+
+    @staticmethod
+    async def _bill(discussion: Discussion, payer: Payer, model: ModelConfig, usage: Usage) -> float | None:
+        cost = message_cost(model, usage)
+        if cost is not None:
+            await ledger.record(payer, discussion.id, model, usage, cost)
+        return cost
