@@ -99,7 +99,7 @@ def stance_chart(line: Timeline) -> bytes:
 def leaderboard_chart(names: Sequence[str], human: Sequence[tuple[float, float, float] | None],
                       peer: Sequence[tuple[float, float, float] | None], title: str) -> bytes:
     """Each model's rating with its 95% interval: members' votes, and beside it the peer-review rating."""
-    figure = Figure(figsize=(8, 1.4 + 0.45 * max(1, len(names))), dpi=100, layout="constrained")
+    figure = Figure(figsize=(8, 1.6 + 0.45 * max(2, len(names))), dpi=100, layout="constrained")
     axes = figure.add_subplot()
     rows = list(range(len(names)))[::-1]  # the best at the top
     for offset, series, colour, label in ((0.12, human, PALETTE[0], "members' votes"),

@@ -198,6 +198,8 @@ class MoaiBot(commands.AutoShardedBot):
         """Stop every run of this process; their partial answers are kept and the next start offers Resume."""
         if self._services is not None:
             await self._services.runs.interrupt_all()
+            if self._services.orchestrator.tagger is not None:
+                await self._services.orchestrator.tagger.close()
         if self._screens is not None:
             self._screens.close()
 

@@ -434,7 +434,7 @@ class DiscordHarness:
 
     async def close(self) -> None:
         back.find_user_mentions = self._find_user_mentions
-        await self.bot.services.runs.wait_idle()
+        await self.settle()
         for extension in list(self.bot.extensions):
             await self.bot.unload_extension(extension)
         if self.bot.http_session is not None:
@@ -525,6 +525,13 @@ class DiscordHarness:
                    t.get_name().startswith("moai-")]
         await asyncio.gather(*spawned)
 
+    async def settle(self) -> None:
+        """Wait for every background run, and the tagging calls they started."""
+        await self.bot.services.runs.wait_idle()
+        tagger = self.bot.services.orchestrator.tagger
+        if tagger is not None:
+            await tagger.wait_idle()
+
     async def slash(self, command: str, /, *, channel: discord.abc.GuildChannel | discord.Thread | None = None,
                     by: discord.Member | None = None, permissions: discord.Permissions | None = None,
                     wait: bool = True, **options: Any) -> InteractionCall:
@@ -532,7 +539,7 @@ class DiscordHarness:
         payload = self._interaction_payload(2, command, self._options(options), channel, by, permissions)
         await self._dispatch(payload)
         if wait:
-            await self.bot.services.runs.wait_idle()
+            await self.settle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
     async def say(self, content: str, *, channel: discord.abc.Messageable | None = None,
@@ -557,7 +564,7 @@ class DiscordHarness:
         await asyncio.sleep(0)
         await asyncio.gather(*(t for t in asyncio.all_tasks() - before if "on_message" in t.get_name()))
         if wait:
-            await self.bot.services.runs.wait_idle()
+            await self.settle()
         message = back.get_state()._get_message(int(data["id"]))
         assert message is not None
         return message
@@ -574,7 +581,7 @@ class DiscordHarness:
         payload["message"]["components"] = [c.to_dict() for c in message.components]
         await self._dispatch(payload, invoker="")
         if wait:
-            await self.bot.services.runs.wait_idle()
+            await self.settle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
     async def autocomplete(self, command: str, focused: str, /, **options: Any) -> list[dict[str, Any]]:

@@ -136,8 +136,24 @@ def test_without_styles_or_with_equal_styles_the_fit_is_the_raw_fit() -> None:
     assert ratings(plain, list(truth), samples=30) == ratings(plain, list(truth), samples=30, style=False)
     same = Style(500, 1, 2, 3)
     styled = [Ballot(b.answered, b.chosen, (same, same)) for b in plain]
-    for a, b in zip(ratings(styled, list(truth), samples=30), ratings(plain, list(truth), samples=30), strict=True):
-        assert a.model == b.model and abs(a.rating - b.rating) < 0.05 and abs(a.low - b.low) < 0.05
+    for a, b in zip(ratings(styled, list(truth), samples=200), ratings(plain, list(truth), samples=200),
+                    strict=True):  # the same strengths; the sandwich interval is about as wide as the bootstrap's
+        assert a.model == b.model and abs(a.rating - b.rating) < 0.05
+        assert 0.8 < (a.high - a.low) / (b.high - b.low) < 1.25
+
+
+def test_styled_intervals_cover_the_truth() -> None:
+    """Across seeds, the 95% intervals of the style-controlled fit hold the true rating about 95% of the time."""
+    held = total = 0
+    for seed in range(10):
+        order, ballots = biased_votes(seed, votes=800)
+        truth = {m: 0.12 * int(m[1:]) for m in order}
+        centre = np.mean(list(truth.values()))
+        for r in ratings(ballots, order):
+            true_rating = 1000 + 400 * (truth[r.model] - centre)
+            held += r.low <= true_rating <= r.high
+            total += 1
+    assert held / total >= 0.88, held / total
 
 
 def test_styled_ratings_do_not_depend_on_the_votes_order() -> None:

@@ -1,21 +1,23 @@
-"""Bradley-Terry ratings from pairwise outcomes, with bootstrap confidence intervals. Pure and Discord-free.
+"""Bradley-Terry ratings from pairwise outcomes, with 95% confidence intervals. Pure and Discord-free.
 
 A vote for the best answer of a round is a win over every other answer of that round; a tie vote moves
 nothing (`Ties.NONE`) or is half a win each way between every pair (`Ties.HALF`); an "all bad" vote says
 nothing about order. Ratings are shown on the Elo scale LMArena uses: 400·log10(strength) around 1000, and a
-small symmetric prior keeps unbeaten or winless models finite. Intervals come from resampling whole votes.
+small symmetric prior keeps unbeaten or winless models finite.
 
 Style control (the default when the votes carry their answers' styles): the strengths are fitted together
 with one coefficient per style feature (length, headers, list items, bold), each on the normalised
 difference (a - b) / (a + b) of the two answers, as LMArena does. A model then gains nothing from members
-who reward length or formatting as such. Raw ratings (no covariates) are fitted by Hunter's MM algorithm; the
-style-controlled fit is a penalised logistic regression solved by Newton's method.
+who reward length or formatting as such. Raw ratings (no covariates) are fitted by Hunter's MM algorithm,
+their intervals from a seeded bootstrap of whole votes; the style-controlled fit is a penalised logistic
+regression solved by Newton's method, its intervals from robust (sandwich) standard errors clustered by vote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,36 +118,46 @@ def style_differences(ballots: Sequence[Ballot], models: Sequence[str], winners:
     return differences
 
 
+@dataclass(frozen=True, slots=True)
+class StyledFit:
+    strengths: NDArray[np.float64]  # log10, centred over the models that played
+    coefficients: NDArray[np.float64]  # natural log-odds per unit of normalised style difference
+    spread: NDArray[np.float64]  # standard error of each centred log10 strength (sandwich, clustered by vote)
+
+
 def fit_styled(winners: NDArray[np.int64], losers: NDArray[np.int64], weights: NDArray[np.float64],
-               differences: NDArray[np.float64], n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Log10 strengths (centred over the models that played) and style coefficients (natural log-odds per unit
-    of difference), maximising the weighted Bradley-Terry likelihood with covariates plus the same prior as
-    `fit` (PRIOR wins each way for every pair that met), by Newton's method with step halving."""
-    played_rows = weights > 0
-    met = np.unique(np.minimum(winners, losers)[played_rows] * n + np.maximum(winners, losers)[played_rows])
+               differences: NDArray[np.float64], ballot_of: NDArray[np.int64], n: int) -> StyledFit:
+    """Maximise the weighted Bradley-Terry likelihood with style covariates plus the same prior as `fit`
+    (PRIOR wins each way for every pair that met), by Newton's method with step halving.
+
+    Standard errors are the robust (sandwich) kind, with each vote's outcomes as one cluster — what resampling
+    whole votes estimates, without refitting hundreds of times (LMArena's style-controlled board does the same)."""
+    data_rows = len(winners)
+    met = np.unique(np.minimum(winners, losers) * n + np.maximum(winners, losers))
     prior = [(int(cell) // n, int(cell) % n) for cell in met]
     k = differences.shape[1]
-    rows = len(winners) + 2 * len(prior)
-    design = np.zeros((rows, n + k))
-    design[np.arange(len(winners)), winners] += 1.0
-    design[np.arange(len(winners)), losers] -= 1.0
-    design[:len(winners), n:] = differences
+    design = np.zeros((data_rows + 2 * len(prior), n + k))
+    design[np.arange(data_rows), winners] += 1.0
+    design[np.arange(data_rows), losers] -= 1.0
+    design[:data_rows, n:] = differences
     for offset, (i, j) in enumerate(prior):
-        design[len(winners) + 2 * offset, [i, j]] = (1.0, -1.0)
-        design[len(winners) + 2 * offset + 1, [i, j]] = (-1.0, 1.0)
+        design[data_rows + 2 * offset, [i, j]] = (1.0, -1.0)
+        design[data_rows + 2 * offset + 1, [i, j]] = (-1.0, 1.0)
     w = np.concatenate([weights, np.full(2 * len(prior), PRIOR)])
     penalty = np.concatenate([np.full(n, STRENGTH_PENALTY), np.full(k, STYLE_PENALTY)])
 
     def objective(theta: NDArray[np.float64]) -> float:
         return float(-(w * np.logaddexp(0.0, -(design @ theta))).sum() - 0.5 * (penalty * theta**2).sum())
 
+    def hessian_at(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        curvature: NDArray[np.float64] = (design * (w * p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
+        return curvature
+
     theta = np.zeros(n + k)
     value = objective(theta)
     for _ in range(NEWTON_STEPS):
         p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-        gradient = design.T @ (w * (1.0 - p)) - penalty * theta
-        hessian = (design * (w * p * (1.0 - p))[:, None]).T @ design + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
+        step = np.linalg.solve(hessian_at(p), design.T @ (w * (1.0 - p)) - penalty * theta)
         scale = 1.0
         while scale > 1e-6 and objective(theta + scale * step) < value - 1e-12:
             scale /= 2
@@ -155,9 +167,16 @@ def fit_styled(winners: NDArray[np.int64], losers: NDArray[np.int64], weights: N
             break
     played = np.zeros(n, dtype=bool)
     played[[i for pair in prior for i in pair]] = True
-    logs = theta[:n] / np.log(10.0)
-    centred: NDArray[np.float64] = np.where(played, logs - (logs[played].mean() if played.any() else 0.0), 0.0)
-    return centred, theta[n:]
+    centring = np.zeros((n, n + k))
+    centring[:, :n] = np.where(played[:, None], np.eye(n) - played[None, :] / max(1, int(played.sum())), 0.0)
+    p = 1.0 / (1.0 + np.exp(-(design @ theta)))
+    scores = (weights * (1.0 - p[:data_rows]))[:, None] * design[:data_rows]
+    clusters = np.zeros((int(ballot_of.max()) + 1 if data_rows else 0, n + k))
+    np.add.at(clusters, ballot_of, scores)
+    bread = np.linalg.inv(hessian_at(p))
+    covariance = centring @ bread @ (clusters.T @ clusters) @ bread @ centring.T
+    spread = np.sqrt(np.clip(np.diag(covariance), 0.0, None)) / np.log(10.0)
+    return StyledFit(centring[:, :n] @ theta[:n] / np.log(10.0), theta[n:], spread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,22 +213,22 @@ def fitted(ballots: Sequence[Ballot], models: Sequence[str], *, samples: int = 2
         for model in set(ballot.answered):
             if model in models and len(set(ballot.answered)) > 1:
                 games[list(models).index(model)] += 1
-    styled = style and any(b.styles for b in ballots)
-    differences = style_differences(ballots, models, winners, losers, ballot_of) if styled else None
-    cells = winners * n + losers
+    if style and any(b.styles for b in ballots):
+        styled = fit_styled(winners, losers, weights, style_differences(ballots, models, winners, losers, ballot_of),
+                            ballot_of, n)
+        point, reach = styled.strengths, NormalDist().inv_cdf(0.5 + LEVEL / 2) * styled.spread
+        low, high, coefficients = point - reach, point + reach, styled.coefficients
+    else:
+        cells = winners * n + losers
 
-    def strengths(counts: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        sample_weights = weights * counts[ballot_of]
-        if differences is not None:
-            return fit_styled(winners, losers, sample_weights, differences, n)
-        matrix = np.bincount(cells, weights=sample_weights, minlength=n * n).astype(float)
-        return fit(matrix.reshape(n, n)), np.zeros(0)
+        def strengths(counts: NDArray[np.float64]) -> NDArray[np.float64]:
+            matrix = np.bincount(cells, weights=weights * counts[ballot_of], minlength=n * n).astype(float)
+            return fit(matrix.reshape(n, n))
 
-    point, coefficients = strengths(np.ones(len(ballots)))
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(len(ballots), np.full(len(ballots), 1.0 / len(ballots)), size=samples).astype(float)
-    boot = np.array([strengths(counts)[0] for counts in draws])
-    low, high = interval(boot)
+        point, coefficients = strengths(np.ones(len(ballots))), np.zeros(0)
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(len(ballots), np.full(len(ballots), 1.0 / len(ballots)), size=samples).astype(float)
+        low, high = interval(np.array([strengths(counts) for counts in draws]))
     found = [Rating(m, CENTER + SCALE * point[i], CENTER + SCALE * low[i], CENTER + SCALE * high[i], int(games[i]))
              for i, m in enumerate(models) if games[i] > 0]
     worth = {name: SCALE * float(c) / np.log(10.0) / 3 for name, c in zip(FEATURES, coefficients, strict=False)}

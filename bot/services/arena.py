@@ -265,10 +265,13 @@ class ArenaService:
         peer_pairs = ranking_ballots([list(r) for r in await reviews.values_list("ranking", flat=True)])
         peer_models = sorted({m for pair in peer_pairs for m in pair})
         peer = {r.model: r for r in await asyncio.to_thread(pairwise_ratings, peer_pairs, peer_models)}
-        aliases = sorted(set(models) | set(stats), key=lambda a: (-(rated[a].rating if a in rated else -1e9), a))
+        ranked = {alias for alias, r in rated.items() if r.games >= arena.min_votes}
+        # Ranked models first (best first), then those with too few votes, then those never voted on.
+        aliases = sorted(set(models) | set(stats),
+                         key=lambda a: (a not in ranked, -(rated[a].rating if a in rated else -1e9), a))
         rows = [BoardRow(alias, self._name(alias), rated.get(alias), rated[alias].games if alias in rated else 0,
-                         wins.get(alias, 0), *stats.get(alias, (None, None, None, 0)),
-                         ranked=alias in rated and rated[alias].games >= arena.min_votes) for alias in aliases]
+                         wins.get(alias, 0), *stats.get(alias, (None, None, None, 0)), ranked=alias in ranked)
+                for alias in aliases]
         return Board(rows, peer, len(ballots), since, rated_ballots, scope, fit.style,
                      sum(1 for b in ballots if b.chosen is None), arena.min_votes)
 

@@ -89,8 +89,10 @@ class DiscussionStore:
         return discussion
 
     async def set_category(self, discussion: Discussion, category: Category) -> None:
-        """What a tagging model placed the discussion in (its leaderboard category)."""
-        await Discussion.filter(id=discussion.id).update(category=category)
+        """What a tagging model placed the discussion in (its leaderboard category): its votes move with it."""
+        async with in_transaction() as connection:
+            await Discussion.filter(id=discussion.id).using_db(connection).update(category=category)
+            await VoteRound.filter(discussion_id=discussion.id).using_db(connection).update(category=category)
         discussion.category = category
 
     async def add_user_turn(self, discussion: Discussion, author: Author, content: str,

@@ -57,18 +57,8 @@ class Orchestrator:
                 await ledger.record(payer, discussion.id, answer.model, answer.usage, cost)
 
         # A new discussion the category rules left as "other": the tagging model runs beside its first round.
-        tagging = (asyncio.ensure_future(self.tagger.tag(discussion, payer))
-                   if self.tagger is not None and discussion.guild_id is not None
-                   and not await self.store.has_rounds(discussion) else None)
-        try:
-            return await self._play_rounds(discussion, mode, state, display, bill, tagging)
-        finally:
-            if tagging is not None and not tagging.done():
-                tagging.cancel()
-                await asyncio.gather(tagging, return_exceptions=True)
-
-    async def _play_rounds(self, discussion: Discussion, mode: Mode, state: ModeState, display: Display,
-                           bill: Bill, tagging: asyncio.Future[None] | None) -> list[RoundResult]:
+        if self.tagger is not None and discussion.guild_id is not None and not await self.store.has_rounds(discussion):
+            self.tagger.start(discussion, payer)
         plan = await mode.next_round(state)
         while plan is not None:
             result = await self._play_round(discussion, plan, display, bill)
@@ -84,8 +74,6 @@ class Orchestrator:
                     (a.seat.label, a.error or "failed") for a in result.answers)))
                 following = None
             if following is None and plan.shown and self.arena is not None and discussion.guild_id is not None:
-                if tagging is not None:  # the vote is filed under the discussion's category
-                    await asyncio.gather(tagging, return_exceptions=True)
                 result.vote = await self.arena.open_vote(discussion, result)  # the run's last round: vote on it
                 if result.vote is not None:
                     await display.notice(result.vote)

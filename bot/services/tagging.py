@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.arena.categories import TAGGING_PROMPT, category_from_reply
 from bot.config import AppConfig, ModelConfig
@@ -50,9 +50,32 @@ def tagging_cost(model: ModelConfig, question: str) -> float:
 
 @dataclass(slots=True)
 class Tagger:
+    """Owns its calls' tasks: a call outlives the round it started beside (a vote never waits for it, and a
+    late category moves the discussion's votes with it); shutdown cancels what is left, billing the prompt."""
+
     config: AppConfig
     clients: ModelClients
     store: DiscussionStore
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def start(self, discussion: Discussion, payer: Payer) -> None:
+        """Tag the discussion in the background, if it is one to tag."""
+        if tagger_for(self.config, discussion.mode, discussion.question, discussion.category) is None:
+            return
+        task = asyncio.create_task(self.tag(discussion, payer), name=f"tag-{discussion.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self) -> None:
+        """Wait for every call in flight (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Shutdown: calls in flight stop (each bills the prompt the provider already read)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await self.wait_idle()
 
     async def tag(self, discussion: Discussion, payer: Payer) -> None:
         """Ask, bill what was spent, and store the category it names (if it names exactly one)."""
@@ -81,9 +104,13 @@ class Tagger:
         if category is not None:
             await self.store.set_category(discussion, category)
 
-    @staticmethod
-    async def _bill(discussion: Discussion, payer: Payer, model: ModelConfig, usage: Usage) -> float | None:
+    async def _bill(self, discussion: Discussion, payer: Payer, model: ModelConfig, usage: Usage) -> float | None:
+        """The call's cost in the ledger; a discussion forgotten meanwhile (/forget) is billed anonymously."""
         cost = message_cost(model, usage)
-        if cost is not None:
+        if cost is None:
+            return None
+        if await self.store.get(discussion.id) is None:
+            await ledger.record(Payer(payer.guild_id), None, model, usage, cost)
+        else:
             await ledger.record(payer, discussion.id, model, usage, cost)
         return cost
