@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from bot.stances import Stance, clusters
+from bot.kinds import MinoritySource
+from bot.positions import clusters
+from bot.stances import Stance
 
 HEADINGS = {  # how a heading may be written -> the stored field
     "agreement": "agreement", "agreements": "agreement", "points of agreement": "agreement",
@@ -22,8 +25,17 @@ HEADINGS = {  # how a heading may be written -> the stored field
 HEADING_RE = re.compile(r"^\s*(#{1,6}\s*|\d+[.)]\s*)?(\*\*|__)?\s*([A-Za-z][A-Za-z ]{2,30}?)\s*"
                         r"(?:(?:\*\*|__)\s*:?|:\s*(?:\*\*|__)?|$)\s*(.*)$")
 LOOSE_WORDS = {"answer", "conclusion", "insights", "minority", "dissent"}  # headings only when marked as such
-NOTHING = re.compile(r"^\s*(?:none|n/?a|nothing|no dissent|there is no (?:minority|dissent)[^.]*)\.?\s*$",
-                     re.IGNORECASE)
+# A minority report that says there is none, however it is worded: "None.", "- None — everyone converged on
+# Go.", "No one dissented.", "N/A", "There was no minority.", "All participants agreed." — read from its first
+# clause, after list markers, bold and quotes.
+NOTHING = re.compile(
+    r"^(?:none(?!\s+of\b)|nothing(?!\s+but\b)|n/?a|not applicable|nil|-+|no(?:ne)?\s+(?:real\s+|clear\s+|"
+    r"significant\s+|notable\s+|remaining\s+|substantive\s+)?(?:minority|dissent|dissenting|dissenters?|disagreements?|"
+    r"opposition|objections?)\b.*|no\s+(?:one|body|participant|model|panelist)s?\b.*|nobody\b.*|"
+    r"there\s+(?:is|was|were|are)\s+no\b.*|(?:all|every|both)\b.*\b(?:agreed|agree|converged|aligned|concurred|"
+    r"unanimous)\b.*|everyone\b.*\b(?:agreed|agrees|converged|aligned|concurred)\b.*|unanimous\b.*|"
+    r"the (?:panel|discussion|group) (?:was|is|reached)\s+(?:unanimous|consensus)\b.*)$", re.IGNORECASE)
+FIRST_CLAUSE = re.compile(r"[.;:!—–\n]|\s-\s|,\s*(?:so|as|since|because)\b")
 
 MODERATOR_NOTE = """
 
@@ -72,12 +84,30 @@ def minority_from_stances(stances: Mapping[str, Stance], similarity: float) -> s
     majority = next(g for g, size in sizes.items() if size == biggest)
     dissenters = [(name, s) for (name, s), g in zip(known.items(), groups, strict=True) if g != majority]
     name, stance = max(dissenters, key=lambda item: item[1].confidence or 0)
-    return f"{name}: {stance_summary(stance)}"
+    reason = f" — {stance.reason}" if stance.reason else ""
+    return f"{name}: {stance_summary(stance)}{reason}"
 
 
-def minority_report(sections: Mapping[str, str], stances: Mapping[str, Stance], similarity: float) -> str:
-    """The moderator's minority report; if it wrote none although the stances show dissent, moai's own."""
+def says_no_minority(text: str) -> bool:
+    """Whether a minority report means "there is none" (empty counts), in any of the ways models write it."""
+    cleaned = re.sub(r"^[\s>*_\-—–•+\d.)\"'“”]+", "", text.strip()).strip("*_\"'“” ")
+    if not cleaned:
+        return True
+    first = FIRST_CLAUSE.split(cleaned, maxsplit=1)[0].strip().strip("*_\"'“” ")
+    return bool(NOTHING.match(first)) or bool(NOTHING.match(cleaned.rstrip(".")))
+
+
+@dataclass(frozen=True, slots=True)
+class Minority:
+    text: str  # "" when nobody dissents
+    source: MinoritySource
+
+
+def minority_report(sections: Mapping[str, str], stances: Mapping[str, Stance], similarity: float) -> Minority:
+    """The moderator's minority report; if it says there is none while a stance still dissents, moai's own
+    (the most confident dissenter, with its position and reason) — dissent is never erased."""
     written = sections.get("minority_report", "").strip()
-    if written and not NOTHING.match(written):
-        return written
-    return minority_from_stances(stances, similarity)
+    if written and not says_no_minority(written):
+        return Minority(written, MinoritySource.MODERATOR)
+    own = minority_from_stances(stances, similarity)
+    return Minority(own, MinoritySource.STANCES) if own else Minority("", MinoritySource.NONE)

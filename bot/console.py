@@ -51,7 +51,7 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.errors import Hint, UserError
-from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus, RoundKind, RunOutcome
+from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus, MinoritySource, RoundKind, RunOutcome
 from bot.llm.registry import ModelClients
 from bot.panel import parse_models
 from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscussion, Opening, Stage, Stopping
@@ -104,10 +104,11 @@ def notice_line(notice: Notice) -> str:
             return "Vote open in Discord for: " + ", ".join(labels)
         case Revealed(names):
             return "Revealed: " + ", ".join(f"{label} was {name}" for label, name in names)
-        case ConsensusWritten(stances, minority):
+        case ConsensusWritten(stances, minority, source):
             lines = ["Where each model stands: " + "; ".join(f"{name}: {stance}" for name, stance in stances)
                      ] if stances else []
-            return "\n".join(lines + ([f"Minority report: {minority}"] if minority else []))
+            whose = " (moai's, from the stances: the moderator wrote none)" if source is MinoritySource.STANCES else ""
+            return "\n".join(lines + ([f"Minority report{whose}: {minority}"] if minority else []))
         case ModeratorFallback(failed, next_):
             return f"{failed} could not moderate; asking {next_} instead."
         case NoModerator():

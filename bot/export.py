@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
-from bot.kinds import AttachmentKind, AuthorKind, MessageStatus
+from bot.kinds import AttachmentKind, AuthorKind, MessageStatus, MinoritySource
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
 
@@ -103,6 +103,13 @@ def vote_lines(votes: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def field_title(report: ConsensusReport, field_name: str, title: str) -> str:
+    """A report section's heading; the minority report says when it is moai's own (the moderator wrote none)."""
+    if field_name == "minority_report" and report.minority_source is MinoritySource.STANCES:
+        return f"{title} (moai's, from the stances: the moderator wrote none)"
+    return title
+
+
 def report_markdown(report: ConsensusReport) -> list[str]:
     lines = [f"## Consensus by {report.moderator} — {_when(report.created_at)}", ""]
     if report.stances:
@@ -111,7 +118,7 @@ def report_markdown(report: ConsensusReport) -> list[str]:
     for field_name, title in REPORT_FIELDS:
         text = getattr(report, field_name)
         if text:
-            lines += [f"### {title}", "", text, ""]
+            lines += [f"### {field_title(report, field_name, title)}", "", text, ""]
     return lines
 
 
@@ -216,7 +223,7 @@ async def to_html(discussion: Discussion) -> str:
                 f"<li><b>{esc(name)}</b>: {esc(stance)}</li>" for name, stance in report.stances.items()) + "</ul>")
         for field_name, title in REPORT_FIELDS:
             if text := getattr(report, field_name):
-                body.append(f"<h3>{esc(title)}</h3><pre>{esc(text)}</pre>")
+                body.append(f"<h3>{esc(field_title(report, field_name, title))}</h3><pre>{esc(text)}</pre>")
     if more.votes:
         body.append("<h2>Votes</h2><ul>" + "".join(f"<li>{esc(line[2:])}</li>" for line in vote_lines(more.votes))
                     + "</ul>")
@@ -266,7 +273,8 @@ async def to_json(discussion: Discussion) -> str:
                       "messages": [message_dict(m) for m in s.messages]} for s in await sections(discussion)],
         "roles": discussion.roles, "rotate_roles": discussion.rotate_roles, "depth": discussion.depth,
         "consensus_reports": [{"moderator": r.moderator, "created_at": _when(r.created_at), "stances": r.stances,
-                               **{name: getattr(r, name) for name, _ in REPORT_FIELDS}} for r in more.reports],
+                               **{name: getattr(r, name) for name, _ in REPORT_FIELDS},
+                               "minority_source": r.minority_source.value} for r in more.reports],
         "votes": more.votes,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

@@ -91,3 +91,12 @@ class Category(StrEnum):
     FACTUAL = "factual"
     ADVICE = "advice"
     OTHER = "other"
+
+
+class MinoritySource(StrEnum):
+    """Whose minority report a consensus keeps: the moderator's, or moai's own from the stances (the moderator
+    wrote none while a model still dissented), or none (nobody dissented)."""
+
+    MODERATOR = "moderator"
+    STANCES = "stances"
+    NONE = "none"

@@ -1,9 +1,9 @@
 """Stances: the short structured position each model ends a debate round with, read tolerantly.
 
-Pure and Discord-free. A model that ignores the format is still shown, with stance "unknown". Positions are
-compared by their words (no model call), which is crude but predictable and documented in the README:
-two positions are the same when their content words overlap by at least `similarity` (Jaccard) and they do
-not differ in negation.
+Pure and Discord-free. A model that ignores the format is still shown, with stance "unknown". The block is
+read however models really write it: `STANCE: …`, `**Stance:** …`, `## Stance` with the value below,
+`1. Stance — …`, `- Confidence: 8/10`, `Confidence: high`, and its keys in the languages models answer in.
+Positions are compared by bot/positions.py (direction as well as words).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from bot.positions import clusters, content_words, same_position
 
 STANCE_INSTRUCTIONS = """
 
@@ -20,19 +22,52 @@ CONFIDENCE: <0-100>
 CHANGED: <no | yes, because <the new argument that changed your mind>>"""
 
 POSITION_MAX = 300
-KEY_RE = re.compile(
-    r"^\s*(?:[-*>•]\s*)*(?:\*\*|__|\*|_)?\s*(stance|position|confidence|changed|change)\s*(?:\*\*|__|\*|_)?\s*"
-    r"(?:[:：=]|\s-\s)\s*(?:\*\*|__|\*|_)?\s*(.*?)\s*(?:\*\*|__|\*|_)?\s*$", re.IGNORECASE)
+# The block's keys in English and the languages models most often answer in (es, fr, de, pt, it, nl, ru, zh,
+# ja, ko), each mapped to its field.
+KEYS = {
+    "stance": ("stance", "position", "final position", "my stance", "my position", "postura", "posición",
+               "posicion", "standpunkt", "haltung", "posição", "posicao", "posizione", "standpunt", "позиция",
+               "立场", "立場", "입장"),
+    "confidence": ("confidence", "certainty", "confianza", "confiance", "konfidenz", "zuversicht", "sicherheit",
+                   "confiança", "confianca", "fiducia", "confidenza", "vertrouwen", "уверенность", "置信度",
+                   "确信度", "確信度", "信心", "自信度", "自信", "확신도", "신뢰도", "확신"),
+    "changed": ("changed", "change", "position changed", "cambiado", "cambio", "changé", "changement", "geändert",
+                "änderung", "mudou", "mudança", "alterado", "cambiato", "veranderd", "изменено", "изменение",
+                "изменилась", "是否改变", "改变", "变化", "変更", "변경됨", "변경"),
+}
+FIELD_OF = {key: field for field, keys in KEYS.items() for key in keys}
+_KEYS = "|".join(re.escape(k) for k in sorted(FIELD_OF, key=len, reverse=True))
+_MARK = r"(?:\*\*|__|\*|_)?"
+_LEAD = r"^\s*(?:#{1,6}\s*)?(?:(?:[-*>•+]|\d+[.)])\s*)*" + _MARK + r"\s*"
+KEY_RE = re.compile(_LEAD + rf"({_KEYS})\s*{_MARK}\s*(?:[:：=]|\s[-—–]\s|[—–])\s*{_MARK}\s*(.*?)\s*{_MARK}\s*$",
+                    re.IGNORECASE)
+BARE_KEY_RE = re.compile(r"^\s*(?:#{1,6}\s*|(?:\*\*|__))" + rf"({_KEYS})\s*(?:\*\*|__)?\s*[:：]?\s*(?:\*\*|__)?\s*$",
+                         re.IGNORECASE)  # "## Stance" or "**Stance**" alone: its value on the next line
 FENCE_RE = re.compile(r"^\s*(```|~~~)\w*\s*$")
 AGREE_RE = re.compile(r"^\s*\[AGREE\]\s*$", re.IGNORECASE)
-WORD_RE = re.compile(r"[a-z0-9][a-z0-9'+.-]*", re.IGNORECASE)
-NEGATIONS = {"no", "not", "never", "none", "neither", "nor", "cannot", "isn't", "aren't", "doesn't", "don't",
-             "won't", "shouldn't", "can't", "wouldn't", "false", "unlikely", "against"}
-STOPWORDS = {"a", "an", "the", "is", "are", "be", "to", "of", "and", "or", "in", "on", "for", "it", "that", "this",
-             "with", "as", "by", "at", "we", "i", "should", "would", "will", "can", "best", "my", "position"}
-CONFORMITY_RE = re.compile(r"\b(yes|the others?|other participants?|majority|consensus|everyone|convinced|persuaded|"
-                           r"agree(?:d|s)? with\s+\w+|i agree|because)\b", re.IGNORECASE)
-WORDS_FOR_AN_ARGUMENT = 5  # a change of mind must give at least this many words of reason beyond "I agree"
+WORD_RE = re.compile(r"[^\W_][\w'+.-]*", re.UNICODE)
+CONFIDENCE_WORDS = {"very high": 90, "very low": 10, "high": 80, "medium": 50, "moderate": 50, "low": 25,
+                    "alta": 80, "media": 50, "baja": 25, "élevée": 80, "moyenne": 50, "faible": 25, "hoch": 80,
+                    "mittel": 50, "niedrig": 25, "высокая": 80, "средняя": 50, "низкая": 25, "高": 80, "中": 50,
+                    "低": 25}
+YES = r"yes|y|true|changed|sí|si|oui|ja|sim|да|是|はい|예|네|sì"
+NO = r"no|n|false|unchanged|same|nope|non|nein|não|nao|nee|нет|否|いいえ|아니요|아니오"
+CHANGED_RE = re.compile(rf"^({YES}|{NO})(?=$|[\s,.;:!—–()-])[\s,.;:!—–-]*(.*)$", re.IGNORECASE)
+YES_RE = re.compile(rf"^(?:{YES})$", re.IGNORECASE)
+# A change of mind explained by the others rather than by an argument: these words add no claim.
+CONFORMITY_WORDS = {
+    "yes", "because", "other", "others", "participant", "participants", "panelist", "panelists", "panel",
+    "colleagues", "group", "majority", "consensus", "everyone", "everybody", "convinced", "persuaded",
+    "persuasive", "swayed", "defer", "deferring", "agree", "agreed", "agrees", "agreeing", "agreement", "i",
+    "was", "were", "am", "by", "the", "their", "they", "them", "made", "make", "makes", "good", "great", "valid",
+    "strong", "stronger", "compelling", "fair", "point", "points", "argument", "arguments", "case", "reasoning",
+    "view", "views", "now", "think", "see", "mind", "changed", "change", "moved", "join", "side", "with", "well",
+    "after", "reading", "considering", "reconsidered", "reconsider", "on", "reflection", "persuasion", "rest",
+    "all", "most", "of", "to", "a", "an", "and", "have", "has", "been", "me", "my", "this", "that", "it", "is",
+    "are", "so", "too", "also", "more", "position", "stance", "others'", "everyone's", "round", "discussion",
+    "do", "not", "no", "any", "new", "just", "simply", "what", "said", "say", "says",
+}
+NEW_CLAIM_WORDS = 2  # a change of mind must bring at least this many content words nobody had used
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +88,24 @@ UNKNOWN = Stance(None)
 def split_stance(text: str) -> tuple[str, Stance]:
     """The answer without its stance block, and the stance (UNKNOWN if there is none)."""
     lines = text.split("\n")
-    start = max((i for i, line in enumerate(lines) if _key(line) in ("stance", "position")), default=None)
+    start = max((i for i, line in enumerate(lines) if _key(line) == "stance"), default=None)
     if start is None:
         return text, UNKNOWN
     fields: dict[str, str] = {}
     end = start
-    pending_position = False
+    pending: str | None = None  # a key written alone ("## Stance"): its value is the next line
     for index in range(start, len(lines)):
         line = lines[index]
         key = _key(line)
-        if key is not None:
+        if key is not None and key not in fields:
             value = _value(line)
-            name = {"position": "stance", "change": "changed"}.get(key, key)
-            fields.setdefault(name, value)
-            pending_position = name == "stance" and not value
-        elif pending_position and line.strip() and not FENCE_RE.match(line):
-            fields["stance"] = line.strip().strip("*_`")
-            pending_position = False
+            fields[key] = value
+            pending = key if not value else None
+        elif key is not None:  # the same key again: the block is over
+            break
+        elif pending is not None and line.strip() and not FENCE_RE.match(line):
+            fields[pending] = _value_line(line)
+            pending = None
         elif not (not line.strip() or FENCE_RE.match(line) or AGREE_RE.match(line)):
             break
         end = index + 1
@@ -91,17 +127,17 @@ def visible_part(text: str) -> str:
     """While streaming: hide a stance block as soon as its first line begins."""
     lines = text.split("\n")
     for index in range(len(lines) - 1, -1, -1):
-        if _key(lines[index]) in ("stance", "position"):
+        if _key(lines[index]) == "stance":
             return "\n".join(lines[:index]).rstrip()
-    tail = lines[-1].strip().lower().lstrip("*_-> ")
+    tail = lines[-1].strip().lower().lstrip("#*_-> ")
     if tail and ("stance".startswith(tail) or "position".startswith(tail)):
         return "\n".join(lines[:-1]).rstrip()  # a stance line still arriving, letter by letter
     return text
 
 
 def _key(line: str) -> str | None:
-    match = KEY_RE.match(line)
-    return match.group(1).lower() if match else None
+    match = KEY_RE.match(line) or BARE_KEY_RE.match(line)
+    return FIELD_OF.get(match.group(1).lower()) if match else None
 
 
 def _value(line: str) -> str:
@@ -109,16 +145,23 @@ def _value(line: str) -> str:
     return match.group(2).strip().strip("*_`").strip() if match else ""
 
 
+def _value_line(line: str) -> str:
+    """A value written on the line under its key, maybe as a list item or in bold."""
+    return re.sub(r"^\s*(?:[-*>•+]|\d+[.)])\s+", "", line).strip().strip("*_`").strip()
+
+
 def _confidence(value: str) -> int | None:
-    words = {"very high": 90, "high": 80, "medium": 50, "moderate": 50, "low": 25, "very low": 10}
-    match = re.search(r"\d+(?:\.\d+)?", value)
+    scale = re.search(r"(\d+(?:[.,]\d+)?)\s*/\s*(\d+)", value)
+    if scale and float(scale.group(2)) > 0:  # 8/10, 4/5
+        return max(0, min(100, round(float(scale.group(1).replace(",", ".")) / float(scale.group(2)) * 100)))
+    match = re.search(r"\d+(?:[.,]\d+)?", value)
     if match:
-        number = float(match.group())
-        if number <= 1 and "." in match.group() and "%" not in value:
+        number = float(match.group().replace(",", "."))
+        if number <= 1 and re.search(r"[.,]", match.group()) and "%" not in value:
             number *= 100  # 0.8 means 80
         return max(0, min(100, round(number)))
     lowered = value.lower()
-    for word, number_ in words.items():
+    for word, number_ in CONFIDENCE_WORDS.items():
         if word in lowered:
             return number_
     return None
@@ -126,46 +169,22 @@ def _confidence(value: str) -> int | None:
 
 def _changed(value: str) -> tuple[bool | None, str]:
     text = value.strip()
-    match = re.match(r"^(yes|y|true|changed|no|n|false|unchanged|same|nope)\b[\s,.;:—–-]*(.*)$", text, re.IGNORECASE)
+    match = CHANGED_RE.match(text)
     if not match:
         return None, text
-    changed = match.group(1).lower() in ("yes", "y", "true", "changed")
-    return changed, match.group(2).strip()
+    return bool(YES_RE.match(match.group(1))), match.group(2).strip()
 
 
 # --- comparing positions -------------------------------------------------------------------------------------
-def content_words(text: str) -> set[str]:
-    return {w.lower().strip(".'") for w in WORD_RE.findall(text)} - STOPWORDS
+def new_claims(reason: str, known: set[str]) -> set[str]:
+    """The content words of a change of mind's reason that neither defer to the others nor repeat what the
+    debate already said."""
+    return content_words(reason) - CONFORMITY_WORDS - known
 
 
-def same_position(first: str, second: str, similarity: float) -> bool:
-    a, b = content_words(first), content_words(second)
-    if bool(a & NEGATIONS) != bool(b & NEGATIONS):
-        return False
-    a, b = a - NEGATIONS, b - NEGATIONS
-    if not a or not b:
-        return first.strip().lower() == second.strip().lower()
-    return len(a & b) / len(a | b) >= similarity or a <= b or b <= a
-
-
-def clusters(positions: Sequence[str], similarity: float) -> list[int]:
-    """Each position's group number (0, 1, …), groups numbered in order of first appearance."""
-    representatives: list[str] = []
-    groups = []
-    for position in positions:
-        for number, representative in enumerate(representatives):
-            if same_position(position, representative, similarity):
-                groups.append(number)
-                break
-        else:
-            representatives.append(position)
-            groups.append(len(representatives) - 1)
-    return groups
-
-
-def cites_an_argument(reason: str) -> bool:
-    """A change of mind explained by more than agreement with the others."""
-    return len(WORD_RE.findall(CONFORMITY_RE.sub(" ", reason))) >= WORDS_FOR_AN_ARGUMENT
+def cites_an_argument(reason: str, known: set[str] | None = None) -> bool:
+    """A change of mind explained by a claim of its own, not by the others' positions or their number."""
+    return len(new_claims(reason, known or set())) >= NEW_CLAIM_WORDS
 
 
 def agreement(stances: Mapping[str, Stance], similarity: float, min_confidence: int) -> str | None:
@@ -225,11 +244,19 @@ def timeline(stances: Mapping[tuple[str, int], Stance], models: Sequence[str], r
         for number in rounds:
             stance = stances.get((model, number), UNKNOWN)
             found = group_of.get((model, number))
-            changed = found is not None and ((last is not None and found != last) or stance.changed is True)
-            flagged = changed and not cites_an_argument(stance.reason)
+            moved = found is not None and last is not None and found != last
+            changed = moved or (found is not None and stance.changed is True)
+            # Conformity: the position group moved, and the reason brings nothing the others had not said.
+            flagged = moved and not cites_an_argument(stance.reason, said_by_others(stances, model, number))
             cells[(model, number)] = Cell(stance, found, changed, flagged)
             last = found if found is not None else last
     return Timeline(tuple(rounds), tuple(models), cells, tuple(positions[g] for g in sorted(positions)))
+
+
+def said_by_others(stances: Mapping[tuple[str, int], Stance], model: str, number: int) -> set[str]:
+    """The content words of the other models' stances (positions and reasons) up to round `number`."""
+    return {word for (name, round_), s in stances.items() if name != model and round_ <= number and s.known
+            for word in content_words(f"{s.position} {s.reason}")}
 
 
 @dataclass(frozen=True, slots=True)

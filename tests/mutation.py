@@ -32,6 +32,7 @@ TARGETS: dict[str, list[str]] = {
     "bot/services/budget.py": ["tests/test_services.py", "tests/test_projects_usage.py", "tests/test_mutants.py"],
     "bot/services/ledger.py": ["tests/test_ledger.py", "tests/test_billing.py", "tests/test_mutants.py"],
     "bot/arena/ratings.py": ["tests/test_ratings.py", "tests/test_mutants.py"],
+    "bot/arena/style.py": ["tests/test_ratings.py"],
 }
 TIMEOUT = 120.0
 

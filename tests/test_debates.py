@@ -11,6 +11,7 @@ import pytest
 from discord.ext.test import backend as back
 
 from bot.db.models import ConsensusReport, Discussion, DiscussionStatus, Message, Round, StanceRecord
+from bot.kinds import MinoritySource
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import DiscordHarness, make_harness
 from tests.fake_llm import FakeLLM, Script
@@ -164,21 +165,34 @@ async def test_structured_consensus_keeps_the_minority(harness: DiscordHarness, 
     fake_llm.script("llama-test", said("Rust!", "Use Rust", 95))
     await harness.slash("discuss", topic="Rust or Go?", rounds=1)
     [thread] = harness.threads
-    fake_llm.script("gpt-test", Script(text="## Agreement\nBoth compile.\n## Disagreements\nGo vs Rust.\n"
-                                            "## Unique insights\nLlama: memory safety.\n## Blind spots\nHiring.\n"
-                                            "## Minority report\nNone.\n## Final answer\nUse Go."))
-    await harness.slash("consensus", channel=thread)
-    [report] = await ConsensusReport.all()
+    # "None" in the words moderators really use: each erases a dissent the stances still show.
+    nones = ("None.", "None — everyone converged on Go.", "- None", "No one dissented.", "**N/A**",
+             "There was no real minority; all participants agreed.")
+    fake_llm.script("gpt-test", *(Script(text="## Agreement\nBoth compile.\n## Disagreements\nGo vs Rust.\n"
+                                              "## Unique insights\nLlama: memory safety.\n## Blind spots\nHiring.\n"
+                                              f"## Minority report\n{none}\n## Final answer\nUse Go.")
+                                  for none in nones))
+    for _ in nones:
+        await harness.slash("consensus", channel=thread)
+    reports = await ConsensusReport.all().order_by("id")
+    assert len(reports) == len(nones)
+    for report in reports:
+        assert report.minority_report == "Llama: Use Rust (95%)"  # the moderator dropped it; the stances did not
+        assert report.minority_source is MinoritySource.STANCES
+    report = reports[0]
     assert (report.agreement, report.final_answer, report.blind_spots) == ("Both compile.", "Use Go.", "Hiring.")
-    assert report.minority_report == "Llama: Use Rust (95%)"  # the moderator dropped it; the stances did not
     assert report.stances == {"GPT": "Use Go (80%)", "Claude": "Use Go (70%)", "Llama": "Use Rust (95%)"}
     moderator_prompt = system_of(fake_llm.requests_for("gpt-test")[-1].body)
     assert "**Minority report**" in moderator_prompt and "- Llama: Use Rust (95%)" in moderator_prompt
     text = thread_text(harness, thread)
-    assert "🗳️ **Minority report** (kept even though it lost): Llama: Use Rust (95%)" in text
+    assert "🗳️ **Minority report** (moai's, from the stances: the moderator wrote none): Llama: Use Rust (95%)" in text
     export = await harness.slash("export", channel=thread, format="md")
     markdown = next(iter(export.followups[0].files.values())).decode()
-    assert "### Minority report\n\nLlama: Use Rust (95%)" in markdown and "### Final answer\n\nUse Go." in markdown
+    assert "### Minority report (moai's, from the stances: the moderator wrote none)\n\nLlama: Use Rust (95%)" \
+        in markdown and "### Final answer\n\nUse Go." in markdown
+    data = json.loads(next(iter((await harness.slash("export", channel=thread, format="json")).followups[0]
+                                .files.values())))
+    assert {r["minority_source"] for r in data["consensus_reports"]} == {"stances"}
 
 
 async def test_round_buttons_do_what_their_commands_do(harness: DiscordHarness, fake_llm: FakeLLM) -> None:

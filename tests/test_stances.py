@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.consensus_sections import minority_report, parse_sections
+from bot.consensus_sections import Minority, minority_report, parse_sections, says_no_minority
+from bot.kinds import MinoritySource
+from bot.positions import same_position
 from bot.stances import (
     UNKNOWN,
     Stance,
@@ -103,13 +105,13 @@ def test_timeline_flags_a_change_without_an_argument() -> None:
             ("Llama", 1): UNKNOWN, ("Llama", 2): Stance("Use Rust, not Go", 55, True,
                                                        "because GPT's benchmark shows 3x lower tail latency")}
     line = timeline(held, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
-    assert line.positions == ("Use Rust", "Use Go", "Use Rust, not Go")
+    assert line.positions == ("Use Rust", "Use Go")  # "Use Rust, not Go" is for Rust: the first position
     assert line.cells[("GPT", 2)].flagged and not line.cells[("Llama", 2)].flagged
     text = timeline_markdown(line)  # as Discord shows it
-    assert "**GPT**: R1 A 80% → R2 B 60% ⚠️" in text and "**Llama**: R1 ? → R2 C 55% ↺" in text
+    assert "**GPT**: R1 A 80% → R2 B 60% ⚠️" in text and "**Llama**: R1 ? → R2 A 55% ↺" in text
     assert "changed position without citing a new argument: GPT (round 2)" in text
     plain = timeline_text(line)  # the core's words: no markup, for the chart's alt text and the terminal
-    assert "GPT: R1 A 80% → R2 B 60% ⚠️" in plain and "Llama: R1 ? → R2 C 55% ↺" in plain
+    assert "GPT: R1 A 80% → R2 B 60% ⚠️" in plain and "Llama: R1 ? → R2 A 55% ↺" in plain
     assert "changed position without citing a new argument: GPT (round 2)" in plain
     assert "**" not in plain and "-#" not in plain
 
@@ -121,8 +123,123 @@ def test_consensus_sections_and_the_kept_minority() -> None:
     assert sections == {"agreement": "All like tests.", "disagreements": "- Rust vs Go",
                         "unique_insights": "Llama: fuzzing.", "blind_spots": "Cost.", "minority_report": "None.",
                         "final_answer": "Use Go."}
-    stances = {"GPT": Stance("Use Go", 80), "Claude": Stance("Use Go", 70), "Llama": Stance("Use Rust", 90)}
-    assert minority_report(sections, stances, 0.5) == "Llama: Use Rust (90%)"  # the moderator dropped it
+    stances = {"GPT": Stance("Use Go", 80), "Claude": Stance("Use Go", 70),
+               "Llama": Stance("Use Rust", 90, False, "")}
+    assert minority_report(sections, stances, 0.5) == Minority("Llama: Use Rust (90%)", MinoritySource.STANCES)
     assert minority_report({"minority_report": "Llama holds out for Rust."}, stances, 0.5) == \
-        "Llama holds out for Rust."
-    assert minority_report(sections, {"GPT": Stance("Use Go", 80), "Claude": Stance("Use Rust", 70)}, 0.5) == ""
+        Minority("Llama holds out for Rust.", MinoritySource.MODERATOR)
+    even = {"GPT": Stance("Use Go", 80), "Claude": Stance("Use Rust", 70)}
+    assert minority_report(sections, even, 0.5) == Minority("", MinoritySource.NONE)
+    reasoned = {**stances, "Llama": Stance("Use Rust", 95, True, "the borrow checker removes a class of bugs")}
+    assert minority_report({}, reasoned, 0.5).text == \
+        "Llama: Use Rust (95%) — the borrow checker removes a class of bugs"
+
+
+def test_every_way_of_writing_none_is_read_as_none() -> None:
+    for none in ("None", "None.", "none — everyone converged on Go.", "- None", "* None.", "**None**", "N/A", "n/a.",
+                 "No one dissented.", "Nobody dissented; the panel agreed.", "No minority report.",
+                 "There is no minority position.", "There was no dissent.", "No real dissent remained.",
+                 "All participants agreed on Go.", "Everyone converged on Go.", "Unanimous.", "Not applicable",
+                 "> None, as all models converged.", "1. None", "—", "", "No dissenting view: all agreed."):
+        assert says_no_minority(none), none
+    for report in ("None of the others took Llama's point on memory safety seriously: Llama held Rust.",
+                   "Llama held out for Rust because of memory safety.", "Nothing but Llama's Rust argument remained.",
+                   "Claude: keep the monolith (80%) — deploys are rare."):
+        assert not says_no_minority(report), report
+
+
+def test_positions_keep_their_direction() -> None:
+    differ = [("Use Rust", "Don’t use Rust"), ("Use Rust", "Don't use Rust"), ("Use Rust", "Do not use Rust"),
+              ("Use Rust, not Go", "Use Go, not Rust"), ("Prefer Rust over Go", "Prefer Go over Rust"),
+              ("Rust instead of Go", "Go instead of Rust"), ("Rust rather than Go", "Go"),
+              ("Rust is better than Go", "Go is better than Rust"), ("Go is worse than Rust", "Go"),
+              ("prefer Rust to Go", "prefer Go to Rust"), ("Avoid microservices", "Use microservices"),
+              ("Not Rust but Go", "Rust"), ("Yes", "No"), ("Tabs", "Spaces, not tabs")]
+    for first, second in differ:
+        assert not same_position(first, second, 0.5), (first, second)
+        assert len(set(clusters([first, second], 0.5))) == 2, (first, second)
+    same = [("Use Rust", "Use Rust, not Go"), ("Use Rust", "Use Rust for its safety"),
+            ("Go is worse than Rust", "Rust"), ("Don't use Rust; use Go", "Use Go"), ("No", "Nope, never"), ("Tabs over spaces", "Tabs"),
+            ("No microservices", "Avoid microservices"), ("Yes.", "yes")]
+    for first, second in same:
+        assert same_position(first, second, 0.5), (first, second)
+
+
+def test_a_subset_that_drops_the_object_of_contention_is_not_agreement() -> None:
+    assert clusters(["Rust", "Go", "Rust and Go"], 0.5) == [0, 1, 2]
+    assert clusters(["Use Rust", "Use Rust for speed", "Use Go"], 0.5) == [0, 0, 1]
+    assert clusters(["Use Rust", "Use Rust, not Go", "Use Go, not Rust"], 0.5) == [0, 0, 1]
+
+
+def test_opposite_positions_never_stop_a_debate_early() -> None:
+    before = {"gpt": Stance("Use Rust", 90), "claude": Stance("Don’t use Rust", 90)}
+    assert agreement(before, 0.5, 60) == "the stances disagree"
+    assert not settled(before, before, 0.5, 60)
+
+
+def test_conformity_is_a_change_of_group_with_nothing_new_in_its_reason() -> None:
+    others = {"use", "go", "goroutines", "simpler", "concurrency"}
+    for reason in ("I was persuaded by the consensus of the other participants", "I defer to the others",
+                   "The others made a compelling case", "everyone agrees, so I do too", "Go's goroutines are simpler",
+                   "yes", ""):
+        assert not cites_an_argument(reason, others), reason
+    assert cites_an_argument("the benchmark shows 3x lower tail latency", others)
+    assert cites_an_argument("hiring Rust developers costs twice as much here", others)
+
+
+def test_only_a_change_of_group_is_flagged() -> None:
+    held = {("GPT", 1): Stance("Use Go", 80), ("GPT", 2): Stance("Use Go for its goroutines", 85, True, "I agree"),
+            ("Claude", 1): Stance("Use Rust", 70), ("Claude", 2): Stance("Use Go", 60, True,
+                                                                        "I defer to the majority"),
+            ("Llama", 1): Stance("Use Go", 70), ("Llama", 2): Stance("Use Go", 70)}
+    line = timeline(held, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
+    assert not line.cells[("GPT", 2)].flagged  # it said CHANGED: yes, but its position group is the same
+    assert line.cells[("Claude", 2)].flagged and line.cells[("Claude", 2)].changed
+
+
+def test_stance_blocks_as_models_really_write_them() -> None:
+    cases = [
+        ("Body.\n\n## Stance\nUse Go\n## Confidence\n80%\n## Changed\nno", "Use Go", 80, False),
+        ("Body.\n\n### Stance:\n- Use Go\n### Confidence:\n8/10\n### Changed:\nNo", "Use Go", 80, False),
+        ("Body.\n\n1. Stance: Use Go\n2. Confidence: 75 %\n3. Changed: yes, the benchmark", "Use Go", 75, True),
+        ("Body.\n\n**Stance** — Use Go\n**Confidence** — high\n**Changed** — no", "Use Go", 80, False),
+        ("Body.\n\nStance – Use Go\nConfidence – 4/5\nChanged – no", "Use Go", 80, False),
+        ("Texto.\n\nPostura: Usar Go\nConfianza: 70\nCambiado: sí, por el rendimiento", "Usar Go", 70, True),
+        ("Texte.\n\nPosition : Utiliser Go\nConfiance : 60 %\nChangé : non", "Utiliser Go", 60, False),
+        ("Text.\n\nStandpunkt: Go verwenden\nKonfidenz: 0.9\nGeändert: nein", "Go verwenden", 90, False),
+        ("Texto.\n\nPosição: Usar Go\nConfiança: 85\nMudou: não", "Usar Go", 85, False),
+        ("Testo.\n\nPosizione: Usare Go\nFiducia: 65\nCambiato: no", "Usare Go", 65, False),
+        ("Tekst.\n\nStandpunt: Gebruik Go\nVertrouwen: 55\nVeranderd: nee", "Gebruik Go", 55, False),
+        ("Текст.\n\nПозиция: Использовать Go\nУверенность: 80\nИзменено: да, из-за тестов", "Использовать Go", 80,
+         True),
+        ("正文。\n\n立场：使用 Go\n置信度：80\n是否改变：否", "使用 Go", 80, False),
+        ("本文。\n\n立場：Goを使う\n確信度：70\n変更：いいえ", "Goを使う", 70, False),
+        ("본문.\n\n입장: Go 사용\n신뢰도: 60\n변경: 아니요", "Go 사용", 60, False),
+    ]
+    for text, position, confidence, changed in cases:
+        body, stance = split_stance(text)
+        assert (stance.position, stance.confidence, stance.changed) == (position, confidence, changed), text
+        assert body.rstrip(".。") in ("Body", "Texto", "Texte", "Text", "Testo", "Tekst", "Текст", "正文", "本文",
+                                      "본문"), body
+
+
+heading = st.sampled_from(["", "## ", "### ", "**", "1. ", "- ", "* "])
+dash = st.sampled_from([": ", " — ", " – ", " - ", "：", " = "])
+scale = st.sampled_from([("80", 80), ("80%", 80), ("80 %", 80), ("8/10", 80), ("0.8", 80), ("4/5", 80),
+                         ("high", 80), ("low", 25), ("medium", 50)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(prose, position, heading, dash, scale, st.booleans(), st.booleans())
+def test_messy_generated_blocks_are_read(body: str, held: str, lead: str, sep: str, confidence: tuple[str, int],
+                                         changed: bool, value_below: bool) -> None:
+    close = "**" if lead == "**" else ""
+    key_line = (lambda key, value: f"{lead}{key}{close}\n{value}" if value_below and lead.startswith("#")
+                else f"{lead}{key}{close}{sep}{value}")
+    block = "\n".join([key_line("Stance", held.strip()), key_line("Confidence", confidence[0]),
+                       key_line("Changed", "yes, a new benchmark" if changed else "no")])
+    text = f"{body}\n\n{block}"
+    shown, stance = split_stance(text)
+    assert stance.position == held.strip().strip("*_`").strip()
+    assert stance.confidence == confidence[1] and stance.changed is changed
+    assert "Confidence" not in shown[len(body.rstrip()):]

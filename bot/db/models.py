@@ -12,6 +12,7 @@ from bot.kinds import Category as Category
 from bot.kinds import DiscussionMode as DiscussionMode
 from bot.kinds import DiscussionStatus as DiscussionStatus
 from bot.kinds import MessageStatus as MessageStatus
+from bot.kinds import MinoritySource as MinoritySource
 from bot.kinds import RoundKind as RoundKind
 from bot.kinds import RoundStatus as RoundStatus
 
@@ -310,6 +311,9 @@ class ConsensusReport(Model):
     unique_insights = fields.TextField(default="")
     blind_spots = fields.TextField(default="")
     minority_report = fields.TextField(default="")
+    # Whose minority report it is: the moderator's, or moai's own when the moderator wrote none amid dissent.
+    minority_source = fields.CharEnumField(MinoritySource, max_length=16, default=MinoritySource.MODERATOR,
+                                           db_default="moderator")
     final_answer = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 

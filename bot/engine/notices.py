@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.kinds import MinoritySource
 from bot.stances import Timeline
 
 
@@ -85,7 +86,8 @@ class ConsensusWritten:
     """A structured consensus was stored; `stances` and `minority` are moai's own, from the parsed stances."""
 
     stances: tuple[tuple[str, str], ...]  # (model name, its last stance line)
-    minority: str  # the dissent kept even when it lost ("" when every model agreed)
+    minority_text: str  # the dissent kept even when it lost ("" when every model agreed)
+    minority_source: MinoritySource = MinoritySource.MODERATOR  # STANCES: moai's own, the moderator wrote none
 
 
 @dataclass(frozen=True, slots=True)

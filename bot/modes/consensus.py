@@ -73,7 +73,7 @@ class ConsensusMode:
         if result.answers[0].status is MessageStatus.COMPLETE:
             self._done = True
             written = await self._record(state, moderator, result.answers[0].text)
-            return (written,) if written.stances or written.minority else ()
+            return (written,) if written.stances or written.minority_text else ()
         if self._moderator < len(self.moderators):
             return (ModeratorFallback(moderator.name, self.moderators[self._moderator].name),)
         return (NoModerator(),)
@@ -84,7 +84,7 @@ class ConsensusMode:
         lines = {name: stance_summary(s) for name, s in self.stances.items()}
         minority = minority_report(sections, self.stances, self.similarity)
         await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority)
-        return ConsensusWritten(tuple(lines.items()), minority)
+        return ConsensusWritten(tuple(lines.items()), minority.text, minority.source)
 
     async def _count_reviews(self, state: ModeState, result: RoundResult) -> PeerReviewed:
         rankings: dict[str, list[str]] = {}

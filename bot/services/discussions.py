@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from bot.arena.blind import blind_names
 from bot.arena.categories import category_of
 from bot.attachments import Attachment
+from bot.consensus_sections import Minority
 from bot.db.models import (
     AttachmentRecord,
     ConsensusReport,
@@ -133,9 +134,10 @@ class DiscussionStore:
                                       confidence=stance.confidence, changed=stance.changed, reason=stance.reason)
 
     async def add_consensus_report(self, discussion: Discussion, moderator: str, sections: Mapping[str, str],
-                                   stances: Mapping[str, str], minority: str) -> ConsensusReport:
+                                   stances: Mapping[str, str], minority: Minority) -> ConsensusReport:
         return await ConsensusReport.create(
-            discussion=discussion, moderator=moderator[:32], stances=dict(stances), minority_report=minority,
+            discussion=discussion, moderator=moderator[:32], stances=dict(stances), minority_report=minority.text,
+            minority_source=minority.source,
             agreement=sections.get("agreement", ""), disagreements=sections.get("disagreements", ""),
             unique_insights=sections.get("unique_insights", ""), blind_spots=sections.get("blind_spots", ""),
             final_answer=sections.get("final_answer", ""))

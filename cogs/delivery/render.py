@@ -22,7 +22,7 @@ from bot.engine.notices import (
     VoteClosed,
 )
 from bot.engine.rounds import Answer, RoundResult
-from bot.kinds import DEBATE_KINDS, MessageStatus, RoundKind
+from bot.kinds import DEBATE_KINDS, MessageStatus, MinoritySource, RoundKind
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import FLAGGED, Stance, Timeline, timeline_rows
 
@@ -163,11 +163,13 @@ def notice_text(notice: Notice) -> str:
             return f"🗳️ Vote open until {closes_at:%H:%M} UTC: " + ", ".join(labels)
         case Revealed(names):
             return "🎭 **Revealed:** " + ", ".join(f"{label} was **{name}**" for label, name in names)
-        case ConsensusWritten(stances, minority):
+        case ConsensusWritten(stances, minority, source):
             lines = ["📋 **Where each model stands**", *(f"• **{name}**: {stance}" for name, stance in stances)
                      ] if stances else []
             if minority:
-                lines.append(f"🗳️ **Minority report** (kept even though it lost): {minority}")
+                whose = ("moai's, from the stances: the moderator wrote none" if source is MinoritySource.STANCES
+                         else "kept even though it lost")
+                lines.append(f"🗳️ **Minority report** ({whose}): {minority}")
             return "\n".join(lines)
         case ModeratorFallback(failed, next_):
             return f"-# {failed} could not moderate; asking {next_} instead."
