@@ -159,7 +159,8 @@ def test_positions_keep_their_direction() -> None:
         assert not same_position(first, second, 0.5), (first, second)
         assert len(set(clusters([first, second], 0.5))) == 2, (first, second)
     same = [("Use Rust", "Use Rust, not Go"), ("Use Rust", "Use Rust for its safety"),
-            ("Go is worse than Rust", "Rust"), ("Don't use Rust; use Go", "Use Go"), ("No", "Nope, never"), ("Tabs over spaces", "Tabs"),
+            ("Go is worse than Rust", "Rust"), ("Don't use Rust; use Go", "Use Go"), ("No", "Nope, never"),
+            ("Tabs over spaces", "Tabs"),
             ("No microservices", "Avoid microservices"), ("Yes.", "yes")]
     for first, second in same:
         assert same_position(first, second, 0.5), (first, second)
@@ -234,8 +235,12 @@ scale = st.sampled_from([("80", 80), ("80%", 80), ("80 %", 80), ("8/10", 80), ("
 def test_messy_generated_blocks_are_read(body: str, held: str, lead: str, sep: str, confidence: tuple[str, int],
                                          changed: bool, value_below: bool) -> None:
     close = "**" if lead == "**" else ""
-    key_line = (lambda key, value: f"{lead}{key}{close}\n{value}" if value_below and lead.startswith("#")
-                else f"{lead}{key}{close}{sep}{value}")
+
+    def key_line(key: str, value: str) -> str:
+        if value_below and lead.startswith("#"):
+            return f"{lead}{key}{close}\n{value}"
+        return f"{lead}{key}{close}{sep}{value}"
+
     block = "\n".join([key_line("Stance", held.strip()), key_line("Confidence", confidence[0]),
                        key_line("Changed", "yes, a new benchmark" if changed else "no")])
     text = f"{body}\n\n{block}"
