@@ -216,3 +216,31 @@ async def test_round_buttons_do_what_their_commands_do(harness: DiscordHarness, 
     assert exported.followups[0].files and exported.followups[0].content == "📄 Transcript (md)"
     await harness.click(summary, buttons["Consensus"])
     assert await Round.filter(kind="consensus").count() == 1
+
+
+async def test_opposite_positions_keep_the_debate_going(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    """'Use Rust' and 'Don’t use Rust' (a typographic apostrophe), 'Rust, not Go' and 'Go, not Rust': opposite
+    positions, so depth:auto debates on and no round stops early."""
+    fake_llm.script("gpt-test", said("Rust.", "Use Rust", 90))
+    fake_llm.script("claude-test", said("No Rust.", "Don’t use Rust", 90))
+    await harness.slash("discuss", topic="Rust?", rounds=2, models="gpt, claude", depth="auto")
+    assert await Round.all().count() == 2
+    fake_llm.script("gpt-test", said("Rust.", "Use Rust, not Go", 90))
+    fake_llm.script("claude-test", said("Go.", "Use Go, not Rust", 90))
+    await harness.slash("discuss", topic="Rust or Go?", rounds=3, models="gpt, claude")
+    second = await Discussion.filter(question="Rust or Go?").get()
+    assert await Round.filter(discussion=second).count() == 3  # never "every model agrees": they do not
+    assert "stopping early" not in thread_text(harness, harness.threads[1])
+
+
+async def test_conformity_is_flagged_only_where_a_position_moved(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", said("Rust.", "Use Rust", 80),
+                    said("Go then.", "Use Go", 60, "yes, I was persuaded by the consensus of the other participants"))
+    fake_llm.script("claude-test", said("Go.", "Use Go", 80),
+                    said("Go, more so.", "Use Go for its goroutines", 85, "yes, I agree"))
+    fake_llm.script("llama-test", said("Go.", "Use Go", 70),
+                    said("Go.", "Use Go", 70))
+    await harness.slash("discuss", topic="Rust or Go?", rounds=2)
+    text = thread_text(harness, harness.threads[0])
+    assert "changed position without citing a new argument: GPT (round 2)" in text
+    assert "Claude (round 2)" not in text  # it wrote CHANGED: yes, but still holds Go
