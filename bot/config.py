@@ -118,6 +118,7 @@ class DebateConfig(_Strict):
     similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # word overlap at which two stances are one position
     stop_confidence: int = Field(default=60, ge=0, le=100)  # early stop needs every model at least this sure
     depth_confidence: int = Field(default=60, ge=0, le=100)  # depth:auto goes on past round 1 below this
+    anonymous: bool = True  # debate rounds show the models each other as "Panelist A"…, never by name
     roles: dict[str, str] = {}  # your own roles: name -> the instructions the model gets
 
     @field_validator("roles")

@@ -34,6 +34,7 @@ from bot.engine.notices import (
     ModeratorFallback,
     NoModerator,
     Notice,
+    PanelistsNamed,
     PeerReviewed,
     Revealed,
     StanceTimeline,
@@ -98,6 +99,9 @@ def notice_line(notice: Notice) -> str:
             why = "; ".join(f"{name}: {reason}" for name, reason in reasons)
             return (f"Every model failed in round {number} ({why}), so the discussion stops here. "
                     "Use `moai console --continue ID` to try again.")
+        case PanelistsNamed(names):
+            return "The models read each other without names: " + ", ".join(
+                f"{label} is {name}" for label, name in names) + "."
         case BlindPause(left):
             return f"That round was blind; {left} round(s) left for /continue."
         case VoteCall(_, labels, _):

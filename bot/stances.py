@@ -226,6 +226,16 @@ class Timeline:
     def label(self, group: int | None) -> str:
         return "?" if group is None else chr(ord("A") + group) if group < 26 else str(group)
 
+    def majority(self, number: int) -> int | None:
+        """The position group most models held in round `number` (None: no stances, or a tie for most)."""
+        held = [c.group for (_, n), c in self.cells.items() if n == number and c.group is not None]
+        sizes = {g: held.count(g) for g in set(held)}
+        if not sizes:
+            return None
+        most = max(sizes.values())
+        leaders = [g for g, size in sizes.items() if size == most]
+        return leaders[0] if len(leaders) == 1 else None
+
 
 def timeline(stances: Mapping[tuple[str, int], Stance], models: Sequence[str], rounds: Sequence[int],
              similarity: float) -> Timeline:
@@ -266,6 +276,7 @@ class TimelineRows:
     positions: tuple[tuple[str, str], ...]  # (letter, the position's first wording)
     steps: tuple[tuple[str, str], ...]  # (model name, "R1 A 80% → R2 B 60% ⚠️")
     flagged: str  # "GPT (round 2), …": changes of position that cited no new argument; "" if none
+    baseline: str = ""  # "Round 1 majority: A; after the debate: B": what the debate had to beat
 
 
 def timeline_rows(line: Timeline) -> TimelineRows:
@@ -280,7 +291,21 @@ def timeline_rows(line: Timeline) -> TimelineRows:
         steps.append((model, " → ".join(cells)))
     flagged = ", ".join(f"{m} (round {n})" for (m, n), c in line.cells.items() if c.flagged)
     return TimelineRows(tuple((line.label(number), position[:120]) for number, position in enumerate(line.positions)),
-                        tuple(steps), flagged)
+                        tuple(steps), flagged, baseline(line))
+
+
+def baseline(line: Timeline) -> str:
+    """The first round's majority beside the last round's: the plain vote a debate must beat (most of a debate's
+    gain is majority voting), and whether the debate moved it."""
+    if len(line.rounds) < 2:
+        return ""
+
+    def named(group: int | None) -> str:
+        return "no majority" if group is None else f"{line.label(group)} ({line.positions[group][:60]})"
+
+    first, last = line.majority(line.rounds[0]), line.majority(line.rounds[-1])
+    moved = "" if first == last else " — the debate moved it"
+    return f"Round {line.rounds[0]} majority: {named(first)}; after the debate: {named(last)}{moved}"
 
 
 FLAGGED = "changed position without citing a new argument: "
@@ -291,6 +316,8 @@ def timeline_text(line: Timeline) -> str:
     rows = timeline_rows(line)
     out = ["Stance timeline", *(f"  {letter}: {position}" for letter, position in rows.positions),
            *(f"{model}: {steps}" for model, steps in rows.steps)]
+    if rows.baseline:
+        out.append(f"  {rows.baseline}")
     if rows.flagged:
         out.append(f"  ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)

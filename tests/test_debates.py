@@ -92,7 +92,7 @@ async def test_roles_are_shown_prompted_stored_and_rotate(harness: DiscordHarnes
     assert names == ["GPT", "Claude (devil's advocate)", "GPT (devil's advocate)", "Claude"]
     first_claude = fake_llm.requests_for("claude-test")[0].body
     assert "Your role in this debate is devil's advocate" in system_of(first_claude)
-    assert "You are Claude (devil's advocate)" in system_of(first_claude)
+    assert "You are Panelist B (devil's advocate)" in system_of(first_claude)  # anonymous, its role kept
     assert "devil's advocate" not in system_of(fake_llm.requests_for("gpt-test")[0].body).split("Participants")[0]
     discussion = await Discussion.get()
     assert discussion.roles == {"claude": "devil's advocate"} and discussion.rotate_roles
@@ -244,3 +244,45 @@ async def test_conformity_is_flagged_only_where_a_position_moved(harness: Discor
     text = thread_text(harness, harness.threads[0])
     assert "changed position without citing a new argument: GPT (round 2)" in text
     assert "Claude (round 2)" not in text  # it wrote CHANGED: yes, but still holds Go
+
+
+async def test_the_models_debate_without_names_while_people_see_them(harness: DiscordHarness,
+                                                                      fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", said("Go.", "Use Go", 80), said("Still Go.", "Use Go", 80))
+    fake_llm.script("claude-test", said("Rust, and GPT is wrong about that.", "Use Rust", 70),
+                    said("Rust.", "Use Rust", 70))
+    await harness.slash("discuss", topic="Should we use Rust, Claude?", rounds=2, models="gpt, claude")
+    [thread] = harness.threads
+    second = fake_llm.requests_for("gpt-test")[1].body["messages"]
+    seen = "\n".join(str(m["content"]) for m in second)
+    assert "[Panelist B]: Rust, and Panelist A is wrong about that." in seen  # names in answers masked too
+    assert "[Alice]: Should we use Rust, Claude?" in seen  # people's words are theirs
+    assert "Claude" not in seen.replace("Should we use Rust, Claude?", "")
+    names = {m.username for m in harness.webhook_messages(thread.id)}
+    assert names == {"GPT", "Claude"}  # people still see who is who
+    text = thread_text(harness, thread)
+    assert "-# 🎭 The models read each other without names (so no name sways them): Panelist A is **GPT**, " \
+           "Panelist B is **Claude**." in text
+    assert "⚖️ Round 1 majority: no majority; after the debate: no majority" in text
+
+
+async def test_the_round_one_majority_is_shown_beside_the_outcome(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", said("Go.", "Use Go", 80), said("Go.", "Use Go", 80))
+    fake_llm.script("claude-test", said("Go.", "Use Go", 70), said("Rust now.", "Use Rust", 70,
+                                                                   "yes, the borrow checker removes data races"))
+    fake_llm.script("llama-test", said("Rust.", "Use Rust", 90), said("Rust.", "Use Rust", 90))
+    await harness.slash("discuss", topic="Rust or Go?", rounds=2)
+    text = thread_text(harness, harness.threads[0])
+    assert "⚖️ Round 1 majority: A (Use Go); after the debate: B (Use Rust) — the debate moved it" in text
+
+
+async def test_debates_can_show_the_models_each_others_names(database: str, fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, debate__anonymous=False)
+    named = await make_harness(config, TEST_ENV)
+    try:
+        await named.slash("discuss", topic="Tabs?", rounds=2, models="gpt, claude")
+        seen = "\n".join(str(m["content"]) for m in fake_llm.requests_for("gpt-test")[1].body["messages"])
+        assert "[Claude]:" in seen and "Panelist" not in seen
+        assert "read each other without names" not in thread_text(named, named.threads[0])
+    finally:
+        await named.close()

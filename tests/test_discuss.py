@@ -51,13 +51,16 @@ async def test_rounds_run_in_order_and_see_earlier_rounds(harness: DiscordHarnes
     [gpt_round_2] = [r for r in second if r.body["model"] == "gpt-test"]
     messages = gpt_round_2.body["messages"]
     assert "This is round 2 of 2" in messages[0]["content"]
+    # Debates are anonymous for the models by default (identity labels feed sycophancy): the others are
+    # "Panelist A"… in the panel's order; people keep their names.
     assert messages[1:] == [
         {"role": "user", "content": "[Alice]: Is P equal to NP?"},
         {"role": "assistant", "content": "gpt-test speaking in round 1"},
-        {"role": "user", "content": "[Claude]: claude-test speaking in round 1"},
+        {"role": "user", "content": "[Panelist B]: claude-test speaking in round 1"},
     ]
+    assert "Participants: Panelist A, Panelist B. You are Panelist A." in messages[0]["content"]
     claude_round_2 = next(r for r in second if r.body["model"] == "claude-test").body
-    assert "[GPT]: gpt-test speaking in round 1" in claude_round_2["messages"][0]["content"]
+    assert "[Panelist A]: gpt-test speaking in round 1" in claude_round_2["messages"][0]["content"]
     status_lines = [m.content for m in harness.bot_messages(thread) if "answered" in (m.content or "")]
     assert len(status_lines) == 2
 
@@ -111,7 +114,7 @@ async def test_continue_after_open_turns_it_into_a_debate(harness: DiscordHarnes
     await harness.slash("continue", channel=thread)
     last = fake_llm.requests_for("gpt-test")[-1].body
     assert "This is round 2 of 2" in system_of(last)
-    assert any("[Llama]: llama-test answers" in m["content"] for m in last["messages"])
+    assert any("[Panelist B]: llama-test answers" in m["content"] for m in last["messages"])  # anonymous debate
 
 
 async def test_continue_outside_a_discussion(harness: DiscordHarness) -> None:
@@ -259,7 +262,7 @@ async def test_restart_mid_round_keeps_text_and_resumes(harness: DiscordHarness,
     resumed = fake_llm.requests_for("claude-test")[-1].body
     assert "This is round 2 of 2" in resumed["system"]  # resumed from the last complete round
     context = "\n".join(m["content"] for m in resumed["messages"])
-    assert f"[GPT]: {partial.content} [cut off]" in context  # nothing stored was lost, and it is marked
+    assert f"[Panelist A]: {partial.content} [cut off]" in context  # nothing stored was lost, and it is marked
     assert (await Message.get(id=partial.id)).content == partial.content
 
 

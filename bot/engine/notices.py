@@ -75,6 +75,13 @@ class BlindPause:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelistsNamed:
+    """An anonymous debate goes on: who is behind each "Panelist" name the models use for each other."""
+
+    names: tuple[tuple[str, str], ...]  # ("Panelist A", "GPT")
+
+
+@dataclass(frozen=True, slots=True)
 class StanceTimeline:
     """After a debate: who held which position with which confidence, round by round."""
 
@@ -126,5 +133,5 @@ class Revealed:
 
 
 Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | BlindPause
-          | StanceTimeline | EveryModelFailed
+          | StanceTimeline | PanelistsNamed | EveryModelFailed
           | ConsensusWritten | VoteCall | VoteClosed | Revealed)

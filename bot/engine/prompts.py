@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.attachments import Attachment
@@ -61,10 +61,17 @@ class Turn:
     attachments: tuple[Attachment, ...] = ()
 
 
-def system_prompt(seat: Seat, panel: Sequence[Seat], *, topic: str = "", project_prompt: str = "") -> str:
+def system_prompt(seat: Seat, panel: Sequence[Seat], *, topic: str = "", project_prompt: str = "",
+                  labels: Mapping[str, str] | None = None) -> str:
+    """`labels`: each model's neutral name ("Panelist A") in an anonymous debate round, its role kept."""
+    def label(s: Seat) -> str:
+        if labels is None or s.alias not in labels:
+            return s.label
+        return f"{labels[s.alias]} ({s.role})" if s.role else labels[s.alias]
+
     return ROUNDTABLE_PROMPT.format(
-        name=seat.label,
-        participants=", ".join(s.label for s in panel),
+        name=label(seat),
+        participants=", ".join(label(s) for s in panel),
         topic=f"\nProject topic: {topic}" if topic else "",
         project=f"\n\n{project_prompt}" if project_prompt else "",
     )

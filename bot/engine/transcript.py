@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -56,17 +57,51 @@ def label_members(turns: Sequence[Turn], panel: Sequence[ModelConfig]) -> list[T
             t.author_name.lower() in taken else t for t in turns]
 
 
+def panelist_labels(discussion: Discussion, turns: Sequence[Turn]) -> dict[str, str]:
+    """Each model's neutral name for an anonymous debate, stable for the discussion: its panel order, then
+    any other model that spoke, in order of first answer."""
+    aliases = list(dict.fromkeys([*discussion.models, *(t.model_alias for t in turns if t.model_alias)]))
+    return {alias: f"Panelist {chr(ord('A') + i) if i < 26 else i + 1}" for i, alias in enumerate(aliases)}
+
+
+def anonymise(turns: Sequence[Turn], labels: Mapping[str, str], panel: Sequence[ModelConfig]) -> list[Turn]:
+    """The models' turns under their neutral names, and their names inside the models' answers replaced too
+    ("as Claude said" reads "as Panelist B said"); people keep their names and words."""
+    names: dict[str, str] = {}
+    for model in panel:
+        for name in (model.name, model.alias, *model.aliases):
+            names[name.lower()] = labels.get(model.alias, name)
+    for turn in turns:
+        if turn.model_alias is not None:
+            names.setdefault(turn.author_name.lower(), labels.get(turn.model_alias, turn.author_name))
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+                         + r")(?![\w-])", re.IGNORECASE) if names else None
+
+    def masked(text: str) -> str:
+        return pattern.sub(lambda m: names[m.group(1).lower()], text) if pattern else text
+
+    return [replace(t, author_name=labels.get(t.model_alias, t.author_name), content=masked(t.content))
+            if t.model_alias is not None else t for t in turns]
+
+
 async def round_context(discussion: Discussion, panel: Sequence[Seat], note: str = "",
-                        notes: Mapping[str, str] | None = None) -> tuple[MessagesFor, Trimmed]:
+                        notes: Mapping[str, str] | None = None, *,
+                        anonymous: bool = False) -> tuple[MessagesFor, Trimmed]:
     """Each model's prompt: roundtable system prompt plus the stored discussion, fitted to its budget.
+    `anonymous`: the models see each other as "Panelist A"… (identity labels feed sycophancy).
 
     Returns the prompt builder and, per model alias, how many old turns had to be left out.
     """
     project = await Project.get_or_none(id=discussion.project_id) if discussion.project_id else None
     topic, project_prompt = (project.topic, project.system_prompt) if project else ("", "")
-    turns = label_members(await load_turns(discussion), [s.model for s in panel])
+    models = [s.model for s in panel]
+    turns = label_members(await load_turns(discussion), models)
+    labels = panelist_labels(discussion, turns) if anonymous else None
+    if labels is not None:
+        turns = anonymise(turns, labels, models)
     extra = notes or {}
-    fitted = {s.alias: fit_context(s.model, system_prompt(s, panel, topic=topic, project_prompt=project_prompt)
+    fitted = {s.alias: fit_context(s.model, system_prompt(s, panel, topic=topic, project_prompt=project_prompt,
+                                                          labels=labels)
                                    + note + extra.get(s.alias, ""), turns) for s in panel}
     dropped = {alias: f.dropped for alias, f in fitted.items() if f.dropped}
     files = {alias: f.files_dropped for alias, f in fitted.items() if f.files_dropped}

@@ -29,6 +29,7 @@ class RoundPlan:
     notes: Mapping[str, str] = field(default_factory=dict)  # appended to one model's (alias -> text): its role
     messages_for: MessagesFor | None = None  # a prompt of the mode's own instead of the discussion
     shown: bool = True  # False: stored, not streamed to the display (peer reviewers' raw rankings)
+    anonymous: bool = False  # the models see each other as "Panelist A"… (debate rounds; people still see names)
 
 
 @dataclass(slots=True)

@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import DebateConfig, ModelConfig
-from bot.engine.notices import BlindPause, DepthDecided, EarlyStop, Notice, StanceTimeline
+from bot.engine.notices import BlindPause, DepthDecided, EarlyStop, Notice, PanelistsNamed, StanceTimeline
 from bot.engine.prompts import converged, discuss_note
 from bot.engine.rounds import RoundResult
+from bot.engine.transcript import panelist_labels
 from bot.estimate import run_cost
 from bot.kinds import Depth, MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
@@ -58,7 +59,7 @@ class DebateMode:
         seats = self.seats(number)
         notes = {s.alias: "\n\n" + prompt for s in seats if s.role and (prompt := self._role_prompt(s.role))}
         return RoundPlan(RoundKind.DISCUSS, seats, note=discuss_note(number, self._total) + STANCE_INSTRUCTIONS,
-                         notes=notes)
+                         notes=notes, anonymous=self.setup.config.anonymous)
 
     def seats(self, number: int) -> list[Seat]:
         """The panel for a round, each model in the role it holds in that round (else its standing role)."""
@@ -95,6 +96,10 @@ class DebateMode:
                 self._stop = True
                 notices.append(EarlyStop(number, self._total - number, by_stances=by_stances))
         self._previous = stances
+        if (config.anonymous and number == self._first and not self._stop and number < self._total
+                and not state.discussion.masked):  # people read "Panelist B" in the next answers: say who it is
+            labels = panelist_labels(state.discussion, [])
+            notices.append(PanelistsNamed(tuple((labels[m.alias], m.name) for m in self.panel if m.alias in labels)))
         if not self._stop and number < self._total and state.discussion.masked:
             self._stop = True  # a blind round is voted on before the debate goes on (and reveals the models)
             notices.append(BlindPause(self._total - number))

@@ -96,7 +96,8 @@ class Orchestrator:
         if plan.messages_for is not None:
             messages_for = plan.messages_for
         else:
-            messages_for, trimmed = await round_context(discussion, plan.panel, plan.note, plan.notes)
+            messages_for, trimmed = await round_context(discussion, plan.panel, plan.note, plan.notes,
+                                                        anonymous=plan.anonymous and not discussion.masked)
             if trimmed:
                 names = {s.alias: s.label for s in plan.panel}
                 await display.notice(ContextTrimmed(tuple((names[a], n) for a, n in trimmed.turns.items()),

@@ -15,6 +15,7 @@ from bot.engine.notices import (
     ModeratorFallback,
     NoModerator,
     Notice,
+    PanelistsNamed,
     PeerReviewed,
     Revealed,
     StanceTimeline,
@@ -156,6 +157,9 @@ def notice_text(notice: Notice) -> str:
             why = "; ".join(f"{name}: {reason}" for name, reason in reasons)
             return (f"-# ⚠️ Every model failed in round {number} ({why[:1500]}), so the discussion stops here "
                     "instead of playing its other rounds with no answers. Use /continue to try again.")
+        case PanelistsNamed(names):
+            return ("-# 🎭 The models read each other without names (so no name sways them): "
+                    + ", ".join(f"{label} is **{name}**" for label, name in names) + ".")
         case BlindPause(left):
             return (f"-# 🎭 That round was blind: vote below first. The other {left} round(s) follow with /continue "
                     "(or **One more round** for one), and the models are revealed when they start.")
@@ -187,6 +191,8 @@ def timeline_markdown(line: Timeline) -> str:
     rows = timeline_rows(line)
     out = ["**Stance timeline**", *(f"-# {letter}: {position}" for letter, position in rows.positions),
            *(f"**{model}**: {steps}" for model, steps in rows.steps)]
+    if rows.baseline:
+        out.append(f"⚖️ {rows.baseline}")
     if rows.flagged:
         out.append(f"-# ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)
