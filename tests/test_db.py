@@ -57,3 +57,32 @@ async def test_deleting_a_discussion_deletes_its_rounds_and_messages(database: s
     await Message.create(discussion=discussion, round=round_, author_kind=AuthorKind.USER, content="x")
     await discussion.delete()
     assert await Round.all().count() == 0 and await Message.all().count() == 0
+
+
+async def test_per_round_queries_have_their_indexes(database: str) -> None:
+    """Every round reads its discussion's messages, stances and votes; recovery reads discussions by status:
+    each is an index lookup, not a scan of every row ever stored."""
+    connection = require_context().connections.get("default")
+    wanted = {"message": {("discussion_id", "id"), ("round_id",)}, "discussion": {("status",)},
+              "stance": {("discussion_id", "round_number")}, "vote_round": {("discussion_id", "closed_at")},
+              "attachment": {("discussion_id",), ("message_id",)}, "consensus_report": {("discussion_id",)},
+              "peer_ranking": {("round_id",)}, "spend": {("discussion_id",)}}
+    for table, columns in wanted.items():
+        if connection.capabilities.dialect == "postgres":
+            rows = await connection.execute_query_dict(
+                "SELECT a.attname AS col, i.indexrelid AS idx, array_position(i.indkey, a.attnum) AS pos "
+                "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                f"WHERE i.indrelid = '{table}'::regclass")
+            found: dict[object, list[tuple[int, str]]] = {}
+            for row in rows:
+                found.setdefault(row["idx"], []).append((row["pos"], row["col"]))
+            indexed = {tuple(c for _, c in sorted(cols)) for cols in found.values()}
+        else:
+            names = [r["name"] for r in await connection.execute_query_dict(f"PRAGMA index_list('{table}')")]
+            indexed = {tuple(r["name"] for r in await connection.execute_query_dict(f"PRAGMA index_info('{n}')"))
+                       for n in names}
+        assert columns <= indexed, (table, indexed)
+    if connection.capabilities.dialect == "sqlite":
+        plan = await connection.execute_query_dict(
+            "EXPLAIN QUERY PLAN SELECT * FROM message WHERE discussion_id = 1 ORDER BY id")
+        assert "USING INDEX" in " ".join(str(r["detail"]) for r in plan)

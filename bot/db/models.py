@@ -80,6 +80,7 @@ class Discussion(Model):
 
     class Meta:
         table = "discussion"
+        indexes = (("status",), ("guild_id", "revealed"))
 
     @property
     def masked(self) -> bool:
@@ -137,6 +138,7 @@ class Message(Model):
 
     class Meta:
         table = "message"
+        indexes = (("discussion_id", "id"), ("round_id",))
 
 
 class ChannelDefault(Model):
@@ -186,6 +188,7 @@ class PeerRanking(Model):
 
     class Meta:
         table = "peer_ranking"
+        indexes = (("round_id",),)
 
 
 class BudgetHold(Model):
@@ -229,7 +232,7 @@ class Spend(Model):
 
     class Meta:
         table = "spend"
-        indexes = (("guild_id", "created_at"),)
+        indexes = (("guild_id", "created_at"), ("discussion_id",))
 
 
 class MonthlySpend(Model):
@@ -295,6 +298,7 @@ class StanceRecord(Model):
 
     class Meta:
         table = "stance"
+        indexes = (("discussion_id", "round_number"),)
 
 
 class ConsensusReport(Model):
@@ -319,6 +323,7 @@ class ConsensusReport(Model):
 
     class Meta:
         table = "consensus_report"
+        indexes = (("discussion_id",),)
 
 
 class VoteRound(Model):
@@ -348,7 +353,7 @@ class VoteRound(Model):
 
     class Meta:
         table = "vote_round"
-        indexes = (("guild_id", "created_at"),)
+        indexes = (("guild_id", "created_at"), ("discussion_id", "closed_at"))
 
 
 class Vote(Model):
@@ -395,3 +400,4 @@ class AttachmentRecord(Model):
 
     class Meta:
         table = "attachment"
+        indexes = (("discussion_id",), ("message_id",))
