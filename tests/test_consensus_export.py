@@ -89,13 +89,18 @@ async def test_peer_review_ranks_anonymised_answers(harness: DiscordHarness, fak
         fake_llm.script(model, Script(reply=rank_by_name(preference)))
     await harness.slash("consensus", channel=thread, peer_review=True)
     assert harness.errors == []
-    reviews = [r.body for r in fake_llm.requests[3:6]]
+    reviews = [r.body for r in fake_llm.requests[3:9]]
     for body in reviews:
         prompt = body["messages"][-1]["content"]
         own = body["model"].removesuffix("-test")
         assert f"{own}-test answers" not in prompt  # never its own answer
         assert "GPT" not in prompt and "Claude" not in prompt and "Llama" not in prompt  # anonymised
-    rankings = {r.reviewer: r for r in await PeerRanking.all()}
+    stored = await PeerRanking.all().order_by("id")
+    assert len(stored) == 6  # every reviewer ranked twice: one order, then the reverse
+    for reviewer in ("gpt", "claude", "llama"):
+        first, second = (r.shown_order for r in stored if r.reviewer == reviewer)
+        assert second == list(reversed(first))
+    rankings = {r.reviewer: r for r in stored}
     assert rankings["gpt"].ranking == ["claude", "llama"]
     assert rankings["claude"].ranking == ["llama", "gpt"]
     assert all(r.error is None for r in rankings.values())
@@ -179,3 +184,20 @@ async def test_an_export_over_the_upload_limit_arrives_zipped(harness: DiscordHa
     names = [name for followup in call.followups for name in followup.files]
     assert names and all(name.endswith(".zip") for name in names)
     assert all(len(data) <= 4_000 for followup in call.followups for data in followup.files.values())
+
+
+async def test_a_reviewer_never_ranks_its_own_family(database: str, fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, models__mini={"provider": "fakeopenai", "model": "gpt-mini-test",
+                                                 "display_name": "GPT mini"},
+                         defaults__models=["gpt", "mini", "claude", "llama"])
+    harness = await make_harness(config, TEST_ENV)
+    try:
+        await harness.slash("open", question="Explain entropy")
+        for model in ("gpt-test", "gpt-mini-test", "claude-test", "llama-test"):
+            fake_llm.script(model, Script(reply=rank_by_name(["claude", "llama", "gpt", "gpt-mini"])))
+        await harness.slash("consensus", channel=harness.threads[0], peer_review=True)
+        seen = {r.reviewer: set(r.shown_order) for r in await PeerRanking.all()}
+        assert seen["gpt"] == {"claude", "llama"} and seen["mini"] == {"claude", "llama"}  # not each other
+        assert seen["claude"] == {"gpt", "mini", "llama"}
+    finally:
+        await harness.close()

@@ -63,6 +63,13 @@ def giveaway_words(model: ModelConfig) -> set[str]:
     return {w for w in words if len(w) >= 3 and not w.startswith("model")}
 
 
+def families_of(model: ModelConfig) -> frozenset[str]:
+    """The model's families by its id and name (`gpt-4o-mini` -> {"gpt"}), empty when none is known: a peer
+    reviewer never ranks an answer of its own family."""
+    identifier = f"{model.model} {model.display_name}".lower()
+    return frozenset(FAMILIES[f][0] for f in FAMILIES if re.search(rf"(?<![a-z]){re.escape(f)}", identifier))
+
+
 def names_itself(text: str, model: ModelConfig) -> bool:
     """The answer contains a word that tells which model (or maker) wrote it."""
     lowered = text.lower()

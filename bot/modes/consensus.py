@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+from bot.arena.blind import families_of
 from bot.config import ModelConfig
 from bot.consensus_sections import MODERATOR_NOTE, minority_report, parse_sections, stance_summary
 from bot.engine.notices import ConsensusWritten, ModeratorFallback, NoModerator, Notice, PeerReviewed
@@ -13,11 +14,20 @@ from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
-from bot.modes.peer_review import aggregate, ballot_for, format_ranking, parse_ranking, review_messages
+from bot.modes.peer_review import (
+    ReviewBallot,
+    aggregate,
+    ballot_for,
+    format_ranking,
+    parse_ranking,
+    reversed_ballot,
+    review_messages,
+)
 from bot.seats import seat, seats
 from bot.stances import Stance
 
 MIN_REVIEWED_ANSWERS = 3
+REVIEW_PASSES = 2  # every reviewer ranks the answers in one order, then in the reverse order
 
 
 def reviewers_for(models: Mapping[str, ModelConfig], answers: Mapping[str, str]) -> list[ModelConfig]:
@@ -25,7 +35,17 @@ def reviewers_for(models: Mapping[str, ModelConfig], answers: Mapping[str, str])
     reviewers = [models[alias] for alias in answers if alias in models]
     if len(reviewers) < MIN_REVIEWED_ANSWERS:
         raise UserError("Peer review needs at least three answers (each model ranks the others, not itself).")
-    return reviewers
+    able = [m for m in reviewers if len(reviewable(models, answers, m)) >= 2]
+    if not able:
+        raise UserError("Peer review needs, for some model, two answers by models of other families (a model "
+                        "never ranks its own family's answers).")
+    return able
+
+
+def reviewable(models: Mapping[str, ModelConfig], answers: Mapping[str, str], reviewer: ModelConfig) -> list[str]:
+    """The answers a reviewer may rank: not its own, not its family's."""
+    return [a for a in answers if a in models and a != reviewer.alias
+            and not families_of(models[a]) & families_of(reviewer)]
 
 
 class ConsensusMode:
@@ -40,20 +60,27 @@ class ConsensusMode:
         self.similarity = similarity
         self.moderators = list(moderators)
         self.answers = dict(answers)
-        # A reviewer needs at least two answers other than its own to rank.
-        self.reviewers = [m for m in reviewers if len([a for a in answers if a != m.alias]) >= 2]
+        # A reviewer ranks neither its own answer nor one of its family's, and needs two others to rank.
+        self.candidates = {m.alias: reviewable(models, answers, m) for m in reviewers}
+        self.reviewers = [m for m in reviewers if len(self.candidates[m.alias]) >= 2]
         self.rng = rng or random.Random()
-        self._reviewed = not self.reviewers
+        self._passes = 0 if self.reviewers else REVIEW_PASSES  # each reviewer ranks both orders
+        self._ballots: dict[str, ReviewBallot] = {}
+        self._rankings: dict[str, list[list[str]]] = {}
+        self._failures: dict[str, str] = {}
         self._moderator = 0
         self._done = False
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:
-        if not self._reviewed:
-            self._reviewed = True
+        if self._passes < REVIEW_PASSES:
+            self._passes += 1
             question = state.discussion.question
-            self._ballots = {m.alias: ballot_for(m.alias, list(self.answers), self.rng) for m in self.reviewers}
+            self._ballots = ({m.alias: ballot_for(m.alias, self.candidates[m.alias], self.rng) for m in self.reviewers}
+                             if self._passes == 1 else
+                             {alias: reversed_ballot(ballot) for alias, ballot in self._ballots.items()})
+            ballots = self._ballots
             return RoundPlan(RoundKind.CONSENSUS, seats(self.reviewers), shown=False,
-                             messages_for=lambda model: review_messages(question, self._ballots[model.alias],
+                             messages_for=lambda model: review_messages(question, ballots[model.alias],
                                                                         self.answers))
         if self._done or self._moderator >= len(self.moderators):
             return None
@@ -67,7 +94,7 @@ class ConsensusMode:
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         if not plan.shown:
-            return (await self._count_reviews(state, result),)
+            return await self._count_reviews(state, result)
         moderator = self.moderators[self._moderator]
         self._moderator += 1
         if result.answers[0].status is MessageStatus.COMPLETE:
@@ -86,9 +113,9 @@ class ConsensusMode:
         await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority)
         return ConsensusWritten(tuple(lines.items()), minority.text, minority.source)
 
-    async def _count_reviews(self, state: ModeState, result: RoundResult) -> PeerReviewed:
-        rankings: dict[str, list[str]] = {}
-        failures: dict[str, str] = {}
+    async def _count_reviews(self, state: ModeState, result: RoundResult) -> Sequence[Notice]:
+        """One order's rankings stored; after the second order, every ranking of both orders aggregated (a
+        reviewer that failed in one order counts with the other)."""
         for answer in result.answers:
             ballot = self._ballots[answer.model.alias]
             error = answer.error
@@ -99,13 +126,17 @@ class ConsensusMode:
                 except ValueError as problem:
                     error = str(problem)
             if error is None:
-                rankings[ballot.reviewer] = ranking
+                self._rankings.setdefault(ballot.reviewer, []).append(ranking)
             else:
-                failures[ballot.reviewer] = error
+                self._failures.setdefault(ballot.reviewer, error)
             await state.store.add_ranking(result.round, ballot.reviewer, ranking, ballot.shown_order, error)
-        scores = aggregate(list(rankings.values()), list(self.answers))
+        if self._passes < REVIEW_PASSES:
+            return ()
+        rankings = [r for alias in self._rankings for r in self._rankings[alias]]
+        failures = {alias: why for alias, why in self._failures.items() if alias not in self._rankings}
+        scores = aggregate(rankings, list(self.answers))
         names = tuple((self.models[alias].name, score) for alias, score in scores)
         not_counted = tuple((self.models[alias].name, why) for alias, why in failures.items())
-        record = format_ranking(names, len(rankings), not_counted)
+        record = format_ranking(names, len(self._rankings), not_counted)
         await state.store.add_record(state.discussion, record)
-        return PeerReviewed(record, tuple(scores), len(rankings), names, not_counted)
+        return (PeerReviewed(record, tuple(scores), len(self._rankings), names, not_counted),)

@@ -39,6 +39,13 @@ def ballot_for(reviewer: str, candidates: Sequence[str], rng: random.Random) -> 
     return ReviewBallot(reviewer, dict(zip(string.ascii_uppercase, others, strict=False)))
 
 
+def reversed_ballot(ballot: ReviewBallot) -> ReviewBallot:
+    """The same answers in the opposite order (letters reassigned): each reviewer ranks both orders, so an
+    answer gains nothing from being read first or last."""
+    order = list(reversed(ballot.shown_order))
+    return ReviewBallot(ballot.reviewer, dict(zip(string.ascii_uppercase, order, strict=False)))
+
+
 def review_messages(question: str, ballot: ReviewBallot, answers: dict[str, str]) -> list[ChatMessage]:
     shown = "\n\n".join(f"Answer {letter}:\n{answers[alias]}" for letter, alias in sorted(ballot.letters.items()))
     example = " > ".join(sorted(ballot.letters)) or "A"

@@ -153,7 +153,7 @@ class Roundtable:
         reviewers = reviewers_for(config.models, answers) if peer_review else []
         stances = await self.store.latest_stances(discussion)
         prompt = await transcript_chars(discussion)
-        ticket = await self._admit(actor, [moderators[0], *reviewers], prompt)
+        ticket = await self._admit(actor, [moderators[0], *reviewers, *reviewers], prompt)  # both review orders
         async with ticket.refunded_on_error():
             await stage.accepted(ConsensusAsked(peer_review))
             mode = ConsensusMode(config.models, moderators, answers, reviewers,
