@@ -5,13 +5,29 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from statistics import NormalDist
 
 import numpy as np
 import pytest
 from tortoise.timezone import now
 
 from bot import metrics
-from bot.arena.ratings import Ballot, fit, interval, outcomes, pairwise_ratings, ranking_ballots, ratings
+from bot.arena.ratings import (
+    PRIOR,
+    STYLE_PENALTY,
+    Ballot,
+    elo_points,
+    fit,
+    fit_styled,
+    fitted,
+    interval,
+    outcomes,
+    pairwise_ratings,
+    ranking_ballots,
+    ratings,
+    style_differences,
+)
+from bot.arena.style import Style
 from bot.config import ModelConfig
 from bot.db.models import BudgetHold, Cooldown, Guild, MonthlySpend, Spend
 from bot.errors import UserError
@@ -253,3 +269,90 @@ def test_the_fit_solves_the_bradley_terry_equations_for_three_models() -> None:
 def test_peer_ratings_are_ratings_of_two_seat_ballots_with_the_same_defaults() -> None:
     pairs = [("a", "b"), ("a", "b"), ("b", "c"), ("c", "a"), ("a", "c")]
     assert pairwise_ratings(pairs, ["a", "b", "c"]) == ratings([Ballot(p, p[0]) for p in pairs], ["a", "b", "c"])
+
+
+# --- the style-controlled fit (bot/arena/ratings.py) -------------------------------------------------------
+
+
+def test_style_differences_are_normalised_and_zero_where_both_are_zero() -> None:
+    ballots = [Ballot(("a", "b"), "a", (Style(300, 0, 1, 2), Style(100, 0, 0, 2)))]
+    winners, losers, _, ballot_of = outcomes(ballots, ["a", "b"])
+    differences = style_differences(ballots, ["a", "b"], winners, losers, ballot_of)
+    assert differences.tolist() == [[0.5, 0.0, 1.0, 0.0]]  # (300-100)/400; both 0 headers; 1 vs 0 lists; 2 vs 2
+    reverse = [Ballot(("a", "b"), "b", ballots[0].styles)]
+    winners, losers, _, ballot_of = outcomes(reverse, ["a", "b"])
+    assert style_differences(reverse, ["a", "b"], winners, losers, ballot_of).tolist() == [[-0.5, 0.0, -1.0, 0.0]]
+    plain = [Ballot(("a", "b"), "a")]
+    winners, losers, _, ballot_of = outcomes(plain, ["a", "b"])
+    assert style_differences(plain, ["a", "b"], winners, losers, ballot_of).tolist() == [[0.0] * 4]
+
+
+def test_the_styled_fit_solves_its_penalised_score_equations() -> None:
+    """At the maximum the gradient is zero: for each model, its (prior-padded) wins equal its expected wins;
+    for each style feature, sum of w (1 - p) d equals the penalty times its coefficient."""
+    rng = np.random.default_rng(4)
+    ballots = []
+    for _ in range(60):
+        seated = tuple(str(m) for m in rng.choice(["a", "b", "c"], 2, replace=False))
+        styles = (Style(float(rng.integers(50, 3000)), 0, float(rng.integers(0, 5)), 0),
+                  Style(float(rng.integers(50, 3000)), 0, float(rng.integers(0, 5)), 0))
+        chosen = seated[0] if styles[0].length > styles[1].length or rng.random() < 0.3 else seated[1]
+        ballots.append(Ballot(seated, chosen, styles))
+    models = ["a", "b", "c"]
+    winners, losers, weights, ballot_of = outcomes(ballots, models)
+    differences = style_differences(ballots, models, winners, losers, ballot_of)
+    fit = fit_styled(winners, losers, weights, differences, ballot_of, 3)
+    beta = fit.strengths * np.log(10)
+    pairs = sorted({(min(w, lo), max(w, lo)) for w, lo in zip(winners.tolist(), losers.tolist(), strict=True)})
+    rows = [(w, lo, 1.0, d) for w, lo, d in zip(winners.tolist(), losers.tolist(), differences, strict=True)]
+    rows += [(i, j, PRIOR, np.zeros(4)) for i, j in pairs] + [(j, i, PRIOR, np.zeros(4)) for i, j in pairs]
+    model_gradient = np.zeros(3)
+    style_gradient = np.zeros(4)
+    for winner, loser, weight, d in rows:
+        miss = weight * (1 - 1 / (1 + np.exp(-(beta[winner] - beta[loser] + d @ fit.coefficients))))
+        model_gradient[winner] += miss
+        model_gradient[loser] -= miss
+        style_gradient += miss * d
+    assert np.allclose(model_gradient, 0, atol=1e-4)
+    assert np.allclose(style_gradient, STYLE_PENALTY * fit.coefficients, atol=1e-6)
+    assert fit.coefficients[0] > 0.5 and fit.coefficients[1] == fit.coefficients[3] == 0  # length won, and counts
+
+
+def test_the_sandwich_interval_of_two_models_has_its_closed_form() -> None:
+    """a beat b 30 times and lost 10, styles alike: p = 30.1/40.2; the clustered score variance
+    S = 30 (1-p)^2 + 10 p^2 and the curvature h = 40.2 p (1-p) give a half-width of 400 z sqrt(S) / (2h ln 10)."""
+    same = Style(500, 1, 2, 3)
+    ballots = [Ballot(("a", "b"), "a", (same, same))] * 30 + [Ballot(("a", "b"), "b", (same, same))] * 10
+    a, b = ratings(ballots, ["a", "b"])
+    p = 30.1 / 40.2
+    half = 400 * NormalDist().inv_cdf(0.975) * math.sqrt(30 * (1 - p) ** 2 + 10 * p**2) / (2 * 40.2 * p * (1 - p)) \
+        / math.log(10)
+    assert a.rating == pytest.approx(1000 + 200 * math.log10(p / (1 - p)), abs=1e-3)
+    assert a.high - a.rating == pytest.approx(half, rel=1e-4) and a.rating - a.low == pytest.approx(half, rel=1e-4)
+    assert b.rating == pytest.approx(2000 - a.rating, abs=1e-6)
+
+
+def test_style_worth_is_in_elo_points_for_twice_the_length() -> None:
+    assert elo_points(math.log(10)) == pytest.approx(400)
+    _, ballots = biased(200)
+    models = [f"m{i}" for i in range(4)]
+    found = fitted(ballots, models)
+    assert found.style["length"] == pytest.approx(elo_points(fitted_coefficient(ballots, models)) / 3, rel=1e-9)
+
+
+def biased(votes: int) -> tuple[None, list[Ballot]]:
+    rng = np.random.default_rng(9)
+    ballots = []
+    for _ in range(votes):
+        a, b = (f"m{i}" for i in rng.choice(4, 2, replace=False))
+        la, lb = float(rng.integers(100, 3000)), float(rng.integers(100, 3000))
+        ballots.append(Ballot((a, b), a if (la > lb) == (rng.random() < 0.8) else b,
+                              (Style(la, 0, 0, 0), Style(lb, 0, 0, 0))))
+    return None, ballots
+
+
+def fitted_coefficient(ballots: list[Ballot], models: list[str]) -> float:
+    ordered = sorted(ballots, key=lambda b: (b.answered, b.chosen or "", [s.stored() for s in b.styles]))
+    winners, losers, weights, ballot_of = outcomes(ordered, models)
+    differences = style_differences(ordered, models, winners, losers, ballot_of)
+    return float(fit_styled(winners, losers, weights, differences, ballot_of, len(models)).coefficients[0])
