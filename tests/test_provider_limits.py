@@ -259,3 +259,100 @@ async def test_a_frozen_redis_releases_the_run_s_budget_hold(database: str, fake
         assert (await Discussion.get(thread_id=thread.id)).status == "completed"
     finally:
         await harness.close()
+
+
+class CountingStore(MemoryStore):
+    """The memory store, counting how often it is asked for a lease."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def try_lease(self, provider: str, capacity: int, lease: str, ttl: float) -> bool:
+        self.asked += 1
+        return await super().try_lease(provider, capacity, lease, ttl)
+
+
+async def test_queued_requests_are_served_first_come_first_served_at_one_question_per_release() -> None:
+    """400 requests queued behind 4 busy slots: slots go in arrival order, and the store is asked about once
+    per request, not once per waiter per release (what made 2,000 queued streams cost minutes of CPU)."""
+    store = CountingStore()
+    limits = ProviderLimits({"p": provider(4)}, store)
+    busy = asyncio.Event()
+    served: list[int] = []
+
+    async def blocker() -> None:
+        async with limits.slot("p"):
+            await busy.wait()
+
+    async def call(i: int) -> None:
+        async with limits.slot("p"):
+            served.append(i)
+            await asyncio.sleep(0.001)
+
+    blockers = [asyncio.create_task(blocker()) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    tasks = []
+    for i in range(400):
+        tasks.append(asyncio.create_task(call(i)))
+        await asyncio.sleep(0)  # arrival order is creation order
+    await asyncio.sleep(0.05)
+    assert limits.waiting("p") == 400 and store.asked < 20  # only the first waiter asks, at a backed-off pace
+    busy.set()
+    await asyncio.wait_for(asyncio.gather(*blockers, *tasks), 30)
+    assert served == list(range(400))
+    assert store.asked <= 3 * 404, store.asked
+    assert limits.in_flight("p") == 0 and limits.waiting("p") == 0
+    await limits.close()
+
+
+async def test_a_waiter_cancelled_anywhere_in_the_queue_stalls_no_one() -> None:
+    limits = ProviderLimits({"p": provider(1)}, MemoryStore())
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with limits.slot("p"):
+            await release.wait()
+
+    async def call() -> str:
+        async with limits.slot("p"):
+            return "served"
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.01)
+    first, middle, last = (asyncio.create_task(call()) for _ in range(3))
+    await asyncio.sleep(0.05)
+    assert limits.waiting("p") == 3
+    first.cancel()  # the head, waiting for the store
+    middle.cancel()  # one in the middle, waiting for its turn
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.wait_for(last, 5) == "served"
+    await holder
+    assert limits.waiting("p") == 0 and limits.in_flight("p") == 0
+    await limits.close()
+
+
+async def test_a_slot_freed_by_another_process_is_found_by_the_first_waiter(
+        store_pair: tuple[LimitStore, LimitStore]) -> None:
+    here, there = (ProviderLimits({"p": provider(1)}, store) for store in store_pair)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with there.slot("p"):
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.05)
+
+    async def call() -> str:
+        async with here.slot("p"):
+            return "served"
+
+    waiting = [asyncio.create_task(call()) for _ in range(3)]
+    await asyncio.sleep(0.1)
+    release.set()
+    assert await asyncio.wait_for(asyncio.gather(*waiting), 10) == ["served"] * 3
+    await holder
+    for limits in (here, there):
+        await limits.close()

@@ -63,10 +63,11 @@ class MemoryStore:
     async def try_lease(self, provider: str, capacity: int, lease: str, ttl: float) -> bool:
         now = time.monotonic()
         held = self._leases.setdefault(provider, {})
-        for key in [key for key, expiry in held.items() if expiry < now]:
-            del held[key]
-        if len(held) >= capacity:
-            return False
+        if len(held) >= capacity:  # full: only then look for lapsed leases (O(held) once per full try, not always)
+            for key in [key for key, expiry in held.items() if expiry < now]:
+                del held[key]
+            if len(held) >= capacity:
+                return False
         held[lease] = now + ttl
         return True
 
@@ -105,17 +106,25 @@ class ProviderLimits:
         self._window = window
         self._ttl = ttl
         self._held: dict[str, str] = {}  # lease -> provider
-        self._released: dict[str, asyncio.Event] = {}
+        self._counts: dict[str, int] = {}  # provider -> leases this process holds
+        # Per provider, this process's waiters in arrival order. Only the first asks the store; a release here
+        # wakes that one alone (O(1), not every waiter), and each that wins a slot hands the turn on.
+        self._queues: dict[str, deque[asyncio.Future[None]]] = {}
+        self._rung: set[str] = set()  # providers with a release the first waiter has not seen yet
         self._renewer: asyncio.Task[None] | None = None
 
     def configure(self, providers: Mapping[str, ProviderConfig]) -> None:
         self._providers = dict(providers)
-        for provider in list(self._released):
-            self._wake(provider)
+        for provider in list(self._queues):
+            self._wake(provider)  # the limit may have grown: the first waiter asks again
 
     def in_flight(self, provider: str) -> int:
         """This process's requests to the provider now."""
-        return sum(1 for name in self._held.values() if name == provider)
+        return self._counts.get(provider, 0)
+
+    def waiting(self, provider: str) -> int:
+        """This process's requests queued for a slot of the provider."""
+        return len(self._queues.get(provider, ()))
 
     @contextlib.asynccontextmanager
     async def slot(self, provider: str) -> AsyncIterator[None]:
@@ -128,24 +137,62 @@ class ProviderLimits:
             await asyncio.shield(self._release(provider, lease))
 
     async def _lease(self, provider: str) -> str:
+        """A slot, first come first served among this process's requests: each waits its turn in the queue,
+        and only the first asks the store (again after a release here, or at a backed-off pace for slots
+        other processes free)."""
         lease = uuid.uuid4().hex
-        pause = POLL_MIN
-        while True:
-            config = self._providers.get(provider)
-            capacity = config.max_concurrency if config is not None else 1
-            try:
-                async with asyncio.timeout(self._store_timeout):
-                    won = await self.store.try_lease(provider, capacity, lease, self._ttl)
-            except Exception as error:
-                raise unavailable(error, self._store_timeout) from error
-            if won:
-                self._held[lease] = provider
-                self._start_renewing()
-                return lease
-            event = self._released.setdefault(provider, asyncio.Event())
-            with contextlib.suppress(TimeoutError):  # released here, or time to ask the store again
-                await asyncio.wait_for(event.wait(), pause * random.uniform(0.8, 1.2))
-            pause = min(POLL_MAX, pause * 2)
+        queue = self._queues.setdefault(provider, deque())
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(turn)
+        if queue[0] is turn:
+            turn.set_result(None)
+        try:
+            await turn
+            pause = POLL_MIN
+            while True:
+                self._rung.discard(provider)  # this try sees every release made before it
+                if await self._try_lease(provider, lease):
+                    break
+                if provider in self._rung:  # released while the store was answering: ask again now
+                    continue
+                woken = asyncio.get_running_loop().create_future()
+                queue[0] = woken  # still first: a release here resolves it at once
+                try:
+                    await asyncio.wait_for(asyncio.shield(woken), pause * random.uniform(0.8, 1.2))
+                except TimeoutError:  # time to ask the store about slots other processes freed
+                    pause = min(POLL_MAX, pause * 2)
+                finally:
+                    queue[0] = turn
+        finally:
+            self._leave(provider, queue, turn)
+        return lease
+
+    async def _try_lease(self, provider: str, lease: str) -> bool:
+        config = self._providers.get(provider)
+        capacity = config.max_concurrency if config is not None else 1
+        try:
+            async with asyncio.timeout(self._store_timeout):
+                won = await self.store.try_lease(provider, capacity, lease, self._ttl)
+        except Exception as error:
+            raise unavailable(error, self._store_timeout) from error
+        if won:
+            self._held[lease] = provider
+            self._counts[provider] = self._counts.get(provider, 0) + 1
+            self._start_renewing()
+        return won
+
+    def _leave(self, provider: str, queue: deque[asyncio.Future[None]], turn: asyncio.Future[None]) -> None:
+        """Out of the queue (served, failed or cancelled); if it was first, the next one's turn begins."""
+        first = bool(queue) and queue[0] is turn
+        if first:
+            queue.popleft()
+        else:
+            with contextlib.suppress(ValueError):
+                queue.remove(turn)  # cancelled while waiting: O(n), but only on cancellation
+        if not queue:
+            self._queues.pop(provider, None)
+        elif first:
+            self._wake(provider)
 
     async def _pace(self, provider: str) -> None:
         while True:
@@ -163,7 +210,8 @@ class ProviderLimits:
             await asyncio.sleep(min(wait, self._window) + random.uniform(0, POLL_MIN))
 
     async def _release(self, provider: str, lease: str) -> None:
-        self._held.pop(lease, None)
+        if self._held.pop(lease, None) is not None:
+            self._counts[provider] = self._counts.get(provider, 1) - 1
         try:
             async with asyncio.timeout(self._store_timeout):
                 await self.store.release(provider, lease)
@@ -173,9 +221,14 @@ class ProviderLimits:
             self._wake(provider)
 
     def _wake(self, provider: str) -> None:
-        event = self._released.pop(provider, None)
-        if event is not None:
-            event.set()
+        """The first waiter's turn: it asks the store now (or, if it is asking already, once more after)."""
+        queue = self._queues.get(provider)
+        if not queue:
+            return
+        if queue[0].done():
+            self._rung.add(provider)
+        else:
+            queue[0].set_result(None)
 
     def _start_renewing(self) -> None:
         if self._renewer is None or self._renewer.done():
