@@ -84,3 +84,25 @@ async def test_crashing_listener_is_isolated(database: str, config: AppConfig, c
     statuses = {a.model.alias: (a.status, a.error) for a in result.answers}
     assert statuses["claude"] == (MessageStatus.FAILED, "internal error (RuntimeError)")
     assert statuses["gpt"][0] == statuses["llama"][0] == MessageStatus.COMPLETE
+
+
+async def test_all_streaming_answers_share_one_checkpoint_statement_per_interval(
+        database: str, config: AppConfig, clients: ModelClients, fake_llm: FakeLLM) -> None:
+    """Eight answers of ~1 s: about one checkpoint statement per 0.1 s interval for all of them (it was one per
+    answer per interval), each row's text in the database while it streams, and no final text overwritten."""
+    from bot.config import ModelConfig
+
+    panel = [ModelConfig(alias=f"m{i}", provider="fakeopenai", model=f"m{i}-test") for i in range(8)]
+    for model in panel:
+        fake_llm.script(model.model, Script(text="t" * 100, chunk_chars=1, token_interval=0.01))
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    runner = RoundRunner(clients, checkpoint_interval=0.1)
+    task = asyncio.create_task(runner.run(discussion, RoundKind.OPEN, seats(panel), ask("q")))
+    await asyncio.sleep(0.6)
+    rows = await Message.filter(discussion=discussion)
+    assert all(r.status == MessageStatus.STREAMING and 0 < len(r.content) < 100 for r in rows)
+    await task
+    checkpoints = runner.stats.db_writes - (1 + 8 + 8 + 1)  # round, rows, final saves, round closed
+    assert 3 <= checkpoints <= 16, checkpoints  # ~1 s / 0.1 s, not 8 x that
+    assert all(r.content == "t" * 100 and r.status == MessageStatus.COMPLETE
+               for r in await Message.filter(discussion=discussion))

@@ -18,7 +18,8 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import Discussion, Message, Round
-from bot.db.retry import persist, transient
+from bot.db.retry import persist
+from bot.engine.checkpoints import Checkpoints
 from bot.engine.context import message_tokens
 from bot.engine.notices import ImagesSeen, VoteCall
 from bot.estimate import estimate_tokens, message_cost
@@ -35,7 +36,6 @@ from bot.llm.types import (
     is_cut_off,
     is_filtered,
 )
-from bot.logs import log_event
 from bot.seats import Seat
 from bot.text import clean_text
 
@@ -135,6 +135,7 @@ class RoundRunner:
         self.clients = clients
         self.checkpoint_interval = checkpoint_interval
         self.stats = RunnerStats()
+        self.checkpoints = Checkpoints(lambda: self.checkpoint_interval, self.stats)
 
     async def start_round(self, discussion: Discussion, kind: RoundKind,
                           panel: Sequence[Seat]) -> tuple[Round, list[Answer]]:
@@ -201,9 +202,9 @@ class RoundRunner:
                       bill: Bill | None) -> None:
         alias = answer.model.alias
         started = time.monotonic()
-        last_checkpoint = started
         listener(ModelStarted(alias))
         metrics.ACTIVE_STREAMS.inc()
+        self.checkpoints.begin(answer)
         try:
             async with aclosing(self.clients.stream(answer.model, messages)) as stream:
                 async for event in stream:
@@ -213,9 +214,7 @@ class RoundRunner:
                         answer.text += clean_text(event.text)
                         self.stats.deltas += 1
                         listener(ModelDelta(alias, answer.text))
-                        if time.monotonic() - last_checkpoint >= self.checkpoint_interval:
-                            last_checkpoint = time.monotonic()
-                            await self._checkpoint(answer)
+                        self.checkpoints.grew(answer)
                     elif isinstance(event, ReasoningDelta):
                         answer.reasoning += clean_text(event.text)
                     elif isinstance(event, StreamOpened):
@@ -236,6 +235,7 @@ class RoundRunner:
             answer.error_class = type(error).__name__
         finally:
             metrics.ACTIVE_STREAMS.dec()
+            self.checkpoints.end(answer)
         if answer.opened and answer.usage.total is None:  # stopped, broken, or a server that reports no usage
             answer.usage = estimated_usage(messages, answer.text, answer.reasoning)
         answer.latency_ms = _ms_since(started)
@@ -252,21 +252,6 @@ class RoundRunner:
         if bill is not None:  # the money record first: a crash right after must not lose a paid call
             await persist(lambda: bill(answer), "bill answer")
         await persist(lambda: self._save(answer), "save answer")
-
-    async def _checkpoint(self, answer: Answer) -> None:
-        """Keep what was shown if the process dies mid-answer; cheap, and at most once per interval.
-
-        Best effort: a database that is busy for a moment must not cut a healthy answer off (the final save
-        and the bill are retried until they land)."""
-        try:
-            await Message.filter(id=answer.row.id).update(content=answer.text)
-        except Exception as error:
-            if not transient(error):
-                raise
-            log_event(log, "checkpoint_skipped", logging.WARNING, model=answer.model.alias, row=answer.row.id,
-                      error=type(error).__name__)
-            return
-        self.stats.db_writes += 1
 
     async def _save(self, answer: Answer) -> None:
         row = answer.row
