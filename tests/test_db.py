@@ -89,7 +89,8 @@ async def test_per_round_queries_have_their_indexes(database: str) -> None:
            "SELECT * FROM attachment WHERE discussion_id = 1"]
     for query in hot:
         if connection.capabilities.dialect == "sqlite":
-            plan = " ".join(str(r["detail"]) for r in await connection.execute_query_dict(f"EXPLAIN QUERY PLAN {query}"))
+            rows = await connection.execute_query_dict(f"EXPLAIN QUERY PLAN {query}")
+            plan = " ".join(str(r["detail"]) for r in rows)
             assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, (query, plan)
         else:  # an empty table is cheaper to scan: forbid that, and the plan must have an index to use
             await connection.execute_script("SET enable_seqscan = off")
