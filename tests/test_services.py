@@ -264,6 +264,47 @@ async def test_recovery_marks_stale_runs_only(database: str, config: AppConfig, 
     await run.wait()
 
 
+async def test_recovery_of_many_discussions_is_a_few_statements(database: str, config: AppConfig,
+                                                                 clients: ModelClients) -> None:
+    """120 discussions a crash left mid-round: every round, streaming row and discussion is marked, in a
+    handful of statements (not three per discussion), and a finished discussion is left alone."""
+    from tortoise.context import require_context
+
+    from bot.db.models import Round
+
+    services = build(config, clients)
+    crashed = []
+    for number in range(120):
+        discussion = await new_discussion(services, config, thread=1000 + number)
+        await services.store.set_status(discussion, DiscussionStatus.RUNNING)
+        round_ = await Round.create(discussion=discussion, number=1, kind=RoundKind.DISCUSS)
+        await Message.create(discussion=discussion, round=round_, author_kind="model", model_alias="gpt",
+                             content="half an answer", status=MessageStatus.STREAMING)
+        crashed.append(discussion)
+    done = await new_discussion(services, config, thread=5000)
+    await services.store.set_status(done, DiscussionStatus.COMPLETED)
+    connection = require_context().connections.get("default")
+    statements = 0
+    real = connection.execute_query
+
+    async def counted(query: str, values: list[object] | None = None) -> object:
+        nonlocal statements
+        statements += 1
+        return await real(query, values)
+
+    connection.execute_query = counted  # type: ignore[method-assign]
+    try:
+        marked = await services.recovery.mark_interrupted([GUILD])
+    finally:
+        connection.execute_query = real  # type: ignore[method-assign]
+    assert len(marked) == 120 and 3 <= statements <= 6, statements
+    assert await Discussion.filter(status=DiscussionStatus.INTERRUPTED).count() == 120
+    assert await Message.filter(status=MessageStatus.STREAMING).count() == 0
+    assert await Message.filter(content="half an answer", status=MessageStatus.INTERRUPTED).count() == 120
+    assert await Round.filter(status="interrupted").count() == 120
+    assert (await Discussion.get(id=done.id)).status is DiscussionStatus.COMPLETED
+
+
 async def test_stop_while_the_display_sets_up_leaves_no_streaming_rows(database: str, config: AppConfig,
                                                                       clients: ModelClients,
                                                                       fake_llm: FakeLLM) -> None:

@@ -16,6 +16,7 @@ from bot.services.runs import RunRegistry
 
 log = logging.getLogger(__name__)
 INTERRUPTED_REASON = "interrupted by a restart"
+RECOVERY_CHUNK = 500  # discussions per statement: inside every database's parameter limit
 
 
 class Recovery:
@@ -34,11 +35,17 @@ class Recovery:
         """Running discussions of these guilds that no run of this process is playing become interrupted."""
         stale = await Discussion.filter(status=DiscussionStatus.RUNNING, guild__discord_id__in=list(guild_ids))
         stale = [d for d in stale if not (d.thread_id and self.runs.is_running(d.thread_id))]
-        for discussion in stale:
-            await Round.filter(discussion=discussion, status=RoundStatus.RUNNING).update(
+        # Three statements per chunk of discussions, not three per discussion: 100 interrupted discussions
+        # cost what one did, and their Resume notices go out at once.
+        for start in range(0, len(stale), RECOVERY_CHUNK):
+            ids = [d.id for d in stale[start:start + RECOVERY_CHUNK]]
+            await Round.filter(discussion_id__in=ids, status=RoundStatus.RUNNING).update(
                 status=RoundStatus.INTERRUPTED, finished_at=now())
-            await Message.filter(discussion=discussion, status=MessageStatus.STREAMING).update(
+            await Message.filter(discussion_id__in=ids, status=MessageStatus.STREAMING).update(
                 status=MessageStatus.INTERRUPTED, error=INTERRUPTED_REASON)
-            await self.store.set_status(discussion, DiscussionStatus.INTERRUPTED)
+            await Discussion.filter(id__in=ids, status=DiscussionStatus.RUNNING).update(
+                status=DiscussionStatus.INTERRUPTED, updated_at=now())
+        for discussion in stale:
+            discussion.status = DiscussionStatus.INTERRUPTED
             log_event(log, "run_interrupted", discussion=discussion.id, thread=discussion.thread_id)
         return stale
