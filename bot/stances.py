@@ -263,6 +263,38 @@ def timeline(stances: Mapping[tuple[str, int], Stance], models: Sequence[str], r
     return Timeline(tuple(rounds), tuple(models), cells, tuple(positions[g] for g in sorted(positions)))
 
 
+CONFORMED_SHARE = 0.25  # what a change of position without a new claim moves to the new position
+
+
+def weighted_positions(line: Timeline) -> list[tuple[int, float]]:
+    """Each position group's weight at the end of the debate, best first: every model counts its last
+    confidence (0-1; unknown 0.5) for the position it ends on — but a model that got there by conformity
+    (a flagged change, never argued since) moves only a quarter of it; three quarters stay with the position
+    it last held on its own account. Drift to a majority without evidence cannot erase a confident dissent."""
+    scores: dict[int, float] = {}
+    for model in line.models:
+        held: int | None = None
+        anchor: int | None = None  # the last position the model held on its own account
+        confidence = 0.5
+        for number in line.rounds:
+            cell = line.cells[(model, number)]
+            if cell.group is None:
+                continue
+            held = cell.group
+            if cell.stance.confidence is not None:
+                confidence = cell.stance.confidence / 100
+            if anchor is None or not cell.flagged:
+                anchor = held
+        if held is None or anchor is None:
+            continue
+        if held == anchor:
+            scores[held] = scores.get(held, 0.0) + confidence
+        else:
+            scores[held] = scores.get(held, 0.0) + CONFORMED_SHARE * confidence
+            scores[anchor] = scores.get(anchor, 0.0) + (1 - CONFORMED_SHARE) * confidence
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
 def said_by_others(stances: Mapping[tuple[str, int], Stance], model: str, number: int) -> set[str]:
     """The content words of the other models' stances (positions and reasons) up to round `number`."""
     return {word for (name, round_), s in stances.items() if name != model and round_ <= number and s.known
@@ -277,6 +309,7 @@ class TimelineRows:
     steps: tuple[tuple[str, str], ...]  # (model name, "R1 A 80% → R2 B 60% ⚠️")
     flagged: str  # "GPT (round 2), …": changes of position that cited no new argument; "" if none
     baseline: str = ""  # "Round 1 majority: A; after the debate: B": what the debate had to beat
+    weighted: str = ""  # "A 1.55 · B 0.95": confidence-weighted, conformity discounted
 
 
 def timeline_rows(line: Timeline) -> TimelineRows:
@@ -291,7 +324,15 @@ def timeline_rows(line: Timeline) -> TimelineRows:
         steps.append((model, " → ".join(cells)))
     flagged = ", ".join(f"{m} (round {n})" for (m, n), c in line.cells.items() if c.flagged)
     return TimelineRows(tuple((line.label(number), position[:120]) for number, position in enumerate(line.positions)),
-                        tuple(steps), flagged, baseline(line))
+                        tuple(steps), flagged, baseline(line), weighted_text(line))
+
+
+def weighted_text(line: Timeline) -> str:
+    scores = weighted_positions(line)
+    if len(line.rounds) < 2 or not scores:
+        return ""
+    return "Weighted by confidence, conformity discounted: " + " · ".join(
+        f"{line.label(group)} {score:.2f}" for group, score in scores)
 
 
 def baseline(line: Timeline) -> str:
@@ -318,6 +359,8 @@ def timeline_text(line: Timeline) -> str:
            *(f"{model}: {steps}" for model, steps in rows.steps)]
     if rows.baseline:
         out.append(f"  {rows.baseline}")
+    if rows.weighted:
+        out.append(f"  {rows.weighted}")
     if rows.flagged:
         out.append(f"  ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)

@@ -286,3 +286,18 @@ async def test_debates_can_show_the_models_each_others_names(database: str, fake
         assert "read each other without names" not in thread_text(named, named.threads[0])
     finally:
         await named.close()
+
+
+async def test_the_moderator_reads_the_weighted_positions(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", said("Rust.", "Use Rust", 90),
+                    said("Go.", "Use Go", 90, "yes, I was persuaded by the others"))
+    fake_llm.script("claude-test", said("Go.", "Use Go", 60), said("Go.", "Use Go", 60))
+    fake_llm.script("llama-test", said("Go.", "Use Go", 50), said("Go.", "Use Go", 50))
+    await harness.slash("discuss", topic="Rust or Go?", rounds=2)
+    [thread] = harness.threads
+    assert "-# Weighted by confidence, conformity discounted: B 1.32 · A 0.68" in thread_text(harness, thread)
+    fake_llm.script("gpt-test", Script(text="## Agreement\nGo.\n## Minority report\nNone.\n## Final answer\nGo."))
+    await harness.slash("consensus", channel=thread)
+    prompt = system_of(fake_llm.requests_for("gpt-test")[-1].body)
+    assert "Positions weighted by confidence over the whole debate" in prompt
+    assert "- Use Go: 1.32" in prompt and "- Use Rust: 0.68" in prompt

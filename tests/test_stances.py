@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from bot.stances import (
     timeline,
     timeline_text,
     visible_part,
+    weighted_positions,
 )
 from cogs.delivery.render import timeline_markdown
 
@@ -248,3 +250,19 @@ def test_messy_generated_blocks_are_read(body: str, held: str, lead: str, sep: s
     assert stance.position == held.strip().strip("*_`").strip()
     assert stance.confidence == confidence[1] and stance.changed is changed
     assert "Confidence" not in shown[len(body.rstrip()):]
+
+
+def test_a_confident_dissent_outweighs_a_drift_without_evidence() -> None:
+    """Round 1: Rust (90%) against two Go. Round 2: the Rust model drifts to Go "persuaded by the others"; the
+    others were only 50-60% sure. The plain majority erases Rust; the weighted score does not."""
+    held = {("GPT", 1): Stance("Use Rust", 90), ("GPT", 2): Stance("Use Go", 90, True, "I was persuaded by the others"),
+            ("Claude", 1): Stance("Use Go", 60), ("Claude", 2): Stance("Use Go", 60),
+            ("Llama", 1): Stance("Use Go", 50), ("Llama", 2): Stance("Use Go", 50)}
+    line = timeline(held, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
+    scores = dict(weighted_positions(line))
+    assert scores[0] == pytest.approx(0.75 * 0.9)  # Rust keeps three quarters of GPT's confidence
+    assert scores[1] == pytest.approx(0.6 + 0.5 + 0.25 * 0.9)
+    argued = {**held, ("GPT", 2): Stance("Use Go", 90, True, "the hiring market for Rust engineers here is thin")}
+    argued_line = timeline(argued, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
+    assert dict(weighted_positions(argued_line)) == {1: pytest.approx(2.0)}  # an argued change counts in full
+    assert "Weighted by confidence, conformity discounted: B 1.32 · A 0.68" in timeline_text(line)

@@ -14,6 +14,7 @@ from bot.engine.rounds import RoundResult
 from bot.errors import UserError
 from bot.kinds import MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
+from bot.modes.debate import stored_timeline
 from bot.modes.peer_review import (
     ReviewBallot,
     aggregate,
@@ -24,7 +25,7 @@ from bot.modes.peer_review import (
     review_messages,
 )
 from bot.seats import seat, seats
-from bot.stances import Stance
+from bot.stances import Stance, weighted_positions
 
 MIN_REVIEWED_ANSWERS = 3
 REVIEW_PASSES = 2  # every reviewer ranks the answers in one order, then in the reverse order
@@ -70,6 +71,7 @@ class ConsensusMode:
         self._failures: dict[str, str] = {}
         self._moderator = 0
         self._done = False
+        self._weighted: list[tuple[str, float]] | None = None  # (position, weight), read before the moderator
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:
         if self._passes < REVIEW_PASSES:
@@ -84,13 +86,23 @@ class ConsensusMode:
                                                                         self.answers))
         if self._done or self._moderator >= len(self.moderators):
             return None
+        if self._weighted is None:
+            panel = [self.models[a] for a in state.discussion.models if a in self.models]
+            line = await stored_timeline(state, panel, self.similarity)
+            self._weighted = [(line.positions[group], score) for group, score in weighted_positions(line)] \
+                if len(line.rounds) > 1 else []
         return RoundPlan(RoundKind.CONSENSUS, [seat(self.moderators[self._moderator])], note=self._note())
 
     def _note(self) -> str:
         if not self.stances:
             return MODERATOR_NOTE
         held = "\n".join(f"- {name}: {stance_summary(s)}" for name, s in self.stances.items())
-        return f"{MODERATOR_NOTE}\n\nEach participant's last stated stance:\n{held}"
+        note = f"{MODERATOR_NOTE}\n\nEach participant's last stated stance:\n{held}"
+        if self._weighted:
+            note += ("\n\nPositions weighted by confidence over the whole debate (a change of position that "
+                     "brought no new argument counts a quarter; the rest stays with the earlier position):\n"
+                     + "\n".join(f"- {position}: {score:.2f}" for position, score in self._weighted))
+        return note
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         if not plan.shown:

@@ -110,11 +110,16 @@ class DebateMode:
         return notices
 
     async def _timeline(self, state: ModeState) -> Timeline:
-        rows = await state.store.stances(state.discussion)
-        hidden = state.discussion.blind_names if not state.discussion.revealed else {}
-        names = {m.alias: hidden.get(m.alias, m.name) for m in self.panel}
-        held = {(names.get(r.model_alias, r.model_alias), r.round_number):
-                Stance(r.position, r.confidence, r.changed, r.reason) for r in rows}
-        models = [*names.values(), *sorted({name for name, _ in held} - set(names.values()))]
-        rounds = sorted({number for _, number in held})
-        return timeline(held, models, rounds, self.setup.config.similarity)
+        return await stored_timeline(state, self.panel, self.setup.config.similarity)
+
+
+async def stored_timeline(state: ModeState, panel: Sequence[ModelConfig], similarity: float) -> Timeline:
+    """The discussion's stance timeline from its stored stances (blind names while it is masked)."""
+    rows = await state.store.stances(state.discussion)
+    hidden = state.discussion.blind_names if not state.discussion.revealed else {}
+    names = {m.alias: hidden.get(m.alias, m.name) for m in panel}
+    held = {(names.get(r.model_alias, r.model_alias), r.round_number):
+            Stance(r.position, r.confidence, r.changed, r.reason) for r in rows}
+    models = [*names.values(), *sorted({name for name, _ in held} - set(names.values()))]
+    rounds = sorted({number for _, number in held})
+    return timeline(held, models, rounds, similarity)

@@ -193,6 +193,8 @@ def timeline_markdown(line: Timeline) -> str:
            *(f"**{model}**: {steps}" for model, steps in rows.steps)]
     if rows.baseline:
         out.append(f"⚖️ {rows.baseline}")
+    if rows.weighted:
+        out.append(f"-# {rows.weighted}")
     if rows.flagged:
         out.append(f"-# ⚠️ {FLAGGED}{rows.flagged}")
     return "\n".join(out)
