@@ -72,7 +72,8 @@ def main() -> int:
         print(json.dumps({"wall": wall, "cpu": cpu, "met": met}))
     else:
         print(f"wall: {wall['requests']} requests on {wall['slots']} slots holding {options.hold:g} s: "
-              f"{wall['wall_s']:.3f} s against a floor of {wall['floor_s']:.3f} s -> {wall['ratio']:.3f}x (target 1.1x)")
+              f"{wall['wall_s']:.3f} s against a floor of {wall['floor_s']:.3f} s -> {wall['ratio']:.3f}x "
+              "(target 1.1x)")
         sizes = ", ".join(f"{size}: {cpu[f'cpu_per_request_{size}_us']:.0f} µs" for size in SIZES)
         print(f"cpu per queued request: {sizes} -> {cpu['ratio']:.2f}x from {SIZES[0]} to {SIZES[-1]} (target 2x)")
     return 0 if met else 1
