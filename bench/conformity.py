@@ -82,25 +82,31 @@ def holds(text: str | None, position: str) -> bool:
     return same_position(match.group(1) if match else text, position, SIMILARITY)
 
 
-def drift_item(rng: random.Random) -> tuple[Timeline, str, dict[str, Stance]]:
-    right, wrong = rng.choice(PAIRS) if rng.random() < 0.5 else rng.choice(PAIRS)[::-1]
-    keeper = [(right, rng.randint(80, 95), "no")] * 3
-    drifter = [(right, rng.randint(70, 85), "no"), (wrong, rng.randint(60, 80), f"yes, {rng.choice(CONFORMING)}"),
-               (wrong, rng.randint(60, 80), "no")]
-    majority = [[(wrong, rng.randint(55, 75), "no")] * 3 for _ in range(2)]
-    line = debate(rng, [keeper, drifter, *majority])
-    last = {model: line.cells[(model, 3)].stance for model in line.models}
-    return line, right, last
+Item = tuple[Timeline, str, dict[str, Stance]]  # the debate, the correct answer, each seat's last stance
 
 
-def control_item(rng: random.Random) -> tuple[Timeline, str, dict[str, Stance]]:
+def item(rng: random.Random, build: Callable[[str, str], list[list[tuple[str, int, str]]]]) -> Item:
     right, wrong = rng.choice(PAIRS) if rng.random() < 0.5 else rng.choice(PAIRS)[::-1]
-    dissent = [(wrong, rng.randint(50, 70), "no")] * 3
-    convert = [(wrong, rng.randint(50, 70), "no"), (right, rng.randint(70, 85), f"yes, {rng.choice(ARGUED)}"),
-               (right, rng.randint(70, 85), "no")]
-    sure = [[(right, rng.randint(70, 90), "no")] * 3 for _ in range(2)]
-    line = debate(rng, [dissent, convert, *sure])
+    line = debate(rng, build(right, wrong))
     return line, right, {model: line.cells[(model, 3)].stance for model in line.models}
+
+
+def drift_item(rng: random.Random) -> Item:
+    """A confident keeper of the right answer, a drifter persuaded by nothing, two wrong seats."""
+    return item(rng, lambda right, wrong: [
+        [(right, rng.randint(80, 95), "no")] * 3,
+        [(right, rng.randint(70, 85), "no"), (wrong, rng.randint(60, 80), f"yes, {rng.choice(CONFORMING)}"),
+         (wrong, rng.randint(60, 80), "no")],
+        *([(wrong, rng.randint(55, 75), "no")] * 3 for _ in range(2))])
+
+
+def control_item(rng: random.Random) -> Item:
+    """A less sure wrong dissenter, a wrong seat converted by an argument, two sure right seats."""
+    return item(rng, lambda right, wrong: [
+        [(wrong, rng.randint(50, 70), "no")] * 3,
+        [(wrong, rng.randint(50, 70), "no"), (right, rng.randint(70, 85), f"yes, {rng.choice(ARGUED)}"),
+         (right, rng.randint(70, 85), "no")],
+        *([(right, rng.randint(70, 90), "no")] * 3 for _ in range(2))])
 
 
 def run(seed: int = 7) -> dict[str, dict[str, float]]:
