@@ -106,8 +106,17 @@ async def test_style_control_is_the_default_and_raw_is_one_option_away(boards: D
 
 
 async def test_a_tie_moves_nothing_by_default(boards: DiscordHarness) -> None:
+    """Through the real buttons: one member votes GPT, three press Tie, the starter closes the vote."""
     await boards.slash("open", question="One?", models="gpt, claude")
-    await vote_on_every_round({1: ["gpt"], 2: ["tie"], 3: ["tie"], 4: ["tie"]})
+    [thread] = boards.threads
+    vote = next(m for m in boards.bot_messages(thread) if (m.content or "").startswith("🗳️ **Which answer"))
+    ids = {b.label: b.custom_id for row in vote.components for b in row.children}  # type: ignore[union-attr]
+    await boards.click(vote, ids["GPT"])
+    for number in range(3):
+        member = back.make_member(back.make_user(f"tie{number}", f"000{number + 3}"), boards.guild)
+        pressed = await boards.click(vote, ids["Tie"], member=member)
+        assert pressed.ephemeral_texts[0].startswith("🗳️ Your vote: **a tie**")
+    await boards.click(vote, ids["Close vote"])
     board = await boards.bot.services.arena.board(boards.guild.id)
     assert board.ballots == 4 and board.ties == 3 and [r.votes for r in board.rows] == [1, 1]
     assert "3 tie vote(s) move no rating." in (await boards.slash("leaderboard")).texts[0]
