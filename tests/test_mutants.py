@@ -356,3 +356,15 @@ def fitted_coefficient(ballots: list[Ballot], models: list[str]) -> float:
     winners, losers, weights, ballot_of = outcomes(ordered, models)
     differences = style_differences(ordered, models, winners, losers, ballot_of)
     return float(fit_styled(winners, losers, weights, differences, ballot_of, len(models)).coefficients[0])
+
+
+async def test_a_side_call_adds_its_cost_to_the_hold_and_its_price_is_checked(database: str,
+                                                                              fake_llm: FakeLLM) -> None:
+    config = make_config(fake_llm, defaults__monthly_budget_usd=10.0, models__gpt__input_price=1.0,
+                         models__gpt__output_price=2.0)
+    models = [config.models["gpt"]]
+    ticket = await Admission(config).admit(1, 7, models, 100, 2, [(config.models["gpt"], 0.25)])
+    assert ticket.holds[0].amount_usd == pytest.approx(run_cost(models, 100, 2) + 0.25)
+    await ticket.refund()
+    with pytest.raises(budget.UnpricedRefused, match="knows no price for Claude"):  # the side model's price
+        await Admission(config).admit(1, 8, models, 100, 1, [(config.models["claude"], 0.0)])

@@ -172,3 +172,12 @@ def test_markdown_is_counted_by_a_parser_not_by_characters() -> None:
     text = "# Title\n\nSome **bold** and __more__\n\n- a\n- b\n1. c\n\n```\n# not a header\n- nor an item\n```\n## Two"
     assert style_of(text) == Style(len(text), 2, 3, 2)
     assert style_of("") == Style(0, 0, 0, 0)
+
+
+def test_stored_styles_are_used_only_when_they_match_the_seats() -> None:
+    from bot.arena.style import styles_from_rows
+
+    assert styles_from_rows([[10, 1, 2, 3], [20, 0, 0, 0]], 2) == (Style(10, 1, 2, 3), Style(20, 0, 0, 0))
+    assert styles_from_rows([[10, 1, 2, 3]], 2) == ()  # a seat's style missing
+    assert styles_from_rows([[10, 1, 2], [20, 0, 0, 0]], 2) == ()  # a row of another shape
+    assert styles_from_rows([], 2) == () and styles_from_rows([], 0) == ()
