@@ -16,7 +16,7 @@ from tortoise.models import Model
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where rows may be written: the services, the round engine's own answer rows, and storage itself.
-WRITERS = ("bot/services/", "bot/engine/rounds.py", "bot/db/")
+WRITERS = ("bot/services/", "bot/engine/rounds.py", "bot/engine/checkpoints.py", "bot/db/")
 WRITE_METHODS = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "select_for_update",
                  "update", "delete", "save"}
 INSTANCE_WRITES = {"save", "delete", "update_from_dict", "refresh_from_db"}

@@ -12,7 +12,7 @@ from bot.config import AppConfig
 from bot.container import Services
 from bot.db.models import BudgetHold, Cooldown, Discussion, Message, Round
 from bot.engine.display import SilentDisplay
-from bot.engine.notices import EarlyStop, ModeratorFallback
+from bot.engine.notices import EarlyStop, ModeratorFallback, PanelistsNamed
 from bot.errors import UserError
 from bot.estimate import run_cost
 from bot.kinds import DiscussionMode, DiscussionStatus, MessageStatus, RoundKind, RoundStatus
@@ -208,7 +208,8 @@ async def test_debate_stops_early_with_a_notice(database: str, config: AppConfig
     discussion = await new_discussion(services, config)
     display = SilentDisplay()
     results = await services.orchestrator.play(discussion, DebateMode(config.default_models(), 4), display)
-    assert len(results) == 2 and display.notices == [EarlyStop(2, 2)]
+    names = (("Panelist A", "GPT"), ("Panelist B", "Claude"), ("Panelist C", "Llama"))  # an anonymous debate
+    assert len(results) == 2 and display.notices == [PanelistsNamed(names), EarlyStop(2, 2)]
     assert [r.round.kind for r in results] == [RoundKind.DISCUSS, RoundKind.DISCUSS]
 
 
