@@ -119,6 +119,7 @@ class DebateConfig(_Strict):
     stop_confidence: int = Field(default=60, ge=0, le=100)  # early stop needs every model at least this sure
     depth_confidence: int = Field(default=60, ge=0, le=100)  # depth:auto goes on past round 1 below this
     anonymous: bool = True  # debate rounds show the models each other as "Panelist A"…, never by name
+    position_judge: str = ""  # a model alias that groups stances when the word rules are unsure (billed; off)
     roles: dict[str, str] = {}  # your own roles: name -> the instructions the model gets
 
     @field_validator("roles")
@@ -240,6 +241,8 @@ class AppConfig(_Strict):
             for alias in getattr(self.defaults, key):
                 if alias not in self.models:
                     raise _KeyError(f"defaults.{key}", f"unknown model '{alias}'")
+        if self.debate.position_judge and self.debate.position_judge not in self.models:
+            raise _KeyError("debate.position_judge", f"unknown model '{self.debate.position_judge}'")
         if self.arena.category_model and self.arena.category_model not in self.models:
             raise _KeyError("arena.category_model", f"unknown model '{self.arena.category_model}'")
         return self.model_copy(update={"models": {key: self._capable(m) for key, m in self.models.items()}})

@@ -10,6 +10,7 @@ from bot.roundtable import Roundtable
 from bot.services.admission import Admission
 from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
+from bot.services.judge import PositionJudge
 from bot.services.orchestrator import Orchestrator
 from bot.services.projects import ProjectService
 from bot.services.recovery import Recovery
@@ -39,6 +40,8 @@ class Services:
         self.roundtable.config = config
         if self.orchestrator.tagger is not None:
             self.orchestrator.tagger.config = config
+        if self.orchestrator.judge is not None:
+            self.orchestrator.judge.config = config
 
     @classmethod
     def build(cls, config: AppConfig, clients: ModelClients) -> Services:
@@ -46,7 +49,8 @@ class Services:
         runs = RunRegistry(store)
         arena = ArenaService(config)
         admission = Admission(config)
-        orchestrator = Orchestrator(clients, store, runs, arena, Tagger(config, clients, store))
+        orchestrator = Orchestrator(clients, store, runs, arena, Tagger(config, clients, store),
+                                    PositionJudge(config, clients))
         return cls(config=config, store=store, admission=admission, runs=runs, orchestrator=orchestrator,
                    roundtable=Roundtable(config, store, admission, runs, orchestrator),
                    recovery=Recovery(store, runs), projects=ProjectService(store), arena=arena)

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Reading", "clusters", "content_words", "read", "same_position"]
+__all__ = ["Reading", "clusters", "content_words", "read", "same_position", "unsure"]
 
 WORD_RE = re.compile(r"[^\W_][\w'+.#-]*", re.UNICODE)
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "＇": "'"})
@@ -127,3 +127,12 @@ def clusters(positions: Sequence[str], similarity: float) -> list[int]:
             representatives.append(position)
             groups.append(len(representatives) - 1)
     return groups
+
+
+def unsure(positions: Sequence[str], similarity: float) -> bool:
+    """The rules put two positions apart without either being against what the other is for: a judge may
+    read them better (`[debate] position_judge`)."""
+    groups = clusters(positions, similarity)
+    readings = [read(p) for p in positions]
+    return any(groups[i] != groups[j] and not _opposed(readings[i], readings[j])
+               for i in range(len(positions)) for j in range(i + 1, len(positions)))

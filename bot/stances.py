@@ -187,11 +187,15 @@ def cites_an_argument(reason: str, known: set[str] | None = None) -> bool:
     return len(new_claims(reason, known or set())) >= NEW_CLAIM_WORDS
 
 
-def agreement(stances: Mapping[str, Stance], similarity: float, min_confidence: int) -> str | None:
-    """None if every model holds one known position with at least `min_confidence`, else why not."""
+def agreement(stances: Mapping[str, Stance], similarity: float, min_confidence: int,
+              groups: Sequence[int] | None = None) -> str | None:
+    """None if every model holds one known position with at least `min_confidence`, else why not.
+    `groups`: the positions' groups as a judge read them (default: the word rules')."""
     if not stances or not all(s.known for s in stances.values()):
         return "some stances are unknown"
-    if len(set(clusters([s.position or "" for s in stances.values()], similarity))) > 1:
+    if groups is None:
+        groups = clusters([s.position or "" for s in stances.values()], similarity)
+    if len(set(groups)) > 1:
         return "the stances disagree"
     if any(s.confidence is None or s.confidence < min_confidence for s in stances.values()):
         return f"confidence is below {min_confidence}"
@@ -199,9 +203,9 @@ def agreement(stances: Mapping[str, Stance], similarity: float, min_confidence: 
 
 
 def settled(previous: Mapping[str, Stance], current: Mapping[str, Stance], similarity: float,
-            min_confidence: int) -> bool:
+            min_confidence: int, groups: Sequence[int] | None = None) -> bool:
     """Early stop: every model agrees, confidently, and holds the same position as in its previous round."""
-    if agreement(current, similarity, min_confidence) is not None or set(previous) != set(current):
+    if agreement(current, similarity, min_confidence, groups) is not None or set(previous) != set(current):
         return False
     return all(previous[a].known and same_position(previous[a].position or "", s.position or "", similarity)
                for a, s in current.items())

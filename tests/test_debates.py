@@ -301,3 +301,82 @@ async def test_the_moderator_reads_the_weighted_positions(harness: DiscordHarnes
     prompt = system_of(fake_llm.requests_for("gpt-test")[-1].body)
     assert "Positions weighted by confidence over the whole debate" in prompt
     assert "- Use Go: 1.32" in prompt and "- Use Rust: 0.68" in prompt
+
+
+JUDGE = {"provider": "fakeopenai", "model": "judge-test", "display_name": "Judge", "input_price": 1.0,
+         "output_price": 2.0}
+
+
+def test_judge_replies_become_groups_only_when_complete() -> None:
+    from bot.positions import unsure
+    from bot.services.judge import parse_groups
+
+    assert parse_groups("1,3 | 2", 3) == [0, 1, 0]
+    assert parse_groups("Groups: 2 | 1, 3", 3) == [0, 1, 0]  # numbered by first position
+    assert parse_groups("1,2,3", 3) == [0, 0, 0]
+    assert parse_groups("1 | 2", 3) is None and parse_groups("1,1 | 2,3", 3) is None and parse_groups("4", 3) is None
+    assert unsure(["Use Postgres", "PostgreSQL is the right database"], 0.5)  # apart, but not opposed
+    assert not unsure(["Use Rust, not Go", "Use Go, not Rust"], 0.5)  # opposed: the rules are sure
+    assert not unsure(["Use Go", "Use Go for its goroutines"], 0.5)  # together
+
+
+async def test_the_position_judge_groups_what_the_rules_cannot_and_is_billed(database: str,
+                                                                             fake_llm: FakeLLM) -> None:
+    from bot.db.models import Spend
+
+    config = make_config(fake_llm, models__judge=JUDGE, debate__position_judge="judge")
+    judged = await make_harness(config, TEST_ENV)
+    try:
+        fake_llm.script("gpt-test", said("Postgres.", "Use Postgres", 90))
+        fake_llm.script("claude-test", said("PostgreSQL.", "PostgreSQL is the right database", 90))
+        fake_llm.script("judge-test", Script(text="1,2"))
+        await judged.slash("discuss", topic="Which database?", rounds=3, models="gpt, claude", depth="auto")
+        assert await Round.all().count() == 1  # the judge read one position: depth:auto stops after round 1
+        [call] = fake_llm.requests_for("judge-test")
+        assert call.body["stream"] is False and call.body["max_tokens"] == 64
+        assert "1. Use Postgres\n2. PostgreSQL is the right database" in call.body["messages"][-1]["content"]
+        [spend] = await Spend.filter(model_alias="judge")
+        assert spend.cost_usd > 0 and spend.discussion_id == (await Discussion.get()).id
+        fake_llm.script("judge-test", Script(status=500), Script(status=500), Script(status=500))
+        await judged.slash("discuss", topic="Which database, again?", rounds=2, models="gpt, claude", depth="auto")
+        second = await Discussion.filter(question="Which database, again?").get()
+        assert await Round.filter(discussion=second).count() == 2  # a failing judge: the rules decide
+    finally:
+        await judged.close()
+
+
+async def test_without_a_judge_nothing_is_asked(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", said("Postgres.", "Use Postgres", 90))
+    fake_llm.script("claude-test", said("PostgreSQL.", "PostgreSQL is the right database", 90))
+    await harness.slash("discuss", topic="Which database?", rounds=2, models="gpt, claude", depth="auto")
+    assert await Round.all().count() == 2 and fake_llm.requests_for("judge-test") == []
+
+
+async def test_each_debate_round_holds_the_judges_worst_case(database: str, fake_llm: FakeLLM) -> None:
+    from bot.db.models import BudgetHold
+    from bot.estimate import run_cost
+    from bot.services.judge import judge_cost, judge_for
+
+    config = make_config(fake_llm, models__judge=JUDGE, debate__position_judge="judge",
+                         defaults__monthly_budget_usd=100.0, models__gpt__input_price=1.0,
+                         models__gpt__output_price=2.0, models__claude__input_price=1.0,
+                         models__claude__output_price=2.0)
+    judged = await make_harness(config, TEST_ENV)
+    held: list[float] = []
+    real_create = BudgetHold.create
+
+    async def spy(**values: object) -> BudgetHold:
+        held.append(float(values["amount_usd"]))  # type: ignore[arg-type]
+        return await real_create(**values)
+
+    try:
+        BudgetHold.create = spy  # type: ignore[method-assign]
+        await judged.slash("discuss", topic="Which database?", rounds=3, models="gpt, claude")
+    finally:
+        BudgetHold.create = real_create  # type: ignore[method-assign]
+        await judged.close()
+    judge = judge_for(config)
+    assert judge is not None
+    panel = [config.models["gpt"], config.models["claude"]]
+    [amount] = held
+    assert amount == pytest.approx(run_cost(panel, len("Which database?"), 3) + 3 * judge_cost(judge, 2))

@@ -37,6 +37,13 @@ class ModeState:
     discussion: Discussion
     store: DiscussionStore
     results: list[RoundResult] = field(default_factory=list)
+    judge: GroupPositions | None = None  # `[debate] position_judge`, billed to the run's payer
+
+
+class GroupPositions(Protocol):
+    """Groups of positions by meaning (one group number per position), or None to keep the word rules'."""
+
+    async def __call__(self, positions: Sequence[str]) -> list[int] | None: ...
 
 
 class Mode(Protocol):

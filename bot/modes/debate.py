@@ -19,6 +19,7 @@ from bot.engine.transcript import panelist_labels
 from bot.estimate import run_cost
 from bot.kinds import Depth, MessageStatus, RoundKind
 from bot.modes.base import ModeState, RoundPlan
+from bot.positions import unsure
 from bot.roles import find_role, seat_roles
 from bot.seats import Seat, seat
 from bot.stances import STANCE_INSTRUCTIONS, Stance, Timeline, agreement, settled, split_stance, timeline
@@ -78,8 +79,10 @@ class DebateMode:
         everyone = len(stances) == len(self.panel)
         notices: list[Notice] = []
         config = self.setup.config
+        groups = await self._judged(state, stances) if everyone else None
         if self.setup.depth == Depth.AUTO and number == self._first == 1 and number < self._total:
-            why = agreement(stances, config.similarity, config.depth_confidence) if everyone else "some models failed"
+            why = (agreement(stances, config.similarity, config.depth_confidence, groups) if everyone
+                   else "some models failed")
             if why is None:
                 self._stop = True
                 skipped = self._total - number
@@ -91,7 +94,7 @@ class DebateMode:
         elif 1 < number < self._total and everyone:
             bodies = [split_stance(a.text)[0] for a in result.answers]
             by_stances = self._previous is not None and settled(self._previous, stances, config.similarity,
-                                                                 config.stop_confidence)
+                                                                 config.stop_confidence, groups)
             if by_stances or converged(bodies):
                 self._stop = True
                 notices.append(EarlyStop(number, self._total - number, by_stances=by_stances))
@@ -108,6 +111,14 @@ class DebateMode:
             if line.positions:  # nobody gave a stance: no timeline to show
                 notices.append(StanceTimeline(line))
         return notices
+
+    async def _judged(self, state: ModeState, stances: Mapping[str, Stance]) -> list[int] | None:
+        """The judge's grouping of this round's stances where the word rules are unsure (else the rules')."""
+        positions = [s.position or "" for s in stances.values()]
+        if state.judge is None or not all(s.known for s in stances.values()) or \
+                not unsure(positions, self.setup.config.similarity):
+            return None
+        return await state.judge(positions)
 
     async def _timeline(self, state: ModeState) -> Timeline:
         return await stored_timeline(state, self.panel, self.setup.config.similarity)

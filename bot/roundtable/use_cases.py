@@ -37,6 +37,7 @@ from bot.roundtable.stage import Stage, Venue
 from bot.services.admission import Admission, Ticket
 from bot.services.budget import anyone_steers
 from bot.services.discussions import DiscussionStore
+from bot.services.judge import judge_cost, judge_for
 from bot.services.orchestrator import Orchestrator
 from bot.services.runs import Run, RunInfo, RunRegistry
 from bot.services.tagging import tagger_for, tagging_cost
@@ -80,9 +81,11 @@ class Roundtable:
         """Validate, admit, let the venue make its place, store the discussion and start its first run."""
         opening = await self.validate(request)
         tagger = tagger_for(self.config, opening.mode, opening.question, category_of(opening.question))
+        side = [(tagger, tagging_cost(tagger, opening.question))] if tagger else []
+        if opening.mode is DiscussionMode.DISCUSS:
+            side += self._judge_calls(len(opening.panel.models), opening.rounds)
         ticket = await self._admit(opening.actor, opening.panel.models,
-                                   len(opening.question) + files_chars(opening.files), opening.rounds,
-                                   [(tagger, tagging_cost(tagger, opening.question))] if tagger else [])
+                                   len(opening.question) + files_chars(opening.files), opening.rounds, side)
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)
             try:
@@ -128,7 +131,7 @@ class Roundtable:
         if not await self.store.claim(discussion):
             raise UserError(STILL_ANSWERING, Hint.STOP)
         try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
-            ticket = await self._admit(actor, panel, prompt, rounds)
+            ticket = await self._admit(actor, panel, prompt, rounds, self._judge_calls(len(panel), rounds))
             async with ticket.refunded_on_error():
                 await self.store.plan_rounds(discussion, done + rounds)
                 await stage.accepted(Continued(rounds))
@@ -229,6 +232,11 @@ class Roundtable:
                         "next round starts (/continue).")
 
     # --- shared steps -------------------------------------------------------------------
+    def _judge_calls(self, panel_size: int, rounds: int) -> list[tuple[ModelConfig, float]]:
+        """The position judge's worst case: one call per debate round, when one is configured."""
+        judge = judge_for(self.config)
+        return [(judge, judge_cost(judge, panel_size))] * rounds if judge is not None else []
+
     def panel_of(self, discussion: Discussion) -> list[ModelConfig]:
         known = [alias for alias in discussion.models if alias in self.config.models]
         if not known:

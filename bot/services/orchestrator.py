@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.arena.blind import BLIND_NOTE, blind_panel
@@ -22,6 +23,7 @@ from bot.services import ledger
 from bot.services.admission import Ticket
 from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
+from bot.services.judge import PositionJudge, judge_for
 from bot.services.ledger import Payer
 from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
 from bot.services.tagging import Tagger
@@ -31,12 +33,14 @@ log = logging.getLogger(__name__)
 
 class Orchestrator:
     def __init__(self, clients: ModelClients, store: DiscussionStore, runs: RunRegistry,
-                 arena: ArenaService | None = None, tagger: Tagger | None = None) -> None:
+                 arena: ArenaService | None = None, tagger: Tagger | None = None,
+                 judge: PositionJudge | None = None) -> None:
         self.runner = RoundRunner(clients)
         self.store = store
         self.runs = runs
         self.arena = arena
         self.tagger = tagger
+        self.judge = judge
 
     def start(self, key: int, discussion: Discussion, mode: Mode, display: Display, *, ticket: Ticket | None,
               info: RunInfo | None = None, on_crash: OnCrash | None = None) -> Run:
@@ -48,8 +52,15 @@ class Orchestrator:
 
     async def play(self, discussion: Discussion, mode: Mode, display: Display,
                    payer: Payer | None = None) -> list[RoundResult]:
-        state = ModeState(discussion, self.store)
         payer = payer or Payer()
+        judge = self.judge
+
+        async def group(positions: Sequence[str]) -> list[int] | None:
+            assert judge is not None
+            return await judge.group(discussion.id, payer, positions)
+
+        state = ModeState(discussion, self.store, judge=group if judge is not None and judge_for(judge.config)
+                          else None)
 
         async def bill(answer: Answer) -> None:
             cost = message_cost(answer.model, answer.usage)
