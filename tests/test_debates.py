@@ -380,3 +380,14 @@ async def test_each_debate_round_holds_the_judges_worst_case(database: str, fake
     panel = [config.models["gpt"], config.models["claude"]]
     [amount] = held
     assert amount == pytest.approx(run_cost(panel, len("Which database?"), 3) + 3 * judge_cost(judge, 2))
+
+
+async def test_real_stance_formats_are_read_and_hidden_in_a_debate(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    fake_llm.script("gpt-test", Script(text="Go is simpler.\n\n## Stance\nUse Go\n## Confidence\n8/10\n## Changed\nno"))
+    fake_llm.script("claude-test", Script(text="Rust 更安全。\n\n立场：使用 Rust\n置信度：75 %\n是否改变：否"))
+    await harness.slash("discuss", topic="Rust or Go?", rounds=1, models="gpt, claude")
+    stored = {r.model_alias: (r.position, r.confidence, r.changed) for r in await StanceRecord.all()}
+    assert stored == {"gpt": ("Use Go", 80, False), "claude": ("使用 Rust", 75, False)}
+    shown = [m.content or "" for m in harness.webhook_messages(harness.threads[0].id)]
+    assert not any("## Confidence" in text or "置信度" in text for text in shown)  # the blocks are not shown raw
+    assert any(text.startswith("Go is simpler.") for text in shown)
