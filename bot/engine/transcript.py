@@ -74,6 +74,7 @@ def anonymise(turns: Sequence[Turn], labels: Mapping[str, str], panel: Sequence[
     for turn in turns:
         if turn.model_alias is not None:
             names.setdefault(turn.author_name.lower(), labels.get(turn.model_alias, turn.author_name))
+    names = {name: label for name, label in names.items() if len(name) >= 3}  # "o3" is also just a word
     pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
                          + r")(?![\w-])", re.IGNORECASE) if names else None
 
