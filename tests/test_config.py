@@ -52,6 +52,12 @@ def test_defaults_and_alias_fill(tmp_path: Path) -> None:
      "config.toml: models.z: context_tokens must exceed max_tokens by at least 256"),
     ('[providers.r]\nkind = "cohere"\nbase_url = "http://x"\n',
      "config.toml: providers.r.kind: Input should be 'openai' or 'anthropic'"),
+    ('[discord]\nwebhooks_per_channel = 16\n',
+     "config.toml: discord.webhooks_per_channel: Input should be less than or equal to 15"),
+    ('[arena]\nties = "quarter"\n', "config.toml: arena.ties: Input should be 'none' or 'half'"),
+    ('[arena]\ncategory_model = "ghost"\n', "config.toml: arena.category_model: unknown model 'ghost'"),
+    ('[debate]\nposition_judge = "ghost"\n', "config.toml: debate.position_judge: unknown model 'ghost'"),
+    ('[arena]\nmin_votes = 0\n', "config.toml: arena.min_votes: Input should be greater than or equal to 1"),
 ])
 def test_errors_name_the_key(extra: str, message: str) -> None:
     import tomllib
@@ -77,3 +83,4 @@ def test_redactor_masks_only_configured_secrets(tmp_path: Path) -> None:
     config = load_config(path)
     redact = Redactor.from_config(config, {"P_KEY": "sk-abcdef123", "DISCORD_TOKEN": "tok.en.123456", "HOME": "/root"})
     assert redact("key sk-abcdef123 token tok.en.123456 home /root") == "key [redacted] token [redacted] home /root"
+
