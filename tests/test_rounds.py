@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.config import AppConfig
 from bot.db.models import Discussion, DiscussionMode, Message, MessageStatus, RoundKind
 from bot.engine.rounds import ModelDelta, ModelFailed, ModelFinished, ModelStarted, RoundEvent, RoundRunner
@@ -106,3 +108,38 @@ async def test_all_streaming_answers_share_one_checkpoint_statement_per_interval
     assert 3 <= checkpoints <= 16, checkpoints  # ~1 s / 0.1 s, not 8 x that
     assert all(r.content == "t" * 100 and r.status == MessageStatus.COMPLETE
                for r in await Message.filter(discussion=discussion))
+
+
+async def test_answers_ending_during_a_checkpoint_break_nothing(database: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """More dirty rows than one statement takes, and answers ending while the first statement runs: every row
+    still streaming is written, no error, and the flusher stops when the last answer ends."""
+    from dataclasses import dataclass
+
+    from bot.engine import checkpoints
+    from bot.engine.rounds import RunnerStats
+
+    @dataclass
+    class Streaming:
+        row: Message
+        text: str
+
+    monkeypatch.setattr(checkpoints, "ROWS_PER_STATEMENT", 2)
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    answers = [Streaming(await Message.create(discussion=discussion, author_kind="model", model_alias=f"m{i}",
+                                              status=MessageStatus.STREAMING), f"text {i}") for i in range(6)]
+    stats = RunnerStats()
+    saver = checkpoints.Checkpoints(lambda: 60.0, stats)
+    for answer in answers:
+        saver.begin(answer)  # type: ignore[arg-type]
+        saver.grew(answer)  # type: ignore[arg-type]
+    flushing = asyncio.create_task(saver.flush())
+    await asyncio.sleep(0)  # inside its first statement
+    for answer in answers[1:]:
+        saver.end(answer)  # type: ignore[arg-type]
+    await flushing
+    stored = await Message.filter(discussion=discussion).order_by("id").values_list("content", flat=True)
+    assert stats.db_writes == 3 and list(stored) == [f"text {i}" for i in range(6)]
+    saver.end(answers[0])  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    assert saver._task is not None and saver._task.done()

@@ -66,11 +66,14 @@ class Checkpoints:
 
     async def flush(self) -> None:
         """One statement (per ROWS_PER_STATEMENT rows) for every streaming answer whose text grew."""
-        rows = [row for row in self._dirty if row in self._live]
+        # The texts as they are now, before any await: an answer may end (and leave `_live`) meanwhile, and
+        # the statement's status guard then leaves its final row alone.
+        texts_now = {row: self._live[row].text for row in self._dirty if row in self._live}
         self._dirty.clear()
+        rows = list(texts_now)
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start:start + ROWS_PER_STATEMENT]
-            texts = {row: self._live[row].text for row in chunk}
+            texts = {row: texts_now[row] for row in chunk}
             try:
                 await Message.filter(id__in=chunk, status=MessageStatus.STREAMING).update(
                     content=Case(*(When(id=row, then=text) for row, text in texts.items()), default=F("content")))
