@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Checkpoints"]
 
 log = logging.getLogger(__name__)
-ROWS_PER_STATEMENT = 300  # two parameters per row and a few more: inside SQLite's and asyncpg's limits
+ROWS_PER_STATEMENT = 50  # small statements: building one is CPU in the event loop, so none may be long
 
 
 class Checkpoints:
