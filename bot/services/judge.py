@@ -9,20 +9,19 @@ go to the ledger, billed like an answer, and each debate round's worst case is i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config import AppConfig, ModelConfig
-from bot.engine.rounds import estimated_usage
 from bot.estimate import message_cost, round_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, Usage
 from bot.logs import log_event
 from bot.services import ledger
 from bot.services.ledger import Payer
+from bot.services.side_calls import billed_call
 
 __all__ = ["JUDGE_PROMPT", "PositionJudge", "judge_cost", "judge_for", "parse_groups"]
 
@@ -74,26 +73,18 @@ class PositionJudge:
             return None
         listed = "\n".join(f"{i}. {p[:POSITION_CHARS]}" for i, p in enumerate(positions, start=1))
         messages = [ChatMessage("system", JUDGE_PROMPT), ChatMessage("user", listed)]
-        try:
-            async with asyncio.timeout(JUDGE_TIMEOUT):
-                completion = await self.clients.complete(model, messages)
-        except asyncio.CancelledError:  # stopped mid-call: the provider bills the prompt it already read
-            await asyncio.shield(self._bill(discussion_id, payer, model, estimated_usage(messages, "", "")))
-            raise
-        except Exception as error:
-            log_event(log, "position_judge_failed", logging.WARNING, discussion=discussion_id, model=model.alias,
-                      error=type(error).__name__)
+
+        async def bill(called: ModelConfig, usage: Usage) -> float | None:
+            cost = message_cost(called, usage)
+            if cost is not None:
+                await ledger.record(payer, discussion_id, called, usage, cost)
+            return cost
+
+        answered = await billed_call(self.clients, model, messages, bill, seconds=JUDGE_TIMEOUT,
+                                     failed_event="position_judge_failed", discussion=discussion_id)
+        if answered is None:  # the rules' grouping stays
             return None
-        usage = completion.usage
-        if usage.input_tokens is None or usage.output_tokens is None:
-            usage = estimated_usage(messages, completion.text, completion.reasoning)
-        await self._bill(discussion_id, payer, model, usage)
+        completion, _ = answered
         groups = parse_groups(completion.text, len(positions))
         log_event(log, "positions_judged", discussion=discussion_id, model=model.alias, groups=groups)
         return groups
-
-    @staticmethod
-    async def _bill(discussion_id: int, payer: Payer, model: ModelConfig, usage: Usage) -> None:
-        cost = message_cost(model, usage)
-        if cost is not None:
-            await ledger.record(payer, discussion_id, model, usage, cost)

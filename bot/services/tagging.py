@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from bot.arena.categories import TAGGING_PROMPT, category_from_reply
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import Discussion
-from bot.engine.rounds import estimated_usage
 from bot.estimate import message_cost, round_cost
 from bot.kinds import Category, DiscussionMode
 from bot.llm.registry import ModelClients
@@ -23,6 +22,7 @@ from bot.logs import log_event
 from bot.services import ledger
 from bot.services.discussions import DiscussionStore
 from bot.services.ledger import Payer
+from bot.services.side_calls import billed_call
 
 __all__ = ["TAG_TIMEOUT", "Tagger", "tagger_for"]
 
@@ -84,20 +84,15 @@ class Tagger:
             return
         messages = [ChatMessage("system", TAGGING_PROMPT),
                     ChatMessage("user", discussion.question[:QUESTION_CHARS])]
-        try:
-            async with asyncio.timeout(TAG_TIMEOUT):
-                completion = await self.clients.complete(model, messages)
-        except asyncio.CancelledError:  # stopped mid-call: the provider bills the prompt it already read
-            await asyncio.shield(self._bill(discussion, payer, model, estimated_usage(messages, "", "")))
-            raise
-        except Exception as error:  # a provider error, the timeout, a broken reply: the rules' category stays
-            log_event(log, "category_tag_failed", logging.WARNING, discussion=discussion.id, model=model.alias,
-                      error=type(error).__name__, status=getattr(error, "status", None))
+
+        async def bill(called: ModelConfig, usage: Usage) -> float | None:
+            return await self._bill(discussion, payer, called, usage)
+
+        answered = await billed_call(self.clients, model, messages, bill, seconds=TAG_TIMEOUT,
+                                     failed_event="category_tag_failed", discussion=discussion.id)
+        if answered is None:  # the rules' category stays
             return
-        usage = completion.usage
-        if usage.input_tokens is None or usage.output_tokens is None:
-            usage = estimated_usage(messages, completion.text, completion.reasoning)
-        cost = await self._bill(discussion, payer, model, usage)
+        completion, cost = answered
         category = category_from_reply(completion.text)
         log_event(log, "category_tagged", discussion=discussion.id, model=model.alias,
                   category=category.value if category else None, cost_usd=round(cost or 0.0, 6))
