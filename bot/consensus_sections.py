@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.kinds import MinoritySource
-from bot.positions import clusters
+from bot.positions import clusters, plurality
 from bot.stances import Stance
 
 HEADINGS = {  # how a heading may be written -> the stored field
@@ -77,12 +77,11 @@ def minority_from_stances(stances: Mapping[str, Stance], similarity: float) -> s
     if len(known) < 2:
         return ""
     groups = clusters([s.position or "" for s in known.values()], similarity)
-    sizes = {g: groups.count(g) for g in set(groups)}
-    biggest = max(sizes.values())
-    if len(sizes) == 1 or list(sizes.values()).count(biggest) > 1:
+    majority = plurality(groups)
+    dissenters = [(name, s) for (name, s), g in zip(known.items(), groups, strict=True)
+                  if majority is not None and g != majority]
+    if not dissenters:  # all agree, or an even split
         return ""
-    majority = next(g for g, size in sizes.items() if size == biggest)
-    dissenters = [(name, s) for (name, s), g in zip(known.items(), groups, strict=True) if g != majority]
     name, stance = max(dissenters, key=lambda item: item[1].confidence or 0)
     reason = f" — {stance.reason}" if stance.reason else ""
     return f"{name}: {stance_summary(stance)}{reason}"

@@ -33,13 +33,11 @@ def board_table(board: Board) -> str:
     header = f"{'#':>2}  {'model':<16} {'rating':>8} {'95% CI':>11} {'votes':>5} {'win':>4} {'med s':>5} " \
              f"{'$/ans':>7} {'fail':>4} {'peer':>5}"
     lines = [header]
-    rank = 0
     for row in board.rows:
-        rank += row.ranked
         rating, span = _rating_cells(row)
         peer = board.peer.get(row.alias)
         lines.append(
-            f"{rank if row.ranked else '–':>2}  {row.name[:16]:<16} {rating:>8} {span:>11} {row.votes:>5} "
+            f"{board.rank(row.alias) or '–':>2}  {row.name[:16]:<16} {rating:>8} {span:>11} {row.votes:>5} "
             f"{percent(row.win_rate):>4} "
             f"{f'{row.median_latency_s:.1f}' if row.median_latency_s is not None else '–':>5} "
             f"{money(row.cost_per_answer):>7} {percent(row.failure_rate):>4} "
@@ -65,13 +63,11 @@ def board_notes(board: Board, ties: Ties) -> list[str]:
 
 def board_json(board: Board, *, guild_id: int | None) -> dict[str, Any]:
     """The board as data, for scripts: every number of the table, unrounded."""
-    rank = 0
     rows = []
     for row in board.rows:
-        rank += row.ranked
         rated = row.rating
         rows.append({
-            "alias": row.alias, "name": row.name, "rank": rank if row.ranked else None, "ranked": row.ranked,
+            "alias": row.alias, "name": row.name, "rank": board.rank(row.alias), "ranked": row.ranked,
             "rating": rated.rating if rated else None, "low": rated.low if rated else None,
             "high": rated.high if rated else None, "votes": row.votes, "wins": row.wins, "win_rate": row.win_rate,
             "answers": row.answers, "median_latency_s": row.median_latency_s,

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Reading", "clusters", "content_words", "read", "same_position", "unsure"]
+__all__ = ["Reading", "clusters", "content_words", "plurality", "read", "same_position", "unsure"]
 
 WORD_RE = re.compile(r"[^\W_][\w'+.#-]*", re.UNICODE)
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "＇": "'"})
@@ -136,3 +136,13 @@ def unsure(positions: Sequence[str], similarity: float) -> bool:
     readings = [read(p) for p in positions]
     return any(groups[i] != groups[j] and not _opposed(readings[i], readings[j])
                for i in range(len(positions)) for j in range(i + 1, len(positions)))
+
+
+def plurality(groups: Sequence[int]) -> int | None:
+    """The group more positions are in than any other; None when there are none or two lead together."""
+    sizes = {g: groups.count(g) for g in set(groups)}
+    if not sizes:
+        return None
+    most = max(sizes.values())
+    leaders = [g for g, size in sizes.items() if size == most]
+    return leaders[0] if len(leaders) == 1 else None

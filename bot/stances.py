@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.positions import clusters, content_words, same_position
+from bot.positions import clusters, content_words, plurality, same_position
 
 STANCE_INSTRUCTIONS = """
 
@@ -45,7 +45,6 @@ BARE_KEY_RE = re.compile(r"^\s*(?:#{1,6}\s*|(?:\*\*|__))" + rf"({_KEYS})\s*(?:\*
                          re.IGNORECASE)  # "## Stance" or "**Stance**" alone: its value on the next line
 FENCE_RE = re.compile(r"^\s*(```|~~~)\w*\s*$")
 AGREE_RE = re.compile(r"^\s*\[AGREE\]\s*$", re.IGNORECASE)
-WORD_RE = re.compile(r"[^\W_][\w'+.-]*", re.UNICODE)
 CONFIDENCE_WORDS = {"very high": 90, "very low": 10, "high": 80, "medium": 50, "moderate": 50, "low": 25,
                     "alta": 80, "media": 50, "baja": 25, "élevée": 80, "moyenne": 50, "faible": 25, "hoch": 80,
                     "mittel": 50, "niedrig": 25, "высокая": 80, "средняя": 50, "низкая": 25, "高": 80, "中": 50,
@@ -232,13 +231,7 @@ class Timeline:
 
     def majority(self, number: int) -> int | None:
         """The position group most models held in round `number` (None: no stances, or a tie for most)."""
-        held = [c.group for (_, n), c in self.cells.items() if n == number and c.group is not None]
-        sizes = {g: held.count(g) for g in set(held)}
-        if not sizes:
-            return None
-        most = max(sizes.values())
-        leaders = [g for g, size in sizes.items() if size == most]
-        return leaders[0] if len(leaders) == 1 else None
+        return plurality([c.group for (_, n), c in self.cells.items() if n == number and c.group is not None])
 
 
 def timeline(stances: Mapping[tuple[str, int], Stance], models: Sequence[str], rounds: Sequence[int],

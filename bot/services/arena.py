@@ -88,6 +88,11 @@ class Board:
     def ranked(self) -> list[str]:
         return [r.alias for r in self.rows if r.ranked]
 
+    def rank(self, alias: str) -> int | None:
+        """The model's place among the ranked models (1 is best), None while it is unranked."""
+        ranked = self.ranked
+        return ranked.index(alias) + 1 if alias in ranked else None
+
 
 @dataclass(frozen=True, slots=True)
 class ModelRecord:
@@ -297,7 +302,7 @@ class ArenaService:
         row = next((r for r in board.rows if r.alias == alias), None)
         if row is None:
             raise UserError(f"{self._name(alias)} has no answers in this server yet.")
-        rank = board.ranked.index(alias) + 1 if alias in board.ranked else None
+        rank = board.rank(alias)
         head: dict[str, list[int]] = {}
         for ballot in board.rated_ballots:  # the same votes (project, period) the rating comes from
             if alias not in ballot.answered or ballot.chosen is None:

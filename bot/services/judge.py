@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config import AppConfig, ModelConfig
-from bot.estimate import message_cost, round_cost
+from bot.estimate import round_cost
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, Usage
 from bot.logs import log_event
+from bot.modes.base import GroupPositions
 from bot.services import ledger
 from bot.services.ledger import Payer
 from bot.services.side_calls import billed_call
@@ -66,6 +67,16 @@ class PositionJudge:
     config: AppConfig
     clients: ModelClients
 
+    def for_run(self, discussion_id: int, payer: Payer) -> GroupPositions | None:
+        """The judge as a run's debate rounds call it (billed to its payer), or None when none is configured."""
+        if judge_for(self.config) is None:
+            return None
+
+        async def group(positions: Sequence[str]) -> list[int] | None:
+            return await self.group(discussion_id, payer, positions)
+
+        return group
+
     async def group(self, discussion_id: int, payer: Payer, positions: Sequence[str]) -> list[int] | None:
         """The judge's groups for these positions, or None (keep the rules')."""
         model = judge_for(self.config)
@@ -75,10 +86,7 @@ class PositionJudge:
         messages = [ChatMessage("system", JUDGE_PROMPT), ChatMessage("user", listed)]
 
         async def bill(called: ModelConfig, usage: Usage) -> float | None:
-            cost = message_cost(called, usage)
-            if cost is not None:
-                await ledger.record(payer, discussion_id, called, usage, cost)
-            return cost
+            return await ledger.charge(payer, discussion_id, called, usage)
 
         answered = await billed_call(self.clients, model, messages, bill, seconds=JUDGE_TIMEOUT,
                                      failed_event="position_judge_failed", discussion=discussion_id)

@@ -18,6 +18,7 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import ModelConfig
 from bot.db.models import MonthlySpend, Spend
+from bot.estimate import message_cost
 from bot.llm.types import Usage
 
 
@@ -55,6 +56,15 @@ async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, us
         await MonthlySpend.create(guild_id=payer.guild_id, month=month, total_usd=cost)
     except IntegrityError:  # another process created the month's row first
         await MonthlySpend.filter(guild_id=payer.guild_id, month=month).update(total_usd=F("total_usd") + cost)
+
+
+async def charge(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage) -> float | None:
+    """A call's cost at the model's prices, recorded (and returned); None for an unpriced model, which records
+    nothing."""
+    cost = message_cost(model, usage)
+    if cost is not None:
+        await record(payer, discussion_id, model, usage, cost)
+    return cost
 
 
 async def month_total(guild_id: int, at: datetime | None = None, connection: BaseDBAsyncClient | None = None) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.arena.blind import BLIND_NOTE, blind_panel
@@ -14,7 +13,6 @@ from bot.engine.notices import ContextTrimmed, EveryModelFailed, ImagesSeen
 from bot.engine.prompts import sees_images
 from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
 from bot.engine.transcript import round_context, shared_images
-from bot.estimate import message_cost
 from bot.kinds import DEBATE_KINDS, MessageStatus
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
@@ -23,7 +21,7 @@ from bot.services import ledger
 from bot.services.admission import Ticket
 from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
-from bot.services.judge import PositionJudge, judge_for
+from bot.services.judge import PositionJudge
 from bot.services.ledger import Payer
 from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
 from bot.services.tagging import Tagger
@@ -53,19 +51,11 @@ class Orchestrator:
     async def play(self, discussion: Discussion, mode: Mode, display: Display,
                    payer: Payer | None = None) -> list[RoundResult]:
         payer = payer or Payer()
-        judge = self.judge
-
-        async def group(positions: Sequence[str]) -> list[int] | None:
-            assert judge is not None
-            return await judge.group(discussion.id, payer, positions)
-
-        state = ModeState(discussion, self.store, judge=group if judge is not None and judge_for(judge.config)
-                          else None)
+        state = ModeState(discussion, self.store,
+                          judge=self.judge.for_run(discussion.id, payer) if self.judge is not None else None)
 
         async def bill(answer: Answer) -> None:
-            cost = message_cost(answer.model, answer.usage)
-            if cost is not None:
-                await ledger.record(payer, discussion.id, answer.model, answer.usage, cost)
+            await ledger.charge(payer, discussion.id, answer.model, answer.usage)
 
         # A new discussion the category rules left as "other": the tagging model runs beside its first round.
         if self.tagger is not None and discussion.guild_id is not None and not await self.store.has_rounds(discussion):

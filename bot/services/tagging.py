@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from bot.arena.categories import TAGGING_PROMPT, category_from_reply
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import Discussion
-from bot.estimate import message_cost, round_cost
+from bot.estimate import round_cost
 from bot.kinds import Category, DiscussionMode
 from bot.llm.registry import ModelClients
 from bot.llm.types import ChatMessage, Usage
@@ -101,11 +101,6 @@ class Tagger:
 
     async def _bill(self, discussion: Discussion, payer: Payer, model: ModelConfig, usage: Usage) -> float | None:
         """The call's cost in the ledger; a discussion forgotten meanwhile (/forget) is billed anonymously."""
-        cost = message_cost(model, usage)
-        if cost is None:
-            return None
         if await self.store.get(discussion.id) is None:
-            await ledger.record(Payer(payer.guild_id), None, model, usage, cost)
-        else:
-            await ledger.record(payer, discussion.id, model, usage, cost)
-        return cost
+            return await ledger.charge(Payer(payer.guild_id), None, model, usage)
+        return await ledger.charge(payer, discussion.id, model, usage)
