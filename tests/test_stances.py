@@ -266,3 +266,14 @@ def test_a_confident_dissent_outweighs_a_drift_without_evidence() -> None:
     argued_line = timeline(argued, ["GPT", "Claude", "Llama"], [1, 2], 0.5)
     assert dict(weighted_positions(argued_line)) == {1: pytest.approx(2.0)}  # an argued change counts in full
     assert "Weighted by confidence, conformity discounted: B 1.32 · A 0.68" in timeline_text(line)
+
+
+def test_the_conformity_benchmark_meets_its_targets_and_anonymity_hides_every_name() -> None:
+    """bench.conformity in one seeded run: the correct minority kept in every configuration, and the scripted
+    sycophants sent an anonymised transcript see no famous name (not even "As GPT-5, …" inside an answer)."""
+    from bench import conformity
+
+    found = conformity.run()
+    assert conformity.met(found)
+    assert found["names/majority"]["names_seen"] > 0 and found["anonymised/majority"]["names_seen"] == 0
+    assert found["anonymised/majority"]["control_right"] > found["names/majority"]["control_right"]
