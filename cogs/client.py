@@ -180,7 +180,7 @@ class MoaiBot(commands.AutoShardedBot):
             self._services.reconfigure(config)
         if self._screens is not None:
             self._screens.pool.interval = config.discord.edit_interval
-            self._screens.pool.creates.limit = config.discord.thread_creates_per_minute
+            self._screens.pool.creates.configured = config.discord.thread_creates_per_minute
             self._screens.webhooks.size = config.discord.webhooks_per_channel
 
     async def sync_commands(self) -> None:

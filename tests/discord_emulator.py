@@ -5,7 +5,8 @@ pacing, 429 handling and message content are tested against what Discord does, n
 - every webhook is one bucket (id and token): `bucket_limit` requests per `bucket_window` seconds shared by
   execute, edit and delete, answered with `X-RateLimit-Limit/Remaining/Reset/Reset-After/Bucket` headers;
 - a hidden limit of `thread_creates` webhook message creates per `create_window` seconds per channel (a
-  thread is a channel), which shows no headers until it is hit (then a 429 with scope "shared");
+  thread is a channel; `hidden_scope="parent"` counts a thread's creates against its parent channel, as
+  Discord may), which shows no headers until it is hit (then a 429 with scope "shared");
 - bot messages in a channel: `channel_limit` per `channel_window` seconds per channel, with headers;
 - a 429 has Discord's JSON body (`message`, `retry_after`, `global`), `Retry-After` (whole seconds), and the
   `Via` header discord.py checks to tell Discord from a proxy; every JSON answer is `application/json`.
@@ -74,6 +75,7 @@ class DiscordEmulator:
     bucket_window: float = 2.0
     thread_creates: int = 30
     create_window: float = 60.0
+    hidden_scope: str = "thread"  # or "parent": the threads of a channel share the hidden create limit
     channel_limit: int = 5
     channel_window: float = 5.0
     parent_of: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel id
@@ -190,6 +192,12 @@ class DiscordEmulator:
         await asyncio.sleep(0)
         return False
 
+    def _create_scope(self, request: web.Request, channel: int) -> int:
+        """The channel whose hidden create limit a webhook message in `channel` counts against."""
+        if self.hidden_scope != "parent":
+            return channel
+        return int(self.webhooks[int(request.match_info["id"])]["channel_id"])
+
     def _webhook_bucket(self, request: web.Request) -> str:
         return f"webhook-{request.match_info['id']}-{request.match_info['token'][:6]}"
 
@@ -248,7 +256,7 @@ class DiscordEmulator:
         channel = self.interactions[token] if interaction else (thread or self.webhooks[
             int(request.match_info["id"])]["channel_id"])
         limited = self._limit("execute", self._webhook_bucket(request), self.bucket_limit, self.bucket_window,
-                              create_in=None if interaction else int(channel))
+                              create_in=None if interaction else self._create_scope(request, int(channel)))
         if isinstance(limited, web.Response):
             return limited
         body = await self._payload(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -49,7 +50,7 @@ async def hooks(discord_emulator: DiscordEmulator) -> AsyncIterator[Webhooks]:
 
 
 def poster(webhook: discord.Webhook, name: str, thread: int = THREAD) -> WebhookPoster:
-    return WebhookPoster(webhook, discord.Object(thread), name, None)
+    return WebhookPoster(webhook, discord.Object(thread), name, None, parent_id=CHANNEL)
 
 
 async def stream(lives: list[LiveMessage], texts: list[str], steps: int, pause: float) -> None:
@@ -183,6 +184,28 @@ async def test_a_429_in_one_thread_does_not_freeze_the_others(hooks: Webhooks,
     assert not blocked[2].message_ids  # still waiting for its thread's minute, not lost
     assert lane.creates is not None and lane.creates.limit == 2  # learned: Discord allowed two
     lane.close()
+
+
+async def test_a_hidden_limit_shared_by_the_channel_is_learned_after_one_429(
+        hooks: Webhooks, discord_emulator: DiscordEmulator) -> None:
+    """Discord counts the hidden limit per parent channel (8 creates per 1.5 s for all its threads); moai
+    believes 8 per thread. Five threads, three messages each: one hidden 429, then the budget counts per
+    channel — no second 429, nothing lost, and the limit itself not lowered (it was never the thread's)."""
+    discord_emulator.thread_creates, discord_emulator.create_window = 8, 1.5
+    discord_emulator.hidden_scope = "parent"
+    webhooks = [hooks.webhook() for _ in range(3)]  # spread over webhooks, as the pool does: no bucket waits
+    creates = CreateBudget(8, window=1.6)
+    lanes = [hooks.lane(w, creates=creates) for w in webhooks]
+    lives = [LiveMessage(poster(webhooks[n % 3], f"M{n}", thread=1000 + n // 3), lanes[n % 3]) for n in range(15)]
+    for n, live in enumerate(lives):
+        live.update(f"answer {n}", final=True)
+    await asyncio.wait_for(asyncio.gather(*(live.wait_shown() for live in lives)), 15)
+    for lane in lanes:
+        lane.close()
+    assert discord_emulator.hidden_429s() == 1
+    assert creates.wide(CHANNEL, time.monotonic()) and creates.limit == 8
+    for n in range(15):
+        assert discord_emulator.texts_by_author(1000 + n // 3)[f"M{n}"] == f"answer {n}"
 
 
 async def test_a_dropped_connection_does_not_hang_the_display(hooks: Webhooks,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from cogs.delivery.pacing import BucketReport, CreateBudget, RateWindow
+from cogs.delivery.pacing import BucketReport, CreateBudget, RateWindow, Where
 from cogs.delivery.ratelimit_headers import bucket_key, read_report, webhook_key
 
 
@@ -55,16 +55,17 @@ def test_a_429_blocks_the_bucket_but_a_hidden_one_does_not() -> None:
 
 def test_the_create_budget_per_thread() -> None:
     budget = CreateBudget(4, window=10.0)
+    one, two = Where(1, 100), Where(2, 100)
     for n in range(4):
-        budget.record(1, float(n))
-    assert budget.delay(1, 4.0) == 6.0 and budget.delay(2, 4.0) == 0.0  # other threads are not affected
-    assert not budget.room(1, 1, now=4.0) and budget.room(2, 2, now=4.0) and not budget.room(2, 3, now=4.0)
-    budget.block(2, until=9.0)
-    assert budget.delay(2, 4.0) == 5.0
-    for thread in range(3, 300):  # many threads, long ago: forgotten
-        budget.record(thread, 0.0)
-    budget.record(999, 100.0)
-    assert budget.used(1, 100.0) == 0 and len(budget._sent) == 1
+        budget.record(one, float(n))
+    assert budget.delay(one, 4.0) == 6.0 and budget.delay(two, 4.0) == 0.0  # other threads are not affected
+    assert not budget.room(one, 1, now=4.0) and budget.room(two, 2, now=4.0) and not budget.room(two, 3, now=4.0)
+    budget.block(two, until=9.0, now=4.0)
+    assert budget.delay(two, 4.0) == 5.0
+    for thread in range(3, 600):  # many threads, long ago: forgotten
+        budget.record(Where(thread, 100 + thread), 0.0)
+    budget.record(Where(999, 5), 100.0)
+    assert budget.used(one, 100.0) == 0 and len(budget._sent) == 2  # the thread and its channel
 
 
 def test_bucket_keys_and_reports_from_discord_urls() -> None:
@@ -86,9 +87,57 @@ def test_bucket_keys_and_reports_from_discord_urls() -> None:
 
 def test_a_hidden_429_teaches_the_budget_the_real_limit() -> None:
     budget = CreateBudget(30, window=60.0)
+    here = Where(5, 50)
     for n in range(3):
-        budget.record(5, float(n))  # the third was refused by Discord
-    budget.refused(5, at=2.1, retry_after=50.0)
-    assert budget.limit == 2 and budget.delay(5, 2.1) >= 50.0
-    assert budget.delay(6, 2.1) == 0.0  # another thread may still create (up to two a minute)
+        budget.record(here, float(n))  # the third was refused by Discord
+    budget.refused(here, at=2.1, retry_after=50.0)
+    assert budget.limit_at(2.1) == 2 and budget.delay(here, 2.1) >= 50.0
+    assert budget.delay(Where(6, 50), 2.1) == 0.0  # another thread may still create (up to two a minute)
+    assert not budget.wide(50, 2.1)  # nothing else created in the channel: the limit is the thread's, lower
 
+
+def test_a_learned_limit_climbs_back_without_hidden_429s() -> None:
+    budget = CreateBudget(30, window=60.0)
+    here = Where(5, 50)
+    for n in range(11):
+        budget.record(here, float(n))
+    budget.refused(here, at=10.5, retry_after=50.0)
+    assert budget.limit_at(11.0) == 10
+    assert budget.limit_at(10.5 + budget.RECOVER_EVERY) == 11
+    assert budget.limit_at(10.5 + 5 * budget.RECOVER_EVERY) == 15
+    assert budget.limit_at(10.5 + 100 * budget.RECOVER_EVERY) == 30  # never above what is configured
+    later = 10.5 + 3 * budget.RECOVER_EVERY  # 13 by then; refused again at 6: 5 from then on
+    for n in range(6):
+        budget.record(here, later + n)
+    budget.refused(here, at=later + 5.5, retry_after=10.0)
+    assert budget.limit_at(later + 6) == 5
+
+
+def test_a_hidden_429_under_the_threads_own_budget_moves_the_limit_to_the_channel() -> None:
+    """Five threads of one channel, 7 creates each within the minute: no thread is near its 30, so a hidden 429
+    means the channel's threads share the limit. The budget counts per channel from then on (the 35 made
+    already, blocked for the retry, then 30 a minute for all five threads together), without lowering the
+    limit; and per thread again an hour after the last such 429."""
+    budget = CreateBudget(30, window=60.0)
+    threads = [Where(t, 77) for t in range(1, 6)]
+    for n in range(35):
+        budget.record(threads[n % 5], n * 0.1)
+    budget.refused(threads[0], at=3.5, retry_after=20.0)
+    assert budget.wide(77, 3.6) and budget.limit_at(3.6) == 30
+    for where in threads:  # every thread of the channel waits, not only the refused one
+        assert budget.delay(where, 3.6) >= 19.9
+    assert budget.used(threads[2], 3.6) == 35 and not budget.room(threads[2], 1, 3.6)
+    assert budget.delay(Where(9, 88), 3.6) == 0.0  # another channel's threads are not affected
+    assert budget.delay(threads[1], 30.0) > 0  # past the retry, still over the channel's 30 a minute
+    assert budget.delay(threads[1], 63.0) == 0.0
+    assert budget.wide(77, 3.5 + budget.WIDE_FOR - 1) and not budget.wide(77, 3.5 + budget.WIDE_FOR + 1)
+    assert budget.used(threads[2], 3.5 + budget.WIDE_FOR + 1) == 0
+
+
+def test_a_channel_wide_limit_lower_than_configured_is_learned_too() -> None:
+    budget = CreateBudget(30, window=60.0)
+    a, b = Where(1, 77), Where(2, 77)
+    for n in range(20):
+        budget.record(a if n % 2 else b, n * 0.1)
+    budget.refused(a, at=2.0, retry_after=5.0)  # the channel allowed 19
+    assert budget.wide(77, 2.0) and budget.limit_at(2.0) == 19

@@ -32,7 +32,7 @@ from bot.stances import split_stance, visible_part
 from cogs.delivery.components import add_round_actions, reasoning_view, vote_text, vote_view
 from cogs.delivery.lanes import Lane, WindowFor, window_for
 from cogs.delivery.live import LiveMessage
-from cogs.delivery.pacing import CreateBudget
+from cogs.delivery.pacing import CreateBudget, Where
 from cogs.delivery.posters import EmbedPoster, InteractionPoster, Poster, WebhookPoster, thread_gone
 from cogs.delivery.ratelimit_headers import HeaderWatch, webhook_key
 from cogs.delivery.render import (
@@ -235,7 +235,8 @@ class ThreadDisplay:
         live = LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
                          stances=round_.kind in (RoundKind.DISCUSS, RoundKind.MENTION),
                          debate=round_.kind is RoundKind.DISCUSS,
-                         compact=self.screens.compact(self.thread.id, len(answers)))
+                         compact=self.screens.compact(Where(self.thread.id, self.thread.parent_id or self.thread.id),
+                                                      len(answers)))
         seats = {a.seat.alias: a.seat for a in answers}
 
         async def replace(alias: str) -> Poster | None:
@@ -323,10 +324,10 @@ class Screens:
     def interaction(self, interaction: discord.Interaction[Any]) -> InteractionDisplay:
         return InteractionDisplay(interaction, self)
 
-    def compact(self, thread_id: int, models: int) -> bool:
+    def compact(self, where: Where, models: int) -> bool:
         """Long answers in one embed instead of two messages, unless the thread's create budget has room for
         a continuation per model and still keeps half for the rounds that follow."""
-        return not self.pool.creates.room(thread_id, 2 * models)
+        return not self.pool.creates.room(where, 2 * models)
 
     async def thread_posters(self, thread: discord.Thread, models: Sequence[Seat]) -> dict[str, Poster]:
         """Posters for each model, spread over the parent channel's webhooks by how busy each one is.
@@ -364,7 +365,8 @@ class Screens:
         for model in models:
             hook = min(hooks, key=lambda h: (self.pool.streams_of(keys[h.id], model.alias), load[h.id]))
             load[hook.id] += 1
-            posters[model.alias] = WebhookPoster(hook, thread, model.label, model.avatar_url, on_gone=forget)
+            posters[model.alias] = WebhookPoster(hook, thread, model.label, model.avatar_url, on_gone=forget,
+                                                 parent_id=parent_id)
         return posters
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from cogs.delivery.pacing import (
     BucketReport,
     CreateBudget,
     RateWindow,
+    Where,
 )
 from cogs.delivery.posters import UNKNOWN_WEBHOOK, Chunk, thread_gone
 from cogs.delivery.ratelimit_headers import BucketKind, HeaderWatch, kind_of
@@ -68,8 +69,8 @@ class Stream(Protocol):
         """Its answer is complete: what is left to show is urgent."""
 
     @property
-    def thread_id(self) -> int | None:
-        """The thread whose hidden create limit its creates count against (None: no such limit)."""
+    def creates_in(self) -> Where | None:
+        """The thread (and its channel) whose hidden create limit its creates count against (None: none)."""
 
     def next_call(self) -> Call | None: ...
 
@@ -131,7 +132,7 @@ class Lane:
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._call: asyncio.Task[None] | None = None
-        self._call_thread: int | None = None
+        self._call_where: Where | None = None
         self._answered = False  # the current call's answer was reported by the header watch
         self._cut = ""  # why the current call was abandoned: "429" (retried when allowed) or "server" (a 5xx)
         if headers is not None and key:
@@ -187,8 +188,8 @@ class Lane:
         if report.status != 429:
             return
         retry = report.retry_after or self.window.window
-        if report.hidden and self.creates is not None and self._call_thread is not None:
-            self.creates.refused(self._call_thread, report.at, retry)
+        if report.hidden and self.creates is not None and self._call_where is not None:
+            self.creates.refused(self._call_where, report.at, retry)
         # discord.py would sleep out the 429 inside the call, holding this webhook: every thread on it would
         # freeze. Abandon the call instead (nothing was made) and serve the others until it may be retried.
         report_429(f"{self.key.split(':')[0]} (call abandoned, the lane goes on)", round(retry, 3),
@@ -206,9 +207,9 @@ class Lane:
             if call is None:
                 self._settle(live)
                 continue
-            thread = live.thread_id
-            if call.create and self.creates is not None and thread is not None:
-                wait = self.creates.delay(thread, now)
+            where = live.creates_in
+            if call.create and self.creates is not None and where is not None:
+                wait = self.creates.delay(where, now)
                 if wait > 0:
                     soonest = min(soonest, wait)
                     continue
@@ -245,11 +246,11 @@ class Lane:
 
     async def _make(self, live: Stream, call: Call) -> None:
         """One Discord call; whatever happens, the lane goes on and the message is not left pending forever."""
-        thread = live.thread_id
-        if call.create and self.creates is not None and thread is not None:
-            self.creates.record(thread, time.monotonic())
+        where = live.creates_in
+        if call.create and self.creates is not None and where is not None:
+            self.creates.record(where, time.monotonic())
         self._answered, self._cut = False, ""
-        self._call_thread = thread
+        self._call_where = where
         self._call = asyncio.create_task(live.perform(call))
         try:
             done, _ = await asyncio.wait({self._call}, timeout=CALL_TIMEOUT)

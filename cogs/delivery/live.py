@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from cogs.delivery.lanes import Call, Lane
+from cogs.delivery.pacing import Where
 from cogs.delivery.posters import Chunk, Poster
 from cogs.delivery.split import split_message
 
@@ -69,8 +70,8 @@ class LiveMessage:
         return self.final_at is not None
 
     @property
-    def thread_id(self) -> int | None:
-        return self.poster.thread_id
+    def creates_in(self) -> Where | None:
+        return self.poster.creates_in
 
     def gone(self) -> None:
         if self.on_gone is not None:

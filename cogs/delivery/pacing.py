@@ -3,8 +3,9 @@
 Two limits matter for streaming answers:
 - every webhook (and every channel, for bot messages) is a bucket of `limit` calls per `window` seconds,
   shared by creates and edits; Discord says so in `X-RateLimit-*` headers on every answer;
-- a hidden limit of about 30 webhook message creates per minute per thread, which shows no headers until
-  it is hit and then makes discord.py wait it out (half a minute or more). It must never be hit.
+- a hidden limit of about 30 webhook message creates per minute per thread (or per parent channel:
+  undocumented, so learned), which shows no headers until it is hit and then makes discord.py wait it out
+  (half a minute or more). It must never be hit twice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["BucketReport", "CreateBudget", "RateWindow"]
+__all__ = ["BucketReport", "CreateBudget", "RateWindow", "Where"]
 
 # Discord's documented webhook bucket, used until its headers say otherwise.
 WEBHOOK_LIMIT, WEBHOOK_WINDOW = 5, 2.0
@@ -90,56 +91,114 @@ class RateWindow:
             self._answers.append(answered_at)
 
 
-class CreateBudget:
-    """The hidden per-thread limit on webhook message creates, kept with a margin and never tripped.
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a webhook message is created: its thread and the thread's parent channel. Discord's hidden
+    create limit counts per thread or per parent channel (undocumented); the budget learns which."""
 
-    Discord gives no warning before it (no headers), so creates are counted here per thread, at the time
-    they were sent (the earliest Discord could count them); a 429 without bucket headers blocks the thread.
+    thread: int
+    parent: int
+
+
+class CreateBudget:
+    """The hidden limit on webhook message creates, kept with a margin and never tripped twice.
+
+    Discord gives no warning before it (no headers), so creates are counted here at the time they were sent
+    (the earliest Discord could count them), per thread and per parent channel. The limit is counted per
+    thread until a hidden 429 says otherwise:
+    - refused in a thread while other threads of the same channel had created too: the limit is the
+      channel's, shared by its threads; it is counted per channel from then on, and per thread again only
+      after `WIDE_FOR` seconds without such a 429;
+    - refused with no other thread to blame: the limit is lower than configured; what Discord allowed
+      becomes the limit, and it climbs back one create per `RECOVER_EVERY` seconds without a hidden 429
+      (Discord's limits change; a learned limit is never a life sentence).
     """
 
-    def __init__(self, per_minute: int, window: float = 61.0) -> None:  # a minute, and a second for jitter
-        self.limit = per_minute
-        self.window = window
-        self._sent: dict[int, deque[float]] = {}
-        self._blocked_until: dict[int, float] = {}
+    WIDE_FOR = 3600.0
+    RECOVER_EVERY = 600.0
 
-    def _recent(self, thread_id: int, now: float) -> deque[float]:
-        sent = self._sent.setdefault(thread_id, deque())
+    def __init__(self, per_minute: int, window: float = 61.0) -> None:  # a minute, and a second for jitter
+        self.configured = per_minute
+        self.window = window
+        self._learned = per_minute
+        self._learned_at = 0.0  # time.monotonic() of the last hidden 429
+        self._sent: dict[tuple[str, int], deque[float]] = {}  # ("thread" | "parent", id) -> sent times
+        self._blocked_until: dict[tuple[str, int], float] = {}
+        self._wide_until: dict[int, float] = {}  # parent channel -> counted per channel until then
+
+    @property
+    def limit(self) -> int:
+        return self.limit_at(time.monotonic())
+
+    def limit_at(self, now: float) -> int:
+        recovered = int(max(0.0, now - self._learned_at) // self.RECOVER_EVERY)
+        return min(self.configured, self._learned + recovered)
+
+    def wide(self, parent: int, now: float) -> bool:
+        """The channel's threads share one limit (learned from a hidden 429)."""
+        until = self._wide_until.get(parent)
+        if until is not None and until <= now:
+            del self._wide_until[parent]
+            return False
+        return until is not None
+
+    def _key(self, where: Where, now: float) -> tuple[str, int]:
+        return ("parent", where.parent) if self.wide(where.parent, now) else ("thread", where.thread)
+
+    def _recent(self, key: tuple[str, int], now: float) -> deque[float]:
+        sent = self._sent.get(key)
+        if sent is None:
+            return deque()
         while sent and sent[0] <= now - self.window:
             sent.popleft()
         if not sent:
-            del self._sent[thread_id]
+            del self._sent[key]
         return sent
 
-    def used(self, thread_id: int, now: float | None = None) -> int:
-        return len(self._recent(thread_id, time.monotonic() if now is None else now))
+    def used(self, where: Where, now: float | None = None) -> int:
+        """Creates counted against the limit that applies to `where` now."""
+        now = time.monotonic() if now is None else now
+        return len(self._recent(self._key(where, now), now))
 
-    def delay(self, thread_id: int, now: float) -> float:
-        """Seconds until one more create in this thread stays inside the limit."""
-        wait = max(0.0, self._blocked_until.get(thread_id, 0.0) - now)
-        sent = self._recent(thread_id, now)
-        if len(sent) >= self.limit:
-            wait = max(wait, sent[len(sent) - self.limit] + self.window - now)
+    def delay(self, where: Where, now: float) -> float:
+        """Seconds until one more create there stays inside the limit."""
+        key = self._key(where, now)
+        wait = max(0.0, self._blocked_until.get(key, 0.0) - now,
+                   self._blocked_until.get(("thread", where.thread), 0.0) - now)
+        sent, limit = self._recent(key, now), self.limit_at(now)
+        if len(sent) >= limit:
+            wait = max(wait, sent[len(sent) - limit] + self.window - now)
         return wait
 
-    def room(self, thread_id: int, creates: int, now: float | None = None) -> bool:
+    def room(self, where: Where, creates: int, now: float | None = None) -> bool:
         """Whether `creates` more would leave half the budget for what follows (the next rounds' first messages)."""
-        return self.used(thread_id, now) + creates <= self.limit // 2
+        now = time.monotonic() if now is None else now
+        return self.used(where, now) + creates <= self.limit_at(now) // 2
 
-    def record(self, thread_id: int, sent_at: float) -> None:
-        self._sent.setdefault(thread_id, deque()).append(sent_at)
-        if len(self._sent) > 256:  # threads nobody posted in for a minute: nothing left to count
-            for stale in [t for t, sent in self._sent.items() if sent[-1] <= sent_at - self.window]:
+    def record(self, where: Where, sent_at: float) -> None:
+        for key in (("thread", where.thread), ("parent", where.parent)):
+            self._sent.setdefault(key, deque()).append(sent_at)
+        if len(self._sent) > 512:  # threads nobody posted in for a minute: nothing left to count
+            for stale in [k for k, sent in self._sent.items() if not sent or sent[-1] <= sent_at - self.window]:
                 del self._sent[stale]
-            for stale in [t for t, until in self._blocked_until.items() if until <= sent_at]:
+            for stale in [k for k, until in self._blocked_until.items() if until <= sent_at]:
                 del self._blocked_until[stale]
 
-    def block(self, thread_id: int, until: float) -> None:
-        self._blocked_until[thread_id] = max(self._blocked_until.get(thread_id, 0.0), until)
+    def block(self, where: Where, until: float, now: float | None = None) -> None:
+        key = self._key(where, time.monotonic() if now is None else now)
+        self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), until)
 
-    def refused(self, thread_id: int, at: float, retry_after: float) -> None:
-        """Discord's hidden limit said no before this budget did: it is lower than configured. Take what
-        Discord allowed (the creates counted before the refused one) as the limit from now on, and wait."""
-        allowed = self.used(thread_id, at) - 1
-        self.limit = max(1, min(self.limit, allowed))
-        self.block(thread_id, at + retry_after)
+    def refused(self, where: Where, at: float, retry_after: float) -> None:
+        """Discord's hidden limit said no before this budget did: learn its scope or its size, and wait."""
+        in_thread = len(self._recent(("thread", where.thread), at))
+        in_parent = len(self._recent(("parent", where.parent), at))
+        limit = self.limit_at(at)
+        if in_parent > in_thread or self.wide(where.parent, at):
+            # Other threads of the channel created too: the limit is the channel's, shared by its threads.
+            self._wide_until[where.parent] = at + self.WIDE_FOR
+            allowed = in_parent - 1  # what the channel was allowed: the creates counted before the refused one
+        else:
+            allowed = in_thread - 1
+        self._learned, self._learned_at = max(1, min(limit, allowed)), at
+        key = self._key(where, at)
+        self._blocked_until[key] = max(self._blocked_until.get(key, 0.0), at + retry_after)

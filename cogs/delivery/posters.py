@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.delivery.pacing import Where
 from cogs.delivery.ratelimit_headers import channel_key, webhook_key
 from cogs.delivery.send import NO_MENTIONS
 from cogs.delivery.split import DISCORD_LIMIT
@@ -45,7 +46,7 @@ class Poster(Protocol):
 
     limit: int
     key: str  # the rate-limit bucket its calls count against
-    thread_id: int | None  # webhook messages in a thread count against the hidden create limit
+    creates_in: Where | None  # webhook messages in a thread count against the hidden create limit
     embeds: bool  # can hold an answer in an embed (EMBED_LIMIT characters) instead of content
 
     async def send(self, chunk: Chunk) -> int: ...
@@ -66,11 +67,12 @@ class WebhookPoster:
     embeds = True
 
     def __init__(self, webhook: discord.Webhook, thread: discord.abc.Snowflake, username: str,
-                 avatar_url: str | None, on_gone: Callable[[], None] = lambda: None) -> None:
+                 avatar_url: str | None, on_gone: Callable[[], None] = lambda: None, *,
+                 parent_id: int | None = None) -> None:
         self.webhook, self.thread, self.username, self.avatar_url = webhook, thread, username, avatar_url
         self.on_gone = on_gone
         self.key = webhook_key(webhook.id, webhook.token or "")
-        self.thread_id: int | None = thread.id
+        self.creates_in: Where | None = Where(thread.id, parent_id or webhook.channel_id or thread.id)
 
     @staticmethod
     def _body(chunk: Chunk) -> dict[str, Any]:
@@ -122,7 +124,7 @@ class EmbedPoster:
         self._messages: dict[int, discord.Message] = {}
         channel_id = getattr(channel, "id", 0)
         self.key = channel_key(channel_id)
-        self.thread_id: int | None = None  # bot messages: only the channel's bucket applies
+        self.creates_in: Where | None = None  # bot messages: only the channel's bucket applies
 
     def _embed(self, content: str) -> discord.Embed:
         return discord.Embed(description=content).set_author(name=self.name, icon_url=self.avatar_url)
@@ -149,7 +151,7 @@ class InteractionPoster:
         self.interaction = interaction
         self._original_id: int | None = None
         self.key = webhook_key(interaction.application_id, interaction.token)
-        self.thread_id: int | None = None
+        self.creates_in: Where | None = None
 
     async def send(self, chunk: Chunk) -> int:
         if self._original_id is None:
