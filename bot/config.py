@@ -166,7 +166,7 @@ class DiscordConfig(_Strict):
     sync_commands: bool = True
     dev_guild_ids: tuple[int, ...] = ()
     edit_interval: float = Field(default=0.5, ge=0.0, le=30.0)  # least seconds between progress edits of a message
-    webhooks_per_channel: int = Field(default=5, ge=1, le=15)  # moai's webhook pool per channel (Discord allows 15)
+    webhooks_per_channel: int = Field(default=15, ge=1, le=15)  # the most moai makes per channel (Discord allows 15)
     thread_creates_per_minute: int = Field(default=30, ge=1, le=1000)  # Discord's hidden webhook limit per thread
     message_content_intent: bool = False
     webhook_name: str = "moai"

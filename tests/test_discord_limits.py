@@ -193,10 +193,10 @@ async def test_a_hidden_limit_shared_by_the_channel_is_learned_after_one_429(
     channel — no second 429, nothing lost, and the limit itself not lowered (it was never the thread's)."""
     discord_emulator.thread_creates, discord_emulator.create_window = 8, 1.5
     discord_emulator.hidden_scope = "parent"
-    webhooks = [hooks.webhook() for _ in range(3)]  # spread over webhooks, as the pool does: no bucket waits
+    webhooks = [hooks.webhook() for _ in range(5)]  # spread over webhooks, as the pool does: no bucket waits
     creates = CreateBudget(8, window=1.6)
     lanes = [hooks.lane(w, creates=creates) for w in webhooks]
-    lives = [LiveMessage(poster(webhooks[n % 3], f"M{n}", thread=1000 + n // 3), lanes[n % 3]) for n in range(15)]
+    lives = [LiveMessage(poster(webhooks[n % 5], f"M{n}", thread=1000 + n // 3), lanes[n % 5]) for n in range(15)]
     for n, live in enumerate(lives):
         live.update(f"answer {n}", final=True)
     await asyncio.wait_for(asyncio.gather(*(live.wait_shown() for live in lives)), 15)

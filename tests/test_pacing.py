@@ -141,3 +141,19 @@ def test_a_channel_wide_limit_lower_than_configured_is_learned_too() -> None:
         budget.record(a if n % 2 else b, n * 0.1)
     budget.refused(a, at=2.0, retry_after=5.0)  # the channel allowed 19
     assert budget.wide(77, 2.0) and budget.limit_at(2.0) == 19
+
+
+def test_creates_past_the_channels_share_go_one_at_a_time_until_the_scope_is_known() -> None:
+    """The channel's threads together reach the limit while it is counted per thread: the next create is a
+    probe and the others wait for its answer; a probe that was made shows the limit is per thread."""
+    budget = CreateBudget(4, window=60.0)
+    threads = [Where(t, 9) for t in range(1, 4)]
+    for n in range(4):
+        assert not budget.record(threads[n % 3], float(n))  # under the limit: no probe
+    assert budget.delay(threads[2], 4.0) == 0.0
+    assert budget.record(threads[2], 4.0)  # the probe
+    assert budget.delay(threads[0], 4.01) > 0 and budget.delay(threads[1], 4.01) > 0  # behind the probe
+    assert budget.delay(Where(7, 8), 4.01) == 0.0  # another channel is not
+    budget.answered(threads[2], 4.05, made=True)
+    assert budget.delay(threads[0], 4.06) == 0.0 and not budget.record(threads[0], 4.06)  # per thread, known
+    assert not budget.wide(9, 4.06)

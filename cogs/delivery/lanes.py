@@ -247,8 +247,21 @@ class Lane:
     async def _make(self, live: Stream, call: Call) -> None:
         """One Discord call; whatever happens, the lane goes on and the message is not left pending forever."""
         where = live.creates_in
-        if call.create and self.creates is not None and where is not None:
-            self.creates.record(where, time.monotonic())
+        if not call.create or self.creates is None or where is None:
+            await self._call_once(live, call)
+            return
+        probe = self.creates.record(where, time.monotonic())
+        made = False
+        try:
+            made = await self._call_once(live, call)
+        finally:
+            if probe:
+                self.creates.answered(where, time.monotonic(), made=made)
+                self._wakeup.set()  # this lane's creates waiting behind the probe look again (others poll)
+
+    async def _call_once(self, live: Stream, call: Call) -> bool:
+        """The call made; True if Discord did what it asked."""
+        where = live.creates_in
         self._answered, self._cut = False, ""
         self._call_where = where
         self._call = asyncio.create_task(live.perform(call))
@@ -266,31 +279,31 @@ class Lane:
                 raise ConnectionError("Discord answered with a server error")
             if self._call.cancelled():
                 self.stats.cut_429s += 1
-                return  # still pending: retried when the bucket or the thread allows
+                return False  # still pending: retried when the bucket or the thread allows
             self._call.result()
         except discord.HTTPException as error:
             if error.code == UNKNOWN_WEBHOOK and live.repost():  # a moderator deleted the webhook mid-answer
                 self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=False)
                 self._pending.pop(id(live), None)
                 self.detach(live)
-                return
+                return False
             # Deleted thread, lost permission, outage: keep streaming the others; the DB keeps the text.
             self._failed(live, call, f"HTTP {error.status}", code=error.code, gave_up=True)
             self._give_up(live)
             if thread_gone(error):
                 live.gone()
-            return
+            return False
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             failures = self._failures[id(live)] = self._failures.get(id(live), 0) + 1
             self._failed(live, call, type(error).__name__, gave_up=failures > CONNECTION_RETRIES)
             if failures > CONNECTION_RETRIES:
                 self._give_up(live)
-            return
+            return False
         except Exception as error:  # never let the lane die: drain() and every round waiting on it would hang
             log.debug("unexpected error updating a message", exc_info=True)
             self._failed(live, call, type(error).__name__, gave_up=True)
             self._give_up(live)
-            return
+            return False
         self._failures.pop(id(live), None)
         if call.create:
             self.stats.creates += 1
@@ -298,6 +311,7 @@ class Lane:
             self.stats.edits += 1
         if live.next_call() is None:
             self._settle(live)
+        return True
 
     def _failed(self, live: Stream, call: Call, error: str, *, gave_up: bool, code: int | None = None) -> None:
         """One line per failed Discord call (the answer itself is stored whatever Discord does)."""

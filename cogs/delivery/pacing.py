@@ -18,6 +18,7 @@ __all__ = ["BucketReport", "CreateBudget", "RateWindow", "Where"]
 
 # Discord's documented webhook bucket, used until its headers say otherwise.
 WEBHOOK_LIMIT, WEBHOOK_WINDOW = 5, 2.0
+PROBE_POLL = 0.02  # how often a create waiting behind a probe looks again (the lane is woken sooner anyway)
 # Bot messages in a channel (the embed fallback): 5 per 5 s.
 CHANNEL_LIMIT, CHANNEL_WINDOW = 5, 5.0
 
@@ -112,6 +113,9 @@ class CreateBudget:
     - refused with no other thread to blame: the limit is lower than configured; what Discord allowed
       becomes the limit, and it climbs back one create per `RECOVER_EVERY` seconds without a hidden 429
       (Discord's limits change; a learned limit is never a life sentence).
+    Until the scope is known, a channel whose threads together reach the limit sends one create at a time
+    (a probe, answered before the next is sent): if Discord counts per channel, one 429 says so, not one
+    per webhook with a create in flight; a probe that succeeds shows the limit is per thread (for `WIDE_FOR`).
     """
 
     WIDE_FOR = 3600.0
@@ -125,6 +129,8 @@ class CreateBudget:
         self._sent: dict[tuple[str, int], deque[float]] = {}  # ("thread" | "parent", id) -> sent times
         self._blocked_until: dict[tuple[str, int], float] = {}
         self._wide_until: dict[int, float] = {}  # parent channel -> counted per channel until then
+        self._narrow_until: dict[int, float] = {}  # parent channel -> known to count per thread until then
+        self._probing: set[int] = set()  # parent channels with a probe create awaiting Discord's answer
 
     @property
     def limit(self) -> int:
@@ -141,6 +147,13 @@ class CreateBudget:
             del self._wide_until[parent]
             return False
         return until is not None
+
+    def _unsure(self, where: Where, now: float) -> bool:
+        """Counted per thread, but the channel's threads together are at the limit: a 429 now would not say
+        whose limit it was unless one create at a time is in flight."""
+        if self.wide(where.parent, now) or self._narrow_until.get(where.parent, 0.0) > now:
+            return False
+        return len(self._recent(("parent", where.parent), now)) >= self.limit_at(now)
 
     def _key(self, where: Where, now: float) -> tuple[str, int]:
         return ("parent", where.parent) if self.wide(where.parent, now) else ("thread", where.thread)
@@ -168,6 +181,8 @@ class CreateBudget:
         sent, limit = self._recent(key, now), self.limit_at(now)
         if len(sent) >= limit:
             wait = max(wait, sent[len(sent) - limit] + self.window - now)
+        if wait == 0.0 and where.parent in self._probing and self._unsure(where, now):
+            wait = PROBE_POLL
         return wait
 
     def room(self, where: Where, creates: int, now: float | None = None) -> bool:
@@ -175,7 +190,11 @@ class CreateBudget:
         now = time.monotonic() if now is None else now
         return self.used(where, now) + creates <= self.limit_at(now) // 2
 
-    def record(self, where: Where, sent_at: float) -> None:
+    def record(self, where: Where, sent_at: float) -> bool:
+        """A create is sent; True if it is a probe (then call `answered` when Discord has answered it)."""
+        probe = self._unsure(where, sent_at)
+        if probe:
+            self._probing.add(where.parent)
         for key in (("thread", where.thread), ("parent", where.parent)):
             self._sent.setdefault(key, deque()).append(sent_at)
         if len(self._sent) > 512:  # threads nobody posted in for a minute: nothing left to count
@@ -183,6 +202,17 @@ class CreateBudget:
                 del self._sent[stale]
             for stale in [k for k, until in self._blocked_until.items() if until <= sent_at]:
                 del self._blocked_until[stale]
+            for parent in [p for p, until in self._narrow_until.items() if until <= sent_at]:
+                del self._narrow_until[parent]
+        return probe
+
+    def answered(self, where: Where, at: float, *, made: bool) -> None:
+        """Discord answered the probe `record` sent (`made`: the message exists). A probe that was made
+        shows the channel's threads do not share the limit."""
+        if where.parent in self._probing:
+            self._probing.discard(where.parent)
+            if made:
+                self._narrow_until[where.parent] = at + self.WIDE_FOR
 
     def block(self, where: Where, until: float, now: float | None = None) -> None:
         key = self._key(where, time.monotonic() if now is None else now)
@@ -193,6 +223,8 @@ class CreateBudget:
         in_thread = len(self._recent(("thread", where.thread), at))
         in_parent = len(self._recent(("parent", where.parent), at))
         limit = self.limit_at(at)
+        self._probing.discard(where.parent)
+        self._narrow_until.pop(where.parent, None)
         if in_parent > in_thread or self.wide(where.parent, at):
             # Other threads of the channel created too: the limit is the channel's, shared by its threads.
             self._wide_until[where.parent] = at + self.WIDE_FOR
