@@ -47,7 +47,7 @@ class FakeDiscordChannel:
     key: str = ""
     calls: list[float] = field(default_factory=list)
     limit = 2000
-    thread_id = None
+    creates_in = None
     embeds = False
 
     async def send(self, chunk: Chunk) -> int:
