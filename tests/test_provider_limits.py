@@ -103,20 +103,22 @@ async def test_a_crashed_holders_lease_lapses(store_pair: tuple[LimitStore, Limi
 
 
 async def test_a_long_request_keeps_its_lease(store_pair: tuple[LimitStore, LimitStore]) -> None:
-    """Renewal: a request longer than the TTL still holds its slot; nobody else gets in meanwhile."""
-    first = ProviderLimits({"p": provider(1)}, store_pair[0], ttl=0.3)
-    second = ProviderLimits({"p": provider(1)}, store_pair[1], ttl=0.3)
+    """Renewal: a request longer than the TTL still holds its slot; nobody else gets in meanwhile.
+
+    The TTL leaves 0.4 s for a renewal to arrive late on a loaded CI machine (0.3 s once did not)."""
+    first = ProviderLimits({"p": provider(1)}, store_pair[0], ttl=0.6)
+    second = ProviderLimits({"p": provider(1)}, store_pair[1], ttl=0.6)
     entered = asyncio.Event()
 
     async def long_request() -> None:
         async with first.slot("p"):
             entered.set()
-            await asyncio.sleep(0.8)
+            await asyncio.sleep(1.5)
 
     task = asyncio.create_task(long_request())
     await entered.wait()
     with pytest.raises(TimeoutError):
-        async with asyncio.timeout(0.6):
+        async with asyncio.timeout(1.2):
             async with second.slot("p"):
                 pass
     await task
