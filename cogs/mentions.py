@@ -46,7 +46,10 @@ class Mentions(commands.Cog):
         models, _ = self.named_models(message.content)
         config = self.bot.config
         if message.reference and message.reference.message_id:
-            alias = await self.bot.services.store.model_of_message(discussion, message.reference.message_id)
+            replied_to = message.reference.message_id
+            on_screen = self.bot.screens.on_screen.get(replied_to)  # streaming: maybe not stored yet
+            alias = (on_screen[1] if on_screen is not None and on_screen[0] == discussion.id
+                     else await self.bot.services.store.model_of_message(discussion, replied_to))
             replied = config.models.get(alias) if alias else None
             if replied is not None and replied not in models:
                 models.append(replied)

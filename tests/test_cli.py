@@ -15,7 +15,7 @@ import pytest
 from bot.secrets import RedactingFilter, Redactor
 from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
 from tests.fake_llm import FakeLLM
-from tests.helpers import moai, write_config
+from tests.helpers import eventually, moai, write_config
 
 
 async def test_run_without_token_exits_2(tmp_path: Path, fake_llm: FakeLLM) -> None:
@@ -198,17 +198,15 @@ async def test_ctrl_c_in_the_console_keeps_what_was_said(tmp_path: Path, fake_ll
     from tests.fake_llm import Script
     from tests.helpers import ROOT
 
-    fake_llm.script("gpt-test", Script(text="word " * 400, chunk_chars=5, token_interval=0.01))
+    fake_llm.script("gpt-test", Script(text="word " * 1000, chunk_chars=5, token_interval=0.01))
     db_file = tmp_path / "console.sqlite3"
     config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
     base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "console", "Long?", "--models", "gpt", cwd=ROOT,
         env={**base, **TEST_ENV}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    for _ in range(200):
-        if fake_llm.requests and fake_llm.active_streams:
-            break
-        await asyncio.sleep(0.02)
+    # a loaded machine (four test workers on two cores) can take several seconds to start the console
+    await eventually(lambda: fake_llm.requests and fake_llm.active_streams, within=30)
     await asyncio.sleep(0.5)  # some of the answer has streamed
     process.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(process.communicate(), timeout=30)

@@ -173,3 +173,22 @@ async def test_models_autocomplete(harness: DiscordHarness) -> None:
     assert [c["value"] for c in choices] == ["gpt, claude"]
     choices = await harness.autocomplete("open", "models", question="q", models="")
     assert [c["value"] for c in choices] == ["gpt", "claude", "llama"]
+
+
+async def test_a_long_answer_stores_its_messages_without_a_statement_each(harness: DiscordHarness,
+                                                                          fake_llm: FakeLLM) -> None:
+    """An answer streamed into four Discord messages: their ids reach the database with the checkpoints and
+    the final save (a restart and a reply find them), not in a statement per message as it used to."""
+    from tests.statements import counting_statements
+
+    harness.bot.services.orchestrator.runner.checkpoint_interval = 0.05
+    fake_llm.script("gpt-test", Script(text="word " * 1400, chunk_chars=70, token_interval=0.01))
+    with counting_statements() as statements:
+        await harness.slash("open", question="Long?", models="gpt")
+    [thread] = harness.threads
+    shown = [m.id for m in harness.webhook_messages(thread.id)]
+    assert len(shown) >= 4
+    [row] = await Message.filter(author_kind="model")
+    assert row.discord_message_ids == shown and row.status == MessageStatus.COMPLETE
+    alone = [sql for sql in statements.sql if 'SET "discord_message_ids"' in sql]
+    assert len(alone) <= 1, alone  # at most the parts posted after the final save

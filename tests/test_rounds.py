@@ -114,7 +114,7 @@ async def test_answers_ending_during_a_checkpoint_break_nothing(database: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """More dirty rows than one statement takes, and answers ending while the first statement runs: every row
     still streaming is written, no error, and the flusher stops when the last answer ends."""
-    from dataclasses import dataclass
+    from dataclasses import dataclass, field
 
     from bot.engine import checkpoints
     from bot.engine.rounds import RunnerStats
@@ -123,6 +123,8 @@ async def test_answers_ending_during_a_checkpoint_break_nothing(database: str,
     class Streaming:
         row: Message
         text: str
+        shown_in: list[int] = field(default_factory=list)
+        shown_stored: list[int] = field(default_factory=list)
 
     monkeypatch.setattr(checkpoints, "ROWS_PER_STATEMENT", 2)
     discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
@@ -143,3 +145,56 @@ async def test_answers_ending_during_a_checkpoint_break_nothing(database: str,
     saver.end(answers[0])  # type: ignore[arg-type]
     await asyncio.sleep(0.01)
     assert saver._task is not None and saver._task.done()
+
+
+@pytest.mark.parametrize("seconds", [0.2, 2.0])
+async def test_an_answer_costs_the_same_statements_whatever_its_length(
+        seconds: float, database: str, clients: ModelClients, fake_llm: FakeLLM) -> None:
+    """Four priced answers, each shown in a new message per 50 characters (as Discord would show a long answer):
+    the statements of their own (row, bill, final save) are the same few for 0.2 s as for 2 s; what grows
+    with the length is the shared checkpoint, one statement per interval for all four, and it also stores the
+    message ids, so a restart finds the text and the messages as of the last interval."""
+    from bot.config import ModelConfig
+    from bot.engine.rounds import Answer
+    from bot.llm.types import Usage
+    from bot.services import ledger
+    from tests.statements import counting_statements
+
+    panel = [ModelConfig(alias=f"m{i}", provider="fakeopenai", model=f"m{i}-test", input_price=1.0,
+                         output_price=2.0) for i in range(4)]
+    chunks = int(seconds / 0.01)
+    for model in panel:
+        fake_llm.script(model.model, Script(text="t" * chunks, chunk_chars=1, token_interval=0.01))
+    discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
+    runner = RoundRunner(clients, checkpoint_interval=0.05)
+    streamed: dict[str, Answer] = {}
+
+    def show(event: RoundEvent) -> None:  # a front end: one more message per 50 characters
+        if isinstance(event, ModelDelta):
+            answer = streamed[event.alias]
+            answer.shown_in = [1000 * (answer.row.id + 1) + part for part in range(1 + len(event.text) // 50)]
+
+    async def bill(answer: Answer) -> None:
+        await ledger.record(ledger.Payer(1, 2), discussion.id, answer.model, answer.usage, 0.001)
+
+    await ledger.record(ledger.Payer(1, 2), discussion.id, panel[0], Usage(), 0.001)  # the month's row exists
+    with counting_statements() as statements:
+        round_, answers = await runner.start_round(discussion, RoundKind.OPEN, seats(panel))
+        streamed.update((a.model.alias, a) for a in answers)
+        playing = asyncio.create_task(runner.play(round_, answers, ask("q"), show, bill))
+        await asyncio.sleep(seconds * 0.75)
+        mid_stream = await Message.filter(discussion=discussion).order_by("id")
+        statements.sql.pop()  # that read was the test's
+        await playing
+    checkpoints = statements.matching('UPDATE "message"', "CASE")
+    own = [sql for sql in statements.sql if sql not in checkpoints]
+    assert len(own) <= 6 * len(panel), own
+    assert len(own) == 2 + 4 * len(panel) + 1, own  # round; per answer row, spend, month total, final; closed
+    assert len(checkpoints) <= seconds / 0.05 + 3, len(checkpoints)  # one per interval for all four
+    assert all(row.status == MessageStatus.STREAMING and row.content and row.discord_message_ids
+               for row in mid_stream)
+    if seconds > 1:
+        assert all(len(row.discord_message_ids) >= 2 for row in mid_stream)  # later messages too, no own write
+    final = await Message.filter(discussion=discussion)
+    assert all(row.discord_message_ids == [1000 * (row.id + 1) + p for p in range(1 + chunks // 50)]
+               for row in final)

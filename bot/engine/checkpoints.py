@@ -3,13 +3,17 @@
 A checkpoint keeps what was shown if the process dies mid-answer. Written per answer, their number grew with
 the number of answers in flight times their length; here the process's streaming answers share one
 `UPDATE … SET content = CASE id …` per interval (in chunks the database's parameter limit allows), so
-checkpoint statements depend on the interval alone. The statement only touches rows still `streaming`: a
-checkpoint that races an answer's final save can never overwrite it with older text.
+checkpoint statements depend on the interval alone. The same statement stores the ids of the messages each
+answer is shown in (a long answer's new Discord message costs no statement of its own), so an answer's own
+statements are a constant (its row, its bill, its final save) whatever its length. The statement only
+touches rows still `streaming`: a checkpoint that races an answer's final save can never overwrite it with
+older text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -68,15 +72,17 @@ class Checkpoints:
         """One statement (per ROWS_PER_STATEMENT rows) for every streaming answer whose text grew."""
         # The texts as they are now, before any await: an answer may end (and leave `_live`) meanwhile, and
         # the statement's status guard then leaves its final row alone.
-        texts_now = {row: self._live[row].text for row in self._dirty if row in self._live}
+        self._dirty.update(row for row, answer in self._live.items() if answer.shown_in != answer.shown_stored)
+        now = {row: (self._live[row].text, list(self._live[row].shown_in)) for row in self._dirty if row in self._live}
         self._dirty.clear()
-        rows = list(texts_now)
+        rows = list(now)
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start:start + ROWS_PER_STATEMENT]
-            texts = {row: texts_now[row] for row in chunk}
             try:
                 await Message.filter(id__in=chunk, status=MessageStatus.STREAMING).update(
-                    content=Case(*(When(id=row, then=text) for row, text in texts.items()), default=F("content")))
+                    content=Case(*(When(id=row, then=now[row][0]) for row in chunk), default=F("content")),
+                    discord_message_ids=Case(*(When(id=row, then=json.dumps(now[row][1])) for row in chunk),
+                                             default=F("discord_message_ids")))
             except Exception as error:  # best effort: a busy database must not cut healthy answers off
                 if not transient(error):
                     log.exception("checkpoint failed")
@@ -84,3 +90,6 @@ class Checkpoints:
                 self._dirty.update(row for row in chunk if row in self._live)  # tried again next interval
                 continue
             self._stats.db_writes += 1
+            for row in chunk:
+                if row in self._live:
+                    self._live[row].shown_stored = now[row][1]

@@ -105,6 +105,10 @@ class Answer:
     error_status: int | None = None
     retries: int = 0
     opened: bool = False  # the provider accepted the request: the call is billed whatever happens next
+    # The front end's ids of the messages showing it (Discord message ids; set by the front end as it posts).
+    # Stored with the checkpoints and the final save, so a new message part costs no statement of its own.
+    shown_in: list[int] = field(default_factory=list)
+    shown_stored: list[int] = field(default_factory=list)  # what the database has of `shown_in`
 
     @property
     def model(self) -> ModelConfig:
@@ -267,9 +271,12 @@ class RoundRunner:
         row.reasoning = answer.reasoning
         row.reasoning_tokens = answer.usage.reasoning_tokens
         row.stop_reason = answer.stop_reason[:32] if answer.stop_reason else None
+        shown = list(answer.shown_in)
+        row.discord_message_ids = shown
         await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
                                       "latency_ms", "first_token_ms", "cost_usd", "reasoning", "reasoning_tokens",
-                                      "stop_reason", "usage_estimated", "updated_at"])
+                                      "stop_reason", "usage_estimated", "discord_message_ids", "updated_at"])
+        answer.shown_stored = shown
         self.stats.db_writes += 1
 
 

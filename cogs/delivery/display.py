@@ -120,16 +120,17 @@ class LiveRound:
 
     def __init__(self, answers: Sequence[Answer], posters: Mapping[str, Poster], pool: LanePool,
                  store: DiscussionStore, headers: Mapping[str, str], on_gone: Callable[[], None] | None = None,
-                 stances: bool = False, compact: bool = False, debate: bool = True) -> None:
+                 stances: bool = False, compact: bool = False, debate: bool = True,
+                 on_screen: dict[int, tuple[int, str]] | None = None) -> None:
         self.store = store
         self.pool = pool
-        self._saving: set[asyncio.Task[None]] = set()
-        self._stored: dict[int, list[int]] = {}  # row id -> the Discord ids the database has for it
+        self.on_screen = on_screen if on_screen is not None else {}
+        self._on_screen_ids: set[int] = set()  # every id this round put there, taken out when it settles
         self.lives = {a.model.alias: LiveMessage(posters[a.model.alias], pool.take(posters[a.model.alias].key),
                                                  headers.get(a.model.alias, ""), compact=compact, model=a.model.alias,
-                                                 on_sent=self._remember(a.row.id), on_gone=on_gone)
+                                                 on_sent=self._remember(a), on_gone=on_gone)
                       for a in answers}
-        self.rows = {a.model.alias: a.row.id for a in answers}
+        self.answers = {a.model.alias: a for a in answers}
         self.max_tokens = {a.model.alias: a.model.max_tokens for a in answers}
         self.replace: Callable[[str], Awaitable[Poster | None]] | None = None  # a new poster for a model
         self._moving: set[asyncio.Task[None]] = set()
@@ -169,18 +170,15 @@ class LiveRound:
         """Aliases whose answer Discord never showed in full (the lane gave up on it)."""
         return {alias for alias, live in self.lives.items() if live.gave_up}
 
-    def _remember(self, row_id: int) -> Callable[[list[int]], None]:
-        """Store a new message's id without holding up the lane (the database may be slow)."""
-        def save(ids: list[int]) -> None:
-            task = asyncio.create_task(self.store.remember_discord_messages(row_id, ids))
-            self._saving.add(task)
-            task.add_done_callback(lambda done: self._saved(done, row_id, ids))
-        return save
-
-    def _saved(self, task: asyncio.Task[None], row_id: int, ids: list[int]) -> None:
-        self._saving.discard(task)
-        if not task.cancelled() and task.exception() is None:
-            self._stored[row_id] = ids
+    def _remember(self, answer: Answer) -> Callable[[list[int]], None]:
+        """A new message's id goes with the answer: the engine's next checkpoint (or its final save) stores it,
+        so a long answer's further messages cost no statement of their own and never wait for the database.
+        Until then `on_screen` says whose message it is (a member may reply to it at once)."""
+        def shown(ids: list[int]) -> None:
+            answer.shown_in = list(ids)
+            self.on_screen.update((i, (answer.row.discussion_id, answer.model.alias)) for i in ids)
+            self._on_screen_ids.update(ids)
+        return shown
 
     def on_event(self, event: RoundEvent) -> None:
         live = self.lives[event.alias]
@@ -206,15 +204,17 @@ class LiveRound:
             await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
             await asyncio.gather(*list(self._moving), return_exceptions=True)
             await asyncio.gather(*(live.wait_shown() for live in self.lives.values()))
-            await asyncio.gather(*list(self._saving), return_exceptions=True)
             for alias, live in self.lives.items():
-                row = self.rows[alias]
-                if live.message_ids and self._stored.get(row) != live.message_ids:  # a save failed or raced
-                    await self.store.remember_discord_messages(row, live.message_ids)
+                answer = self.answers[alias]
+                if live.message_ids and answer.shown_stored != live.message_ids:  # posted after the final save
+                    await self.store.remember_discord_messages(answer.row.id, live.message_ids)
+                    answer.shown_stored = list(live.message_ids)
         finally:
             for live in self.lives.values():
                 live.scheduler.detach(live)
                 self.pool.give_back(live.poster.key)
+            for message_id in self._on_screen_ids:  # stored now (or as good as the database allows)
+                self.on_screen.pop(message_id, None)
 
 
 class ThreadDisplay:
@@ -233,6 +233,7 @@ class ThreadDisplay:
         posters = await self.screens.thread_posters(self.thread, [a.seat for a in answers])
         # Nothing is awaited from here on: a /stop landing now cannot leave lanes taken.
         live = LiveRound(answers, posters, self.screens.pool, self.screens.store, {}, self.on_gone,
+                         on_screen=self.screens.on_screen,
                          stances=round_.kind in (RoundKind.DISCUSS, RoundKind.MENTION),
                          debate=round_.kind is RoundKind.DISCUSS,
                          compact=self.screens.compact(Where(self.thread.id, self.thread.parent_id or self.thread.id),
@@ -283,7 +284,7 @@ class InteractionDisplay:
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
         poster = InteractionPoster(self.interaction)
         return LiveRound(answers, {a.model.alias: poster for a in answers}, self.screens.pool, self.screens.store,
-                         {a.model.alias: f"**{a.model.name}**\n" for a in answers})
+                         {a.model.alias: f"**{a.model.name}**\n" for a in answers}, on_screen=self.screens.on_screen)
 
     async def end_round(self, result: RoundResult) -> None:
         [answer] = result.answers
@@ -315,6 +316,8 @@ class Screens:
         self.pool = LanePool(config.edit_interval, self.headers, CreateBudget(config.thread_creates_per_minute),
                              window_for)
         self.store = store
+        # Discord message id -> (discussion id, model alias) of answers being shown, before the database has them
+        self.on_screen: dict[int, tuple[int, str]] = {}
         self._arriving: dict[int, int] = {}  # channel id -> models of rounds still finding their webhooks
         self._turn = 0
 
