@@ -77,7 +77,11 @@ class Checkpoints:
         self._dirty.clear()
         rows = list(now)
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            # Answers that ended while earlier chunks ran have their final rows: nothing to write for them (and
+            # after the last one ends the database may be closing).
+            chunk = [row for row in rows[start:start + ROWS_PER_STATEMENT] if row in self._live]
+            if not chunk:
+                continue
             try:
                 await Message.filter(id__in=chunk, status=MessageStatus.STREAMING).update(
                     content=Case(*(When(id=row, then=now[row][0]) for row in chunk), default=F("content")),
