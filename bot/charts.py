@@ -1,123 +1,198 @@
-"""Charts as PNG bytes (matplotlib's object API on its Agg canvas: headless, no pyplot global state)."""
+"""Charts as PNG bytes, in moai's one chart style (bot/chart_style.py).
+
+matplotlib's object API on its Agg canvas: headless, no pyplot state. Each chart has a `*_figure` builder
+(tests measure its texts) and a function returning the PNG. Value labels are never free-floating text
+beside the data (they could collide with another series): they sit in the tick labels and the legend.
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
+from bot.chart_style import BACKGROUND, GRID, MUTED, TEXT, WARNING, Palette, money_decimals, new_figure, png, wrap
+from bot.config import AppConfig
 from bot.services.ledger import UsageReport
 from bot.stances import Timeline
 
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974",
-           "#64b5cd")
+__all__ = [
+    "chart_palette",
+    "leaderboard_chart",
+    "leaderboard_figure",
+    "month_chart",
+    "spend_chart",
+    "spend_figure",
+    "stance_chart",
+    "stance_figure",
+]
+
+NO_PALETTE = Palette()
 
 
-def spend_chart(daily: Mapping[date, Mapping[str, float]], first: date, last: date, title: str) -> bytes:
-    """Spend per day, stacked by model, from `first` to `last` inclusive (days without spend stay empty)."""
+def chart_palette(config: AppConfig) -> Palette:
+    """The server's model colours: its configured models by display name, in config order."""
+    return Palette([model.name for model in config.models.values()])
+
+
+def _legend_under(figure: Figure, handles: Sequence[Any], labels: Sequence[str], columns: int) -> None:
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncols=max(1, min(columns, len(handles))),
+                      handlelength=1.2, columnspacing=1.4)
+
+
+def spend_figure(daily: Mapping[date, Mapping[str, float]], first: date, last: date, title: str,
+                 palette: Palette = NO_PALETTE, today: date | None = None) -> Figure:
+    """Spend per day, stacked by model (each in its server colour), from `first` to `last` inclusive; the
+    legend under the plot gives each model's total with the axis's precision, and the daily average."""
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     totals: dict[str, float] = {}
     for per_model in daily.values():
         for model, cost in per_model.items():
             totals[model] = totals.get(model, 0.0) + cost
     models = sorted(totals, key=lambda name: totals[name], reverse=True)  # biggest spender at the bottom
-    figure = Figure(figsize=(9, 4.2), dpi=100, layout="constrained")
+    figure = new_figure(4.8 + 0.3 * ((len(models) + 2) // 3))
     axes = figure.add_subplot()
     base = [0.0] * len(days)
-    for index, model in enumerate(models):
+    handles: list[Any] = []
+    for model in models:
         heights = [daily.get(day, {}).get(model, 0.0) for day in days]
-        axes.bar([day.day for day in days], heights, bottom=base, label=f"{model} (${totals[model]:.2f})",
-                 color=PALETTE[index % len(PALETTE)], width=0.8)
+        handles.append(axes.bar([day.day for day in days], heights, bottom=base, color=palette.colour(model),
+                                width=0.8, edgecolor=BACKGROUND, linewidth=0.5))
         base = [b + h for b, h in zip(base, heights, strict=True)]
-    axes.set_title(title)
+    decimals = money_decimals(max(base, default=0.0))  # the axis's; a label shows at least as many
+
+    def money(amount: float) -> str:
+        return f"${amount:,.{max(decimals, money_decimals(amount))}f}"
+
+    labels = [f"{model}  {money(totals[model])}" for model in models]
+    axes.set_title(title, loc="left")
     axes.set_xlabel(f"day of {first:%B %Y}")
-    axes.set_ylabel("USD")
     axes.set_xlim(0.3, len(days) + 0.7)
     axes.set_xticks([day.day for day in days if day.day == 1 or day.day % 5 == 0])
-    decimals = 2 if max(base, default=0.0) >= 0.1 else 4  # a month of cheap models is still readable
     axes.yaxis.set_major_formatter(lambda value, _: f"${value:,.{decimals}f}")
-    axes.grid(axis="y", alpha=0.3)
+    axes.grid(axis="y")
+    axes.set_axisbelow(True)
     if models:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+        elapsed = ((min(today, last) if today else max(daily, default=first)) - first).days + 1
+        average = sum(totals.values()) / max(1, elapsed)
+        handles.append(axes.axhline(average, color=TEXT, linestyle="--", linewidth=1.2))
+        labels.append(f"average {money(average)} a day")
+        _legend_under(figure, handles, [wrap(label, 34) for label in labels], 3)
     else:
-        axes.text(0.5, 0.5, "nothing spent yet", transform=axes.transAxes, ha="center", va="center")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+        axes.text(0.5, 0.5, "nothing spent yet", transform=axes.transAxes, ha="center", va="center", color=MUTED)
+    return figure
 
 
-def month_chart(report: UsageReport, title: str) -> bytes:
+def spend_chart(daily: Mapping[date, Mapping[str, float]], first: date, last: date, title: str,
+                palette: Palette = NO_PALETTE, today: date | None = None) -> bytes:
+    return png(spend_figure(daily, first, last, title, palette, today))
+
+
+def month_chart(report: UsageReport, title: str, palette: Palette = NO_PALETTE) -> bytes:
     """A usage report's month, day by day (the days after today are left blank, not cut off)."""
     first = report.since.date()
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return spend_chart(report.daily, first, last, f"{title}, {first:%B %Y}")
+    return spend_chart(report.daily, first, last, f"{title}, {first:%B %Y}", palette)
 
 
-def stance_chart(line: Timeline) -> bytes:
-    """Who held which position (colour and letter) with which confidence (size), round by round; a change of
-    mind without a new argument is ringed in red."""
-    height = 1.6 + 0.55 * len(line.models) + 0.22 * len(line.positions)
-    figure = Figure(figsize=(8, height), dpi=100, layout="constrained")
+def stance_figure(line: Timeline, palette: Palette = NO_PALETTE) -> Figure:
+    """Each model's row in its colour: the position it held (the letter in the marker), how sure it was (the
+    marker's size and the % under it), a change of mind ringed — white when it gave a new argument, red
+    when it did not. The positions, in full, are listed under the plot."""
+    wrapped = [wrap(position, 84) for position in line.positions]
+    legend_lines = sum(text.count("\n") + 1 for text in wrapped) + 2
+    figure = new_figure(1.6 + 0.85 * len(line.models) + 0.27 * legend_lines)
     axes = figure.add_subplot()
     rows = {model: index for index, model in enumerate(reversed(line.models))}
     for model in line.models:
+        colour = palette.colour(model)
         xs, ys = [], []
         for number in line.rounds:
             cell = line.cells[(model, number)]
             if cell.group is None:
-                axes.text(number, rows[model], "?", ha="center", va="center", color="#8c8c8c")
+                axes.text(number, rows[model], "?", ha="center", va="center", color=MUTED, fontsize=14)
                 continue
             xs.append(number)
             ys.append(rows[model])
-            confidence = cell.stance.confidence if cell.stance.confidence is not None else 50
-            axes.scatter([number], [rows[model]], s=120 + 4 * confidence, color=PALETTE[cell.group % len(PALETTE)],
-                         edgecolors="#d62728" if cell.flagged else "white", linewidths=3 if cell.flagged else 1,
-                         zorder=3)
-            text = line.label(cell.group) + (f"\n{cell.stance.confidence}%" if cell.stance.confidence is not None
-                                              else "")
-            axes.text(number, rows[model] - 0.33, text, ha="center", va="top", fontsize="x-small")
-        axes.plot(xs, ys, color="#cccccc", zorder=1)
+            confidence = cell.stance.confidence
+            ring = WARNING if cell.flagged else TEXT if cell.changed else BACKGROUND
+            axes.scatter([number], [rows[model]], s=260 + 4 * (confidence if confidence is not None else 50),
+                         color=colour, edgecolors=ring, linewidths=3 if cell.changed else 1, zorder=3)
+            axes.text(number, rows[model], line.label(cell.group), ha="center", va="center", color=BACKGROUND,
+                      fontsize=12, fontweight="bold", zorder=4)
+            if confidence is not None:
+                axes.text(number, rows[model] - 0.3, f"{confidence}%", ha="center", va="top", fontsize=12,
+                          color=TEXT)
+        axes.plot(xs, ys, color=colour, alpha=0.45, linewidth=2, zorder=1)
     axes.set_yticks(list(rows.values()), list(rows))
     axes.set_xticks(list(line.rounds), [f"round {n}" for n in line.rounds])
     axes.set_xlim(min(line.rounds) - 0.6, max(line.rounds) + 0.6)
-    axes.set_ylim(-0.9, len(line.models) - 0.4)
-    axes.set_title("Stance timeline (size: confidence; red ring: changed without a new argument)", fontsize="small")
-    for spine in ("top", "right"):
-        axes.spines[spine].set_visible(False)
-    for group, position in enumerate(line.positions):
-        axes.scatter([], [], color=PALETTE[group % len(PALETTE)],
-                     label=f"{line.label(group)}: {position[:70]}{'…' if len(position) > 70 else ''}")
-    if line.positions:
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="x-small", frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    axes.set_ylim(-0.8, len(line.models) - 0.5)
+    axes.tick_params(axis="y", length=0)
+    axes.spines["left"].set_visible(False)
+    majority = line.majority(min(line.rounds))
+    axes.set_title("Stance timeline" + (f" · round {min(line.rounds)} majority: {line.label(majority)}"
+                                        if majority is not None else ""), loc="left")
+    handles: list[Any] = [Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor=MUTED,
+                                    markeredgecolor=edge, markeredgewidth=2.5) for edge in (TEXT, WARNING)]
+    labels = ["changed, with a new argument", "changed without a new argument"]
+    handles += [Line2D([], [], linestyle="", marker=f"${line.label(group)}$", markersize=11, color=TEXT)
+                for group in range(len(line.positions))]
+    labels += wrapped
+    figure.legend(handles, labels, loc="outside lower left", ncols=1, handlelength=1.0, alignment="left")
+    return figure
+
+
+def stance_chart(line: Timeline, palette: Palette = NO_PALETTE) -> bytes:
+    return png(stance_figure(line, palette))
+
+
+def leaderboard_figure(names: Sequence[str], human: Sequence[tuple[float, float, float] | None],
+                       peer: Sequence[tuple[float, float, float] | None], title: str,
+                       palette: Palette = NO_PALETTE) -> Figure:
+    """Each model's rating with its 95% interval, in its colour: members' votes (filled), the peer-review
+    rating (hollow) beside it. The values are in the row's label, so no number can sit on another's marker."""
+    figure = new_figure(2.2 + 0.6 * max(2, len(names)))
+    axes = figure.add_subplot()
+    rows = list(range(len(names)))[::-1]  # the best at the top
+    for offset, series, filled in ((0.14, human, True), (-0.14, peer, False)):
+        for row, name, value in zip(rows, names, series, strict=True):
+            if value is None:
+                continue
+            colour = palette.colour(name)
+            axes.errorbar([value[0]], [row + offset], xerr=[[value[0] - value[1]], [value[2] - value[0]]],
+                          fmt="o" if filled else "D", color=colour, markersize=9 if filled else 7, capsize=4,
+                          markerfacecolor=colour if filled else BACKGROUND, markeredgewidth=2, elinewidth=2)
+    labels = []
+    for name, mine, theirs in zip(names, human, peer, strict=True):
+        values = [f"{mine[0]:,.0f}"] if mine else ["—"]
+        if theirs:
+            values.append(f"peer {theirs[0]:,.0f}")
+        labels.append(f"{name}\n{' · '.join(values)}")
+    axes.set_yticks(rows, labels)
+    axes.set_ylim(-0.6, len(names) - 0.4)
+    axes.tick_params(axis="y", length=0)
+    axes.spines["left"].set_visible(False)
+    axes.axvline(1000, color=MUTED, linestyle="--", linewidth=1.2, zorder=0)
+    axes.grid(axis="x")
+    axes.set_axisbelow(True)
+    axes.set_xlabel("rating (Bradley-Terry, Elo scale); bars: 95% interval")
+    axes.set_title(title, loc="left")
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=9, color=TEXT),
+               Line2D([], [], linestyle="", marker="D", markersize=7, markerfacecolor=BACKGROUND,
+                      markeredgecolor=TEXT, markeredgewidth=2),
+               Line2D([], [], color=MUTED, linestyle="--")]
+    _legend_under(figure, handles, ["members' votes", "peer review", "average (1,000)"], 3)
+    for spine in axes.spines.values():
+        spine.set_color(GRID)
+    return figure
 
 
 def leaderboard_chart(names: Sequence[str], human: Sequence[tuple[float, float, float] | None],
-                      peer: Sequence[tuple[float, float, float] | None], title: str) -> bytes:
-    """Each model's rating with its 95% interval: members' votes, and beside it the peer-review rating."""
-    figure = Figure(figsize=(8, 1.6 + 0.45 * max(2, len(names))), dpi=100, layout="constrained")
-    axes = figure.add_subplot()
-    rows = list(range(len(names)))[::-1]  # the best at the top
-    for offset, series, colour, label in ((0.12, human, PALETTE[0], "members' votes"),
-                                          (-0.12, peer, PALETTE[1], "peer review")):
-        points = [(row, value) for row, value in zip(rows, series, strict=True) if value is not None]
-        if not points:
-            continue
-        ys = [row + offset for row, _ in points]
-        centres = [v[0] for _, v in points]
-        errors = [[v[0] - v[1] for _, v in points], [v[2] - v[0] for _, v in points]]
-        axes.errorbar(centres, ys, xerr=errors, fmt="o", color=colour, capsize=3, label=label)
-        for y, value in zip(ys, centres, strict=True):
-            axes.text(value, y + 0.12, f"{value:.0f}", ha="center", va="bottom", fontsize="x-small")
-    axes.set_yticks(rows, list(names))
-    axes.axvline(1000, color="#cccccc", linewidth=1, zorder=0)
-    axes.set_xlabel("rating (Bradley-Terry, Elo scale; bars: 95% bootstrap interval)")
-    axes.set_title(title, fontsize="medium")
-    axes.legend(loc="lower right", fontsize="x-small", frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+                      peer: Sequence[tuple[float, float, float] | None], title: str,
+                      palette: Palette = NO_PALETTE) -> bytes:
+    return png(leaderboard_figure(names, human, peer, title, palette))

@@ -317,7 +317,7 @@ def invite_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 async def usage_command(config: AppConfig, args: argparse.Namespace) -> int:
     """The /usage table in the terminal, and its chart as a PNG file with --png."""
-    from bot.charts import month_chart
+    from bot.charts import chart_palette, month_chart
     from bot.services.ledger import usage_report
 
     problem = await preflight_database(config, keep_open=True)
@@ -337,7 +337,7 @@ async def usage_command(config: AppConfig, args: argparse.Namespace) -> int:
           f"  ${total.cost:.4f}")
     if args.png:
         try:
-            args.png.write_bytes(month_chart(report, f"Spend for {scope}"))
+            args.png.write_bytes(month_chart(report, f"Spend for {scope}", chart_palette(config)))
         except OSError as error:
             return fail(f"cannot write {args.png}: {error.strerror}", EXIT_FAILED)
         print(f"chart written to {args.png}")

@@ -19,6 +19,7 @@ import discord
 from discord.ext import commands
 
 from bot import metrics
+from bot.charts import chart_palette
 from bot.config import AppConfig, ConfigError
 from bot.container import Services
 from bot.db.setup import close_database, open_database
@@ -115,6 +116,7 @@ class MoaiBot(commands.AutoShardedBot):
         self._services = Services.build(self.config, clients)
         self._screens = Screens(self.config.discord, self._services.store, self.rate_headers,
                                 window_for=self._rate_window)
+        self._screens.palette = chart_palette(self.config)
         if self.manage_database:
             await open_database(self.config.database.url)
         for extension in walk_extensions():
@@ -182,6 +184,7 @@ class MoaiBot(commands.AutoShardedBot):
             self._screens.pool.interval = config.discord.edit_interval
             self._screens.pool.creates.configured = config.discord.thread_creates_per_minute
             self._screens.webhooks.size = config.discord.webhooks_per_channel
+            self._screens.palette = chart_palette(config)
 
     async def sync_commands(self) -> None:
         for guild_id in self.config.discord.dev_guild_ids:

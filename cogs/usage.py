@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.charts import month_chart
+from bot.charts import chart_palette, month_chart
 from bot.errors import UserError
 from bot.services.arena import unrevealed_discussions
 from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
@@ -50,7 +50,8 @@ class Usage(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)  # the chart takes a moment to draw
         server = interaction.guild.name if interaction.guild else "this server"
-        png = await asyncio.to_thread(month_chart, report, f"Spend for {whose if member else server}")
+        png = await asyncio.to_thread(month_chart, report, f"Spend for {whose if member else server}",
+                                      chart_palette(self.bot.config))
         await interaction.followup.send("\n".join(lines), file=discord.File(io.BytesIO(png), "usage.png"),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
 

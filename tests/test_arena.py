@@ -156,7 +156,7 @@ async def test_the_leaderboard_and_modelstats(arena: DiscordHarness, monkeypatch
     await VoteRound.all().update(closed_at=now())
     drawn: list[Any] = []
 
-    def capture(*args: Any) -> bytes:
+    def capture(*args: Any, **_: Any) -> bytes:
         drawn.append(args)
         return b"\x89PNG fake"
 
@@ -167,7 +167,7 @@ async def test_the_leaderboard_and_modelstats(arena: DiscordHarness, monkeypatch
     assert [r.name for r in board.rows] == ["Claude", "GPT", "Llama"]
     for row in board.rows:
         assert row.rating is not None and f"{row.rating.rating:.0f}" in (reply.content or "")
-    [(names, human, _, title)] = drawn
+    [(names, human, _, title, _)] = drawn
     assert list(names) == ["Claude", "GPT", "Llama"] and title.endswith("9 vote(s)")
     assert [h[0] for h in human] == [r.rating.rating for r in board.rows if r.rating]  # the chart plots the table
     assert reply.files == {"leaderboard.png": b"\x89PNG fake"}

@@ -104,7 +104,8 @@ async def test_cost_is_recorded_and_reported(priced: DiscordHarness, fake_llm: F
     assert "• GPT: 1 answers · 100 in / 50 out tokens · $0.2000" in (reply.content or "")
     assert "**Total**: 2 answers" in (reply.content or "")
     with Image.open(io.BytesIO(reply.files["usage.png"])) as chart:
-        assert chart.format == "PNG" and chart.size == (900, 420)
+        assert chart.format == "PNG" and chart.width == 1008 and 500 <= chart.height <= 800
+        assert chart.convert("RGB").getpixel((3, 3)) == (0x2b, 0x2d, 0x31)  # moai's dark card, not white
     mine = await priced.slash("usage", member=priced.member)
     assert "Usage for Alice" in (mine.followups[0].content or "") and "$0.2" in (mine.followups[0].content or "")
 

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.charts import leaderboard_chart
+from bot.charts import chart_palette, leaderboard_chart
 from bot.kinds import Category
 from bot.leaderboard import board_notes, board_table, money, percent
 from bot.services.arena import BoardScope, ModelRecord
@@ -105,7 +105,8 @@ class Arena(commands.Cog):
             return
         human = [(r.rating.rating, r.rating.low, r.rating.high) if r.rating and r.ranked else None for r in charted]
         peer = [(p.rating, p.low, p.high) if (p := board.peer.get(r.alias)) else None for r in charted]
-        png = await asyncio.to_thread(leaderboard_chart, [r.name for r in charted], human, peer, title)
+        png = await asyncio.to_thread(leaderboard_chart, [r.name for r in charted], human, peer, title,
+                                      chart_palette(self.bot.config))
         await interaction.followup.send(text, file=discord.File(io.BytesIO(png), "leaderboard.png"),
                                         allowed_mentions=NO_MENTIONS)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.chart_style import Palette
 from bot.charts import stance_chart
 from bot.config import DiscordConfig
 from bot.engine.display import RoundView
@@ -256,7 +257,7 @@ class ThreadDisplay:
 
     async def notice(self, notice: Notice) -> None:
         if isinstance(notice, StanceTimeline):
-            png = await asyncio.to_thread(stance_chart, notice.timeline)
+            png = await asyncio.to_thread(stance_chart, notice.timeline, self.screens.palette)
             await self._post(notice_text(notice), file=discord.File(io.BytesIO(png), "stance-timeline.png",
                                                                     description="Stance timeline chart"))
             return
@@ -316,6 +317,7 @@ class Screens:
         self.pool = LanePool(config.edit_interval, self.headers, CreateBudget(config.thread_creates_per_minute),
                              window_for)
         self.store = store
+        self.palette = Palette()  # the server's model colours (the bot sets them from its config)
         # Discord message id -> (discussion id, model alias) of answers being shown, before the database has them
         self.on_screen: dict[int, tuple[int, str]] = {}
         self._arriving: dict[int, int] = {}  # channel id -> models of rounds still finding their webhooks
