@@ -6,7 +6,11 @@ instead of Go", "Rust rather than Go", "Rust is better than Go" are for Rust and
 than Rust" the same. Two positions differ when one is for what the other is against; otherwise they are the
 same when their words overlap by `similarity` (Jaccard), or when one says less than the other without
 dropping a word that another position of the debate is built on (the object of contention: "Rust" and "Rust
-and Go" are not one position while someone holds "Go").
+and Go" are not one position while someone holds "Go"). Two positions that each name a thing the other does
+not (a capitalised or technical word: "Use PostgreSQL for the event store" and "Use MongoDB for the event
+store") choose between alternatives, however many other words they share; two that are for the same named
+things and nothing against each other are one choice in other words ("Use PostgreSQL for the event store",
+"PostgreSQL, with a partitioned events table").
 """
 
 from __future__ import annotations
@@ -90,6 +94,23 @@ def read(position: str) -> Reading:
     return Reading(frozenset(pro - shared), frozenset(con - shared), plain)
 
 
+def named_words(position: str) -> frozenset[str]:
+    """Words that name a thing: capitalised past the first word ("Use PostgreSQL"), capitals inside a word
+    ("MongoDB", "gRPC"), or digits and symbols ("C++", "k8s", "node.js")."""
+    found = set()
+    for index, match in enumerate(WORD_RE.finditer(unicodedata.normalize("NFKC", position).translate(APOSTROPHES))):
+        word = match.group().strip(".'")
+        inner_capital = any(c.isupper() for c in word[1:])
+        if (index > 0 and word[:1].isupper()) or inner_capital or any(c.isdigit() or c in "+#." for c in word):
+            found.add(word.lower())
+    return frozenset(found) - STOPWORDS - NEGATIONS
+
+
+def _alternatives(first: str, second: str, a: Reading, b: Reading) -> bool:
+    """Each is for a named thing the other does not mention at all: a choice between them."""
+    return bool((named_words(first) & a.pro) - b.words and (named_words(second) & b.pro) - a.words)
+
+
 def _opposed(a: Reading, b: Reading) -> bool:
     return bool(a.pro & b.con or a.con & b.pro)
 
@@ -98,12 +119,15 @@ def same_position(first: str, second: str, similarity: float, contended: frozens
     """The same position, by direction and words. `contended`: words other positions of the debate are built
     on; a position that is for one of them is not the same as one that is not."""
     a, b = read(first), read(second)
-    if _opposed(a, b) or (a.pro ^ b.pro) & contended:
+    if _opposed(a, b) or (a.pro ^ b.pro) & contended or _alternatives(first, second, a, b):
         return False
     if not a.words or not b.words:  # a bare "yes" or "no": the same when both say no, or say the same
         return not a.words and not b.words and (a.plain == b.plain or (_negated(a.plain) and _negated(b.plain)))
     if bool(a.pro) != bool(b.pro):  # one only against something, the other for something
         return False
+    named = named_words(first) & a.pro
+    if named and named == named_words(second) & b.pro:  # the same named choice, said in other words
+        return True
     if len(a.words & b.words) / len(a.words | b.words) >= similarity:
         return True
     return (a.pro <= b.pro and a.con <= b.con) or (b.pro <= a.pro and b.con <= a.con)

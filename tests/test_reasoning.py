@@ -92,7 +92,8 @@ async def test_export_keeps_reasoning_collapsed(harness: DiscordHarness, fake_ll
     [thread] = harness.threads
     call = await harness.slash("export", channel=thread, format="html")
     [(_, data)] = call.followups[0].files.items()
-    assert "<details><summary>Reasoning</summary><pre>Because &lt;reasons&gt;.</pre></details>" in data.decode()
+    # rendered as Markdown now (the export reads like a report); the angle brackets stay text
+    assert "<details><summary>Reasoning</summary><p>Because &lt;reasons&gt;.</p>\n</details>" in data.decode()
 
 
 async def test_ask_offers_reasoning_too(harness: DiscordHarness, fake_llm: FakeLLM) -> None:

@@ -156,14 +156,21 @@ def test_positions_keep_their_direction() -> None:
               ("Rust instead of Go", "Go instead of Rust"), ("Rust rather than Go", "Go"),
               ("Rust is better than Go", "Go is better than Rust"), ("Go is worse than Rust", "Go"),
               ("prefer Rust to Go", "prefer Go to Rust"), ("Avoid microservices", "Use microservices"),
-              ("Not Rust but Go", "Rust"), ("Yes", "No"), ("Tabs", "Spaces, not tabs")]
+              ("Not Rust but Go", "Rust"), ("Yes", "No"), ("Tabs", "Spaces, not tabs"),
+              # one frame, two named alternatives: the words they share do not make them agree
+              ("Use PostgreSQL for the event store", "Use MongoDB for the event store"),
+              ("Deploy it on Kubernetes with Helm", "Deploy it on Nomad with Helm"),
+              ("Write the parser in C++", "Write the parser in Rust"),
+              ("Pick gRPC for the API", "Pick REST for the API")]
     for first, second in differ:
         assert not same_position(first, second, 0.5), (first, second)
         assert len(set(clusters([first, second], 0.5))) == 2, (first, second)
     same = [("Use Rust", "Use Rust, not Go"), ("Use Rust", "Use Rust for its safety"),
             ("Go is worse than Rust", "Rust"), ("Don't use Rust; use Go", "Use Go"), ("No", "Nope, never"),
             ("Tabs over spaces", "Tabs"),
-            ("No microservices", "Avoid microservices"), ("Yes.", "yes")]
+            ("No microservices", "Avoid microservices"), ("Yes.", "yes"),
+            ("Use PostgreSQL for the event store", "PostgreSQL, with a partitioned events table"),
+            ("Use Rust for safety", "Use Rust for reliability"), ("Use PostgreSQL", "Use PostgreSQL, not MongoDB")]
     for first, second in same:
         assert same_position(first, second, 0.5), (first, second)
 
