@@ -14,6 +14,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bot.config import AttachmentsConfig
 from bot.errors import UserError
@@ -218,3 +219,30 @@ def prepare_all(files: Sequence[tuple[str, str | None, bytes]], limits: Attachme
 def files_chars(files: Sequence[Attachment]) -> int:
     """The files' token estimate in characters, for the budget estimate (as the models will be sent them)."""
     return sum(f.tokens(native=True) for f in files) * CHARS_PER_TOKEN
+
+
+class Described(Protocol):
+    """What describe_file reads: an Attachment, or its stored AttachmentRecord."""
+
+    @property
+    def kind(self) -> Any: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def pages(self) -> int: ...
+
+
+def describe_file(file: Described) -> str:
+    """"image, 640×480, 52 kB": for export files and the console's attachment lines."""
+    size = f"{len(file.data) / 1000:.0f} kB"
+    if file.kind == AttachmentKind.IMAGE:
+        return f"image, {file.width}×{file.height}, {size}"
+    if file.kind == AttachmentKind.PDF:
+        return f"PDF, {file.pages} page(s), {size}"
+    return f"text, {len(file.text):,} characters"

@@ -161,10 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_command(config: AppConfig, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rich.console import Console
-
-    from bot.console import continue_console, run_console, user_text
-
     chosen = [name for name, given in (("a question", args.question is not None),
                                        ("--continue", args.continue_id is not None),
                                        ("--consensus", args.consensus_id is not None)) if given]
@@ -173,6 +169,15 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
                                                                            if chosen else ""))
     if args.rounds is not None and not MIN_ROUNDS <= args.rounds <= MAX_ROUNDS:
         return fail(f"--rounds must be between {MIN_ROUNDS} and {MAX_ROUNDS} (got {args.rounds})")
+    try:
+        header = console_header(config, args)
+    except UserError as error:
+        return fail(str(error))
+    print(header, flush=True)  # before the heavy imports, the database and the first token: who is being asked
+    from rich.console import Console
+
+    from bot.console import continue_console, run_console, user_text
+
     start_logging(config, args, environ)
     try:
         if args.question is None:
@@ -192,6 +197,22 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
     except Exception as error:  # the traceback goes through the redacting log handler, never raw to stderr
         logging.getLogger("moai.console").exception("console run failed")
         return fail(f"internal error ({type(error).__name__}); see the log above", EXIT_FAILED)
+
+
+def console_header(config: AppConfig, args: argparse.Namespace) -> str:
+    """The console's first line: the question and the panel it goes to (or the stored discussion it goes on)."""
+    from bot.panel import parse_models
+
+    if args.question is None:
+        what = "consensus of" if args.consensus_id is not None else "more of"
+        return f"moai · {what} discussion #{args.continue_id or args.consensus_id}"
+    chosen = parse_models(config, args.models) if args.models is not None else config.default_models()
+    if not chosen:
+        raise UserError("--models names no model.")
+    rounds = "" if args.mode == "open" else f", {args.rounds or config.defaults.rounds} round(s)"
+    question = " ".join(args.question.split())
+    return (f"moai · {args.mode}{rounds} · asking {', '.join(m.name for m in chosen)}: "
+            f"{question[:200]}{'…' if len(question) > 200 else ''}")
 
 
 async def migrate(config: AppConfig) -> int:

@@ -18,9 +18,10 @@ from rich.markdown import Markdown
 from rich.panel import Panel as Box
 from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 
-from bot.attachments import Attachment, prepare_all
-from bot.config import AppConfig, AttachmentsConfig, ModelConfig
+from bot.attachments import Attachment, describe_file, prepare_all
+from bot.config import AppConfig, AttachmentsConfig
 from bot.container import Services
 from bot.db.setup import close_database, open_database
 from bot.engine.display import RoundView
@@ -52,6 +53,7 @@ from bot.engine.rounds import (
     RoundResult,
 )
 from bot.errors import Hint, UserError
+from bot.estimate import message_cost
 from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus, MinoritySource, RoundKind, RunOutcome
 from bot.llm.registry import ModelClients
 from bot.panel import parse_models
@@ -59,21 +61,41 @@ from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscus
 from bot.secrets import Redactor
 from bot.services.discussions import Place
 from bot.services.runs import Run
-from bot.stances import UNKNOWN, split_stance, timeline_text
+from bot.stances import UNKNOWN, split_stance, timeline_text, visible_part
 
 CONSOLE_RUN_KEY = 0
 
 
+TAIL_LINES = 2  # of each streaming answer, under its name
+
+
+def cost_text(answer: Answer) -> str:
+    """What the answer cost, as the ledger bills it; nothing in a blind round (a price names the model)."""
+    if answer.seat.blind:
+        return ""
+    cost = message_cost(answer.model, answer.usage)
+    if cost is None:
+        return ""
+    return f" · {'~' if answer.usage.estimated else ''}${cost:.4f}" if answer.model.priced else " · unpriced"
+
+
 def status_line(answer: Answer) -> str:
+    """The panel's subtitle: short, so the border never cuts it (a failure's full text is inside the panel)."""
     name = answer.seat.label
     if answer.status is MessageStatus.COMPLETE:
         usage, about = answer.usage, "~" if answer.usage.estimated else ""
         tokens = "tokens n/a" if usage.output_tokens is None else \
             f"{about}{usage.input_tokens or 0:,} → {about}{usage.output_tokens:,} tokens"
-        return f"✓ {name} · {(answer.latency_ms or 0) / 1000:.1f} s · {tokens}"
+        return f"✓ {name} · {(answer.latency_ms or 0) / 1000:.1f} s · {tokens}{cost_text(answer)}"
     if answer.status is MessageStatus.CANCELLED:
-        return f"stopped {name}"
-    return f"✗ {name} · {answer.error or 'failed'}" + (" (partial answer kept)" if answer.text else "")
+        return f"stopped {name}{cost_text(answer)}"
+    return f"✗ {name} · failed" + (" (partial answer kept)" if answer.text else "") + cost_text(answer)
+
+
+def tail(text: str, width: int, lines: int = TAIL_LINES) -> str:
+    """The last `lines` lines of what a model has written so far, each cut to `width` from its end."""
+    shown = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(line if len(line) <= width else "…" + line[-(width - 1):] for line in shown)
 
 
 def notice_line(notice: Notice) -> str:
@@ -122,18 +144,20 @@ def notice_line(notice: Notice) -> str:
 
 
 class RoundProgress:
-    """A live table: one row per model, thinking / streaming / done / failed."""
+    """A live table: one row per model, thinking / streaming (the tail of its text) / done / failed."""
 
-    def __init__(self, panel: Sequence[ModelConfig], live: Live) -> None:
+    def __init__(self, answers: Sequence[Answer], live: Live, stances: bool = False) -> None:
         self.started = time.monotonic()
-        self.state: dict[str, str] = {m.alias: "thinking" for m in panel}
-        self.chars: dict[str, int] = dict.fromkeys(self.state, 0)
-        self.names = {m.alias: m.name for m in panel}
+        self.state: dict[str, str] = {a.model.alias: "thinking" for a in answers}
+        self.texts: dict[str, str] = dict.fromkeys(self.state, "")
+        self.names = {a.model.alias: a.seat.label for a in answers}
         self.live = live
+        self.stances = stances  # a debate round: its stance block is not shown while it streams
 
     def on_event(self, event: RoundEvent) -> None:
         if isinstance(event, ModelDelta):
-            self.state[event.alias], self.chars[event.alias] = "streaming", len(event.text)
+            self.state[event.alias] = "streaming"
+            self.texts[event.alias] = visible_part(event.text) if self.stances else event.text
         elif isinstance(event, ModelFinished):
             self.state[event.alias] = f"done in {event.latency_ms / 1000:.1f} s"
         elif isinstance(event, ModelFailed):
@@ -143,11 +167,15 @@ class RoundProgress:
         self.live.update(self.render())
 
     def render(self) -> Table:
-        table = Table(show_header=False, box=None, pad_edge=False)
+        table = Table(show_header=False, box=None, pad_edge=False, expand=True)
+        table.add_column(width=2)
+        table.add_column(no_wrap=True, max_width=24)
+        table.add_column(ratio=1, overflow="fold")
+        width = max(20, self.live.console.width - 32)
         for alias, state in self.state.items():
             busy = state in ("thinking", "streaming")
             mark = Spinner("dots") if busy else ("✓" if state.startswith("done") else "✗")
-            detail = f"{state} · {self.chars[alias]} chars" if state == "streaming" else state
+            detail = Text(tail(self.texts[alias], width) or "…") if state == "streaming" else Text(state)
             table.add_row(mark, self.names[alias], detail)
         table.add_row("", "", f"[dim]{time.monotonic() - self.started:.1f} s[/dim]")
         return table
@@ -162,7 +190,7 @@ class ConsoleDisplay:
 
     async def begin_round(self, round_: Round, answers: Sequence[Answer]) -> RoundView:
         live = Live(console=self.console, refresh_per_second=8, transient=True)
-        progress = RoundProgress([a.model for a in answers], live)
+        progress = RoundProgress(answers, live, stances=round_.kind in (RoundKind.DISCUSS, RoundKind.MENTION))
         live.update(progress.render())
         live.start()
         return progress
@@ -174,16 +202,23 @@ class ConsoleDisplay:
             text, stance = answer.text, UNKNOWN
             if result.round.kind is RoundKind.DISCUSS:
                 text, stance = split_stance(text)
-            parts: list[Any] = [Markdown(text) if text else "[dim](no text)[/dim]"]
+            parts: list[Any] = [Markdown(text) if text else Text("(no text)", style="dim")]
             if result.round.kind is RoundKind.DISCUSS:
                 held = f"{stance.position} ({stance.confidence}%)" if stance.known else "unknown"
-                parts.append(f"[dim]stance: {held}[/dim]")
+                parts.append(Text(f"stance: {held}", style="dim"))
+            if answer.status is MessageStatus.FAILED:  # in full, wrapped inside the panel: the fix is in it
+                parts.append(Text(f"✗ {answer.error or 'failed'}", style="red"))
             style = "green" if answer.status is MessageStatus.COMPLETE else "red"
-            self.console.print(Box(Group(*parts), title=answer.seat.label, subtitle=status_line(answer),
+            self.console.print(Box(Group(*parts), title=Text(answer.seat.label), subtitle=Text(status_line(answer)),
                                    border_style=style))
+        if result.images is not None:
+            unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen \
+                else ""
+            self.console.print(Text(f"🖼️ Images seen by {', '.join(result.images.seen) or 'no model'}{unseen}",
+                                    style="dim"))
 
     async def notice(self, notice: Notice) -> None:
-        self.console.print(notice_line(notice), style="dim")
+        self.console.print(Text(notice_line(notice), style="dim"))
 
 
 def read_attachments(paths: Sequence[str], limits: AttachmentsConfig) -> list[Attachment]:
@@ -240,6 +275,8 @@ class ConsoleStage:
                            "is kept.", style="red")
 
     async def open(self, opening: Opening) -> ConsoleStage:
+        for file in opening.files:
+            self.console.print(Text(f"📎 {file.name} ({describe_file(file)})", style="dim"))
         return self
 
     async def abandon(self, stage: Stage) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -221,3 +222,94 @@ async def test_ctrl_c_in_the_console_keeps_what_was_said(tmp_path: Path, fake_ll
     assert status == "cancelled" and content.startswith("word word")
     [(discussion_status,)] = sqlite3.connect(db_file).execute("select status from discussion").fetchall()
     assert discussion_status == "cancelled"
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[=>78]")
+
+
+def screen_text(raw: bytes) -> str:
+    """What a terminal shows of the bytes, near enough: escapes and box borders out, lines joined."""
+    text = ANSI.sub("", raw.decode("utf-8", "replace")).replace("\r", "\n")
+    return re.sub(r"[│╭╮╰╯─]+", " ", text)
+
+
+@pytest.mark.slow  # the real CLI in a subprocess, on a pseudo-terminal
+async def test_the_console_streams_on_a_terminal(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    """A header before anything else, each answer's last words while it streams (not a character count), the
+    cost in each answer's subtitle, the attached file, and a failure's whole text inside its panel."""
+    import pty
+
+    from tests.fake_llm import Script
+    from tests.helpers import ROOT
+
+    words = " ".join(f"w{n:03}" for n in range(120))
+    fake_llm.script("gpt-test", Script(text=words, chunk_chars=5, token_interval=0.03, ttft=0.2))
+    fix = "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to " \
+          "upgrade or purchase credits. END-OF-ERROR"
+    fake_llm.script("claude-test", Script(status=400, error_message=fix))
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'c.sqlite3'}")
+    config.write_text(config.read_text().replace('model = "gpt-test"',
+                                                 'model = "gpt-test"\ninput_price = 1.0\noutput_price = 2.0'))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("buy milk")
+    leader, follower = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "console", "Which words?", "--models", "gpt,claude",
+        "--attach", str(notes), cwd=ROOT, env={**base, **TEST_ENV, "COLUMNS": "100", "LINES": "40",
+                                               "TERM": "xterm-256color"},
+        stdin=follower, stdout=follower, stderr=asyncio.subprocess.PIPE)
+    os.close(follower)
+    seen = bytearray()
+    while_streaming = bytearray()
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+
+    def readable() -> None:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the console exited: the terminal is closed
+            data = b""
+        if not data:
+            loop.remove_reader(leader)
+            if not finished.done():
+                finished.set_result(None)
+            return
+        seen.extend(data)
+        if fake_llm.active_streams:
+            while_streaming.extend(data)
+
+    loop.add_reader(leader, readable)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=60)
+        await asyncio.wait_for(finished, timeout=10)
+    finally:
+        loop.remove_reader(leader)
+        os.close(leader)
+    assert process.returncode == 0, await process.stderr.read() if process.stderr else b""
+    shown = screen_text(bytes(seen))
+    first_line = next(line for line in shown.splitlines() if line.strip())
+    assert first_line.startswith("moai · open · asking gpt, claude: Which words?")
+    streaming = screen_text(bytes(while_streaming))
+    tails = set(re.findall(r"w\d{3}", streaming))
+    assert len(tails) >= 10 and "chars" not in streaming  # the text itself, as it arrives
+    assert "📎 notes.txt (text, 8 characters)" in shown
+    assert re.search(r"✓ gpt · [\d.]+ s · [\d,]+ → [\d,]+ tokens · \$0\.\d{4}", shown)
+    panels = " ".join(shown.split("Round 1", 1)[1].split())  # what stays on screen after the live table
+    assert " ".join(fix.split()) in panels  # the whole provider message, wrapped inside the panel, not cut
+    assert "✗ claude · failed" in panels
+
+
+async def test_the_console_says_which_models_saw_the_images() -> None:
+    from rich.console import Console
+
+    from bot.console import ConsoleDisplay
+    from bot.db.models import Round
+    from bot.engine.notices import ImagesSeen
+    from bot.engine.rounds import RoundResult
+    from bot.kinds import RoundKind
+
+    out = io.StringIO()
+    result = RoundResult(Round(number=1, kind=RoundKind.OPEN), [], images=ImagesSeen(("GPT", "Claude"), ("Llama",)))
+    await ConsoleDisplay(Console(file=out, width=100)).end_round(result)
+    assert "🖼️ Images seen by GPT, Claude · not by Llama (no image input)" in out.getvalue()

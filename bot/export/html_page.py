@@ -16,13 +16,13 @@ import html
 import nh3
 from markdown_it import MarkdownIt
 
+from bot.attachments import describe_file
 from bot.charts import stance_chart
 from bot.db.models import AttachmentRecord, Discussion, Message
 from bot.export.records import (
     REPORT_FIELDS,
     Extras,
     Section,
-    describe_file,
     extras,
     field_title,
     model_names,

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.attachments import describe_file
 from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
-from bot.kinds import AttachmentKind, AuthorKind, MessageStatus, MinoritySource
+from bot.kinds import AuthorKind, MessageStatus, MinoritySource
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
 
@@ -77,15 +78,6 @@ async def extras(discussion: Discussion) -> Extras:
         files.setdefault(record.message_id, []).append(record)  # type: ignore[attr-defined]
     return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"),
                   await vote_records(discussion, hidden), hidden, files)
-
-
-def describe_file(record: AttachmentRecord) -> str:
-    size = f"{len(record.data) / 1000:.0f} kB"
-    if record.kind == AttachmentKind.IMAGE:
-        return f"image, {record.width}×{record.height}, {size}"
-    if record.kind == AttachmentKind.PDF:
-        return f"PDF, {record.pages} page(s), {size}"
-    return f"text, {len(record.text):,} characters"
 
 
 async def vote_records(discussion: Discussion, hidden: bool) -> list[dict[str, Any]]:
