@@ -28,16 +28,27 @@ def _rating_cells(row: BoardRow) -> tuple[str, str]:
     return f"{rated.rating:.0f}", f"{rated.low:.0f}–{rated.high:.0f}"
 
 
+NAME_WIDTH = 40  # a longer display name is cut (with "…"); shorter ones are never cut
+
+
+def table_name(name: str, width: int) -> str:
+    name = name.replace("`", "ˋ")  # a backtick could close the code block
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
 def board_table(board: Board) -> str:
-    """The board as a code block: ranked models first, then unranked (too few votes), then unrated."""
-    header = f"{'#':>2}  {'model':<16} {'rating':>8} {'95% CI':>11} {'votes':>5} {'win':>4} {'med s':>5} " \
+    """The board as a code block: ranked models first, then unranked (too few votes), then unrated. The
+    model column is as wide as the longest name (up to NAME_WIDTH)."""
+    width = max([5, *(min(len(row.name), NAME_WIDTH) for row in board.rows)])
+    header = f"{'#':>2}  {'model':<{width}} {'rating':>8} {'95% CI':>11} {'votes':>5} {'win':>4} {'med s':>5} " \
              f"{'$/ans':>7} {'fail':>4} {'peer':>5}"
     lines = [header]
     for row in board.rows:
         rating, span = _rating_cells(row)
         peer = board.peer.get(row.alias)
         lines.append(
-            f"{board.rank(row.alias) or '–':>2}  {row.name[:16]:<16} {rating:>8} {span:>11} {row.votes:>5} "
+            f"{board.rank(row.alias) or '–':>2}  {table_name(row.name, width):<{width}} {rating:>8} {span:>11} "
+            f"{row.votes:>5} "
             f"{percent(row.win_rate):>4} "
             f"{f'{row.median_latency_s:.1f}' if row.median_latency_s is not None else '–':>5} "
             f"{money(row.cost_per_answer):>7} {percent(row.failure_rate):>4} "

@@ -138,3 +138,17 @@ def test_cjk_names_draw_with_a_fallback_font_where_one_is_installed() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s) DejaVu Sans" would fail here
         png(stance_sample())
+
+
+def test_the_leaderboard_table_keeps_whole_names() -> None:
+    """It cut every name at 16 characters: two models of one vendor became the same row label."""
+    from bot.leaderboard import NAME_WIDTH, board_table
+    from bot.services.arena import Board, BoardRow
+
+    names = ["Claude Opus 4.5 (thinking)", "Claude Opus 4.5 (fast)", "a" * 60, "Sneaky ``` name"]
+    rows = [BoardRow(f"m{i}", name, None, 0, 0, None, None, None, 0) for i, name in enumerate(names)]
+    table = board_table(Board(rows, {}, 0, None))
+    assert "Claude Opus 4.5 (thinking)" in table and "Claude Opus 4.5 (fast)" in table
+    assert "a" * (NAME_WIDTH - 1) + "…" in table and "a" * NAME_WIDTH not in table
+    assert table.count("```") == 2  # a name cannot close the code block
+    assert len({len(line) for line in table.strip("`\n").splitlines()}) == 1  # columns line up
