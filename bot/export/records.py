@@ -113,18 +113,6 @@ def field_title(report: ConsensusReport, field_name: str, title: str) -> str:
     return title
 
 
-def report_markdown(report: ConsensusReport) -> list[str]:
-    lines = [f"## Consensus by {report.moderator} — {when(report.created_at)}", ""]
-    if report.stances:
-        lines += ["### Where each model stands", "", *(f"- **{name}**: {stance}"
-                                                      for name, stance in report.stances.items()), ""]
-    for field_name, title in REPORT_FIELDS:
-        text = getattr(report, field_name)
-        if text:
-            lines += [f"### {field_title(report, field_name, title)}", "", text, ""]
-    return lines
-
-
 async def sections(discussion: Discussion) -> list[Section]:
     """Messages grouped as they happened: user turns before a round go with the opening or between rounds."""
     rounds = {r.id: r for r in await Round.filter(discussion=discussion).order_by("number")}
