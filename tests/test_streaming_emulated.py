@@ -198,10 +198,16 @@ async def test_the_same_model_in_concurrent_discussions_uses_different_webhooks(
     """Three discussions at once in one channel: each model's three answers (which start and end together)
     go through three different webhooks of the pool, so none waits behind its twin."""
     for model in ("gpt-test", "claude-test", "llama-test"):
+        # ~1.2 s each, so the three discussions overlap even when a loaded machine starts them apart
         fake_llm.script(model, Script(text=f"{model} " + "words " * 60, chunk_chars=12, ttft=0.2,
-                                      token_interval=0.01))
+                                      token_interval=0.03))
     for n in range(3):
         await emulated.slash("open", question=f"Concurrent {n}", wait=False)
+    # wait_idle alone returned at once when the commands had not started their runs yet (it found none)
+    deadline = time.monotonic() + 20
+    while await Discussion.filter(status=DiscussionStatus.COMPLETED).count() < 3:
+        assert time.monotonic() < deadline, "the three discussions did not finish"
+        await asyncio.sleep(0.05)
     await emulated.bot.services.runs.wait_idle()
     webhooks_of: dict[str, set[int | None]] = {}
     for thread in emulated.threads:
