@@ -48,6 +48,8 @@ class Script:
     no_message_stop: bool = False  # Anthropic: end after message_delta without message_stop
     raw: list[bytes] | None = None  # a 200 event stream sent verbatim, chunk by chunk (wire conformance)
     raw_interval: float = 0.005  # between raw chunks, so that each arrives on its own
+    # after the headers, the first token waits for this (tests of concurrency: every stream open at once)
+    gate: asyncio.Event | None = None
     no_usage: bool = False  # OpenAI-compatible: no usage chunk (vLLM or Ollama asked without include_usage)
 
 
@@ -191,6 +193,12 @@ class FakeLLM:
         self.active_streams += 1
         self.peak_streams = max(self.peak_streams, self.active_streams)
         try:
+            while script.gate is not None and not script.gate.is_set():
+                await response.write(b": OPENROUTER PROCESSING\n\n")  # as OpenRouter keeps a slow stream alive
+                try:
+                    await asyncio.wait_for(script.gate.wait(), 0.2)
+                except TimeoutError:
+                    pass
             if script.ttft:
                 await self._sleep(script.ttft)
             for index, chunk in enumerate(chunks):

@@ -16,6 +16,7 @@ from PIL import Image
 from bot.db.models import Discussion, Message, Round
 from bot.kinds import DiscussionStatus
 from tests.conftest import TEST_ENV
+from tests.db import migrated_sqlite_copy
 from tests.discord_harness import DiscordHarness, InteractionCall
 from tests.fake_llm import FakeLLM, Script
 
@@ -42,7 +43,9 @@ def said_round(body: dict[str, Any]) -> str:
     return f"{body['model']} answering a mention"
 
 
-def write_config(path: Path, fake: FakeLLM, db_url: str = "sqlite://:memory:") -> Path:
+def write_config(path: Path, fake: FakeLLM, db_url: str | None = None) -> Path:
+    """A config for the CLI in a subprocess; its database (unless given) a migrated copy beside it."""
+    db_url = db_url or migrated_sqlite_copy(path.with_suffix(".sqlite3"))
     path.write_text(f"""
 [database]
 url = "{db_url}"

@@ -20,6 +20,7 @@ from bot.engine.context import fit_context
 from bot.engine.prompts import Turn
 from bot.errors import UserError
 from tests.conftest import TEST_ENV, make_config
+from tests.db import migrated_sqlite_copy
 from tests.discord_harness import DiscordHarness, Upload, make_harness
 from tests.fake_llm import FakeLLM
 from tests.helpers import moai, pdf, png, write_config
@@ -219,7 +220,7 @@ async def test_exports_list_files_and_forgetting_deletes_them(seeing: DiscordHar
 
 @pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_attach(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'c.sqlite3'}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(tmp_path / 'c.sqlite3'))
     notes = tmp_path / "todo.txt"
     notes.write_text("buy milk")
     code, _, err = await moai("--config", str(config), "console", "Summarise", "--models", "gpt",

@@ -15,6 +15,7 @@ import pytest
 
 from bot.secrets import RedactingFilter, Redactor
 from tests.conftest import ANTHROPIC_KEY, OPENAI_KEY, TEST_ENV
+from tests.db import migrated_sqlite_copy
 from tests.fake_llm import FakeLLM
 from tests.helpers import eventually, moai, write_config
 
@@ -75,7 +76,7 @@ async def test_check_provider_down(tmp_path: Path, fake_llm: FakeLLM) -> None:
 
 async def test_migrate_creates_the_sqlite_schema(tmp_path: Path, fake_llm: FakeLLM) -> None:
     db_file = tmp_path / "moai.sqlite3"
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")  # fresh: this tests migrating
     code, out, _ = await moai("--config", str(config), "migrate", env=TEST_ENV)
     assert code == 0 and "migrations applied" in out
     tables = {row[0] for row in sqlite3.connect(db_file).execute("select name from sqlite_master")}
@@ -104,7 +105,7 @@ def test_log_records_are_redacted() -> None:
 @pytest.mark.slow  # the real CLI in a subprocess
 async def test_console_open_and_discuss(tmp_path: Path, fake_llm: FakeLLM) -> None:
     db_file = tmp_path / "console.sqlite3"
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(db_file))
     code, out, err = await moai("--config", str(config), "console", "What is 6*7?", "--models", "gpt,claude",
                                 env=TEST_ENV)
     assert code == 0, err
@@ -155,7 +156,7 @@ async def test_console_never_prints_a_key(tmp_path: Path, fake_llm: FakeLLM) -> 
 async def test_usage_prints_the_table_and_writes_the_chart(tmp_path: Path, fake_llm: FakeLLM) -> None:
     """The ledger as `moai usage --png` shows it: rows summed per model, the chart a real PNG."""
     db = tmp_path / "moai.sqlite3"
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(db))
     code, _, err = await moai("--config", str(config), "migrate", env={})
     assert code == 0, err
     with sqlite3.connect(db) as connection:
@@ -176,7 +177,7 @@ async def test_usage_prints_the_table_and_writes_the_chart(tmp_path: Path, fake_
 async def test_console_continues_and_concludes_a_stored_discussion(tmp_path: Path, fake_llm: FakeLLM) -> None:
     """The console reaches the same use cases as Discord: more rounds of a stored discussion, then a consensus."""
     db_file = tmp_path / "console.sqlite3"
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(db_file))
     code, _, err = await moai("--config", str(config), "console", "Tabs or spaces?", "--models", "gpt,claude",
                               env=TEST_ENV)
     assert code == 0, err
@@ -201,7 +202,7 @@ async def test_ctrl_c_in_the_console_keeps_what_was_said(tmp_path: Path, fake_ll
 
     fake_llm.script("gpt-test", Script(text="word " * 1000, chunk_chars=5, token_interval=0.01))
     db_file = tmp_path / "console.sqlite3"
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{db_file}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(db_file))
     base = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "console", "Long?", "--models", "gpt", cwd=ROOT,
@@ -246,7 +247,7 @@ async def test_the_console_streams_on_a_terminal(tmp_path: Path, fake_llm: FakeL
     fix = "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to " \
           "upgrade or purchase credits. END-OF-ERROR"
     fake_llm.script("claude-test", Script(status=400, error_message=fix))
-    config = write_config(tmp_path / "c.toml", fake_llm, db_url=f"sqlite://{tmp_path / 'c.sqlite3'}")
+    config = write_config(tmp_path / "c.toml", fake_llm, db_url=migrated_sqlite_copy(tmp_path / 'c.sqlite3'))
     config.write_text(config.read_text().replace('model = "gpt-test"',
                                                  'model = "gpt-test"\ninput_price = 1.0\noutput_price = 2.0'))
     notes = tmp_path / "notes.txt"

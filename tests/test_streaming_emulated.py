@@ -197,12 +197,14 @@ async def test_the_same_model_in_concurrent_discussions_uses_different_webhooks(
         emulated: DiscordHarness, discord_emulator: DiscordEmulator, fake_llm: FakeLLM) -> None:
     """Three discussions at once in one channel: each model's three answers (which start and end together)
     go through three different webhooks of the pool, so none waits behind its twin."""
+    all_open = asyncio.Event()  # the nine answers stream at once, however slowly a loaded machine starts them
     for model in ("gpt-test", "claude-test", "llama-test"):
-        # ~1.2 s each, so the three discussions overlap even when a loaded machine starts them apart
         fake_llm.script(model, Script(text=f"{model} " + "words " * 60, chunk_chars=12, ttft=0.2,
-                                      token_interval=0.03))
+                                      token_interval=0.01, gate=all_open))
     for n in range(3):
         await emulated.slash("open", question=f"Concurrent {n}", wait=False)
+    await eventually(lambda: fake_llm.active_streams == 9, within=20)
+    all_open.set()
     # wait_idle alone returned at once when the commands had not started their runs yet (it found none)
     deadline = time.monotonic() + 20
     while await Discussion.filter(status=DiscussionStatus.COMPLETED).count() < 3:
