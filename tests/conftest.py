@@ -33,9 +33,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop this process's PostgreSQL template database (tests/db.py), if it made one."""
     import asyncio
 
-    from tests.db import SCRATCH, drop_template
+    from tests.db import SCRATCH, drop_emptied, drop_template
 
     if postgres_reachable():
+        asyncio.run(drop_emptied())
         asyncio.run(drop_template())
     shutil.rmtree(SCRATCH, ignore_errors=True)
 
