@@ -176,7 +176,7 @@ class RoundProgress:
             busy = state in ("thinking", "streaming")
             mark = Spinner("dots") if busy else ("✓" if state.startswith("done") else "✗")
             detail = Text(tail(self.texts[alias], width) or "…") if state == "streaming" else Text(state)
-            table.add_row(mark, self.names[alias], detail)
+            table.add_row(mark, Text(self.names[alias]), detail)
         table.add_row("", "", f"[dim]{time.monotonic() - self.started:.1f} s[/dim]")
         return table
 
