@@ -10,7 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.export import export, package
+from bot.charts import chart_palette
+from bot.export import Look, export, package
 from cogs.delivery.components import ACTIONS
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import IdButton
@@ -29,7 +30,7 @@ async def export_file(interaction: discord.Interaction[MoaiBot], fmt: str) -> No
     bot = interaction.client
     discussion, _ = await thread_discussion(interaction, "export")
     await interaction.response.defer(thinking=True)
-    text = await export(discussion, fmt)
+    text = await export(discussion, fmt, Look(bot.config.debate.similarity, chart_palette(bot.config)))
     # Discord refuses a file over the interaction's upload limit (413): zip it, else send it in parts.
     files = package(file_name(discussion, fmt), bot.redact(text).encode("utf-8"), interaction.filesize_limit)
     for number, (name, data) in enumerate(files, start=1):

@@ -68,6 +68,20 @@ async def test_the_export_opens_with_a_summary_and_renders_markdown(harness: Dis
     assert "<h3>After the debate</h3><p>A: Use Go (3 of 3)</p>" in card
     assert "in /" in card and "out tokens" in card and 'src="data:image/png;base64,' in card  # cost, timeline
     assert "GPT, Claude, Llama" in card  # display names, not aliases
+    # the timeline is drawn as the thread's: the server's stance similarity and model colours
+    import base64
+
+    from bot.charts import chart_palette, stance_chart
+    from bot.db.models import Discussion
+    from bot.export.records import Look, extras, sections
+    from bot.export.summary import summary
+
+    config = harness.bot.config
+    discussion = await Discussion.get(thread_id=harness.threads[0].id)
+    look = Look(config.debate.similarity, chart_palette(config))
+    found = summary(discussion, await extras(discussion), await sections(discussion), look)
+    assert found.timeline is not None
+    assert base64.b64encode(stance_chart(found.timeline, look.palette)).decode() in card
     # the opening, two rounds, the consensus round and its report: all collapsed (the answer is on top)
     assert rounds.count('<details class="round"') == 5 and "<details class=\"round\" open" not in rounds
     assert "<table>" in rounds and "<strong>GPT</strong>" in rounds and "<code>yes</code>" in rounds

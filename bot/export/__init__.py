@@ -7,12 +7,14 @@ from bot.export.html_page import to_html
 from bot.export.json_file import to_json
 from bot.export.markdown_file import to_markdown
 from bot.export.packaging import package
+from bot.export.records import Look
 
-__all__ = ["FORMATS", "export", "package"]
+__all__ = ["FORMATS", "Look", "export", "package"]
 
 FORMATS = ("md", "html", "json")
 
 
-async def export(discussion: Discussion, fmt: str) -> str:
+async def export(discussion: Discussion, fmt: str, look: Look | None = None) -> str:
+    """`look`: the server's stance similarity and model colours (the defaults where there is no server)."""
     renderers = {"md": to_markdown, "html": to_html, "json": to_json}
-    return await renderers[fmt](discussion)
+    return await renderers[fmt](discussion, look or Look())

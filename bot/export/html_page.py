@@ -22,6 +22,7 @@ from bot.db.models import AttachmentRecord, Discussion, Message
 from bot.export.records import (
     REPORT_FIELDS,
     Extras,
+    Look,
     Section,
     extras,
     field_title,
@@ -137,11 +138,11 @@ def reports_html(more: Extras, names: dict[str, str]) -> str:
     return "".join(shown)
 
 
-async def to_html(discussion: Discussion) -> str:
+async def to_html(discussion: Discussion, look: Look) -> str:
     more = await extras(discussion)
     parts = await sections(discussion)
-    found = summary(discussion, more, parts)
-    chart = await asyncio.to_thread(stance_chart, found.timeline) if found.timeline else None
+    found = summary(discussion, more, parts, look)
+    chart = await asyncio.to_thread(stance_chart, found.timeline, look.palette) if found.timeline else None
     meta = (f"{discussion.mode.value} · {discussion.status.value} · started {when(discussion.created_at)} · "
             f"{models_line(discussion, more.hidden, parts)}")
     body = summary_card(found, chart, meta) + rounds_html(parts, more, open_last=not found.final) + reports_html(

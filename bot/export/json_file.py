@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from bot.db.models import Discussion, Message
-from bot.export.records import REPORT_FIELDS, extras, sections, when
+from bot.export.records import REPORT_FIELDS, Look, extras, sections, when
 
 __all__ = ["to_json"]
 
 
-async def to_json(discussion: Discussion) -> str:
+async def to_json(discussion: Discussion, look: Look) -> str:
     more = await extras(discussion)
 
     def message_dict(m: Message) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.db.models import ConsensusReport, Discussion
 from bot.export.records import (
     REPORT_FIELDS,
+    Look,
     extras,
     field_title,
     model_names,
@@ -31,13 +32,13 @@ def report_markdown(report: ConsensusReport, names: dict[str, str]) -> list[str]
     return lines
 
 
-async def to_markdown(discussion: Discussion) -> str:
+async def to_markdown(discussion: Discussion, look: Look) -> str:
     more = await extras(discussion)
     parts = await sections(discussion)
     lines = [f"# {discussion.question.splitlines()[0][:200]}", "",
              f"- mode: {discussion.mode.value} · status: {discussion.status.value}",
              f"- started: {when(discussion.created_at)}", f"- models: {models_line(discussion, more.hidden, parts)}",
-             "", *summary_markdown(summary(discussion, more, parts))]
+             "", *summary_markdown(summary(discussion, more, parts, look))]
     for section in parts:
         lines += [f"## {section.title}", ""]
         for message in section.messages:

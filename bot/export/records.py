@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.attachments import describe_file
+from bot.chart_style import Palette
+from bot.config import DebateConfig
 from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
 from bot.kinds import AuthorKind, MessageStatus, MinoritySource
 from bot.llm.types import is_cut_off, is_filtered
@@ -15,6 +17,7 @@ from bot.stances import split_stance
 __all__ = [
     "REPORT_FIELDS",
     "Extras",
+    "Look",
     "Section",
     "blind_numbers",
     "describe_file",
@@ -28,6 +31,14 @@ __all__ = [
     "vote_records",
     "when",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """How the server groups stances and colours models, so an export's timeline matches the thread's."""
+
+    similarity: float = DebateConfig().similarity
+    palette: Palette = field(default_factory=Palette)
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import DebateConfig
 from bot.db.models import Discussion
-from bot.export.records import Extras, Section, model_names, vote_lines
+from bot.export.records import Extras, Look, Section, model_names, vote_lines
 from bot.kinds import AuthorKind
 from bot.stances import Stance, Timeline, timeline
 
@@ -36,10 +35,10 @@ class Summary:
     timeline: Timeline | None  # None: no stances (not a debate)
 
 
-def summary(discussion: Discussion, more: Extras, parts: list[Section]) -> Summary:
+def summary(discussion: Discussion, more: Extras, parts: list[Section], look: Look) -> Summary:
     messages = [m for part in parts for m in part.messages]
     names = {m.id: m.author_name for m in messages}
-    line = stance_timeline(more, names)
+    line = stance_timeline(more, names, look.similarity)
     report = next((r for r in reversed(more.reports) if r.final_answer), None)
     models = [m for m in messages if m.author_kind is AuthorKind.MODEL]
     return Summary(
@@ -53,13 +52,13 @@ def summary(discussion: Discussion, more: Extras, parts: list[Section]) -> Summa
         votes=tuple(vote_lines(more.votes)), timeline=line)
 
 
-def stance_timeline(more: Extras, names: dict[int, str]) -> Timeline | None:
+def stance_timeline(more: Extras, names: dict[int, str], similarity: float) -> Timeline | None:
     held = {(names.get(message_id, row.model_alias), row.round_number):
             Stance(row.position, row.confidence, row.changed, row.reason) for message_id, row in more.stances.items()}
     if not any(stance.known for stance in held.values()):
         return None
     models = list(dict.fromkeys(name for name, _ in held))
-    return timeline(held, models, sorted({number for _, number in held}), DebateConfig().similarity)
+    return timeline(held, models, sorted({number for _, number in held}), similarity)
 
 
 def standings(more: Extras, names: dict[int, str], line: Timeline | None) -> tuple[Standing, ...]:
