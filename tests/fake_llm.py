@@ -50,6 +50,10 @@ class Script:
     raw_interval: float = 0.005  # between raw chunks, so that each arrives on its own
     # after the headers, the first token waits for this (tests of concurrency: every stream open at once)
     gate: asyncio.Event | None = None
+    # web sources the answer cites, (url, title, cited text): OpenAI-compatible servers (OpenRouter's web
+    # plugin, `:online`) send them as `url_citation` annotations in a delta after the text; Anthropic's web
+    # search tool as `citations_delta` events inside the text block, before the text they support
+    citations: tuple[tuple[str, str, str], ...] = ()
     no_usage: bool = False  # OpenAI-compatible: no usage chunk (vLLM or Ollama asked without include_usage)
 
 
@@ -287,9 +291,16 @@ class FakeLLM:
 
         final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                  "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
+        annotations = [{"type": "url_citation", "url_citation": {"url": url, "title": title, "content": quote,
+                                                                  "start_index": 0, "end_index": len(text)}}
+                       for url, title, quote in script.citations]
+        cited = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": body["model"],
+                 "choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "annotations": annotations},
+                              "finish_reason": None}]}
         usage_event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [], "usage": usage}
         usage_line = b"" if script.no_usage else b"data: " + json.dumps(usage_event).encode() + b"\n\n"
-        close = b"data: " + json.dumps(final).encode() + b"\n\n" + usage_line + b"data: [DONE]\n\n"
+        close = ((b"data: " + json.dumps(cited).encode() + b"\n\n" if annotations else b"")
+                 + b"data: " + json.dumps(final).encode() + b"\n\n" + usage_line + b"data: [DONE]\n\n")
         error = b"data: " + json.dumps({"error": {"message": script.error_message, "code": 502}}).encode() + b"\n\n"
         return await self._stream(request, script, chunks, encode_text, error, close, body)
 
@@ -338,6 +349,10 @@ class FakeLLM:
         opening += sse("content_block_start", {"type": "content_block_start", "index": text_index,
                                                "content_block": {"type": "text", "text": ""}})
         opening += sse("ping", {"type": "ping"})
+        for url, title, quote in script.citations:
+            opening += sse("content_block_delta", {"type": "content_block_delta", "index": text_index, "delta": {
+                "type": "citations_delta", "citation": {"type": "web_search_result_location", "cited_text": quote,
+                                                        "url": url, "title": title, "encrypted_index": "Eo8BCioI"}}})
         first = [True]
 
         def encode(chunk: str) -> bytes:

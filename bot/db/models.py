@@ -401,3 +401,27 @@ class AttachmentRecord(Model):
     class Meta:
         table = "attachment"
         indexes = (("discussion_id",), ("message_id",))
+
+
+class SourceRecord(Model):
+    """A web source an answer cites, as its provider reported it (numbered in the order they arrived).
+
+    Deleted with its message (/forget); `provider` names who produced it, left out of exports until a blind
+    discussion is revealed."""
+
+    id = fields.IntField(primary_key=True)
+    message: fields.ForeignKeyRelation[Message] = fields.ForeignKeyField(
+        "moai.Message", related_name="sources", on_delete=fields.CASCADE
+    )
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="sources", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    url = fields.TextField()
+    title = fields.CharField(max_length=300, default="")
+    quote = fields.TextField(default="")
+    provider = fields.CharField(max_length=32, default="")
+
+    class Meta:
+        table = "source"
+        indexes = (("message_id",), ("discussion_id",))

@@ -17,7 +17,7 @@ from tortoise.timezone import now
 
 from bot import metrics
 from bot.config import ModelConfig
-from bot.db.models import Discussion, Message, Round
+from bot.db.models import Discussion, Message, Round, SourceRecord
 from bot.db.retry import persist
 from bot.engine.checkpoints import Checkpoints
 from bot.engine.context import message_tokens
@@ -29,6 +29,7 @@ from bot.llm.registry import ModelClients
 from bot.llm.types import (
     ChatMessage,
     ReasoningDelta,
+    SourceCited,
     StreamEnd,
     StreamOpened,
     TextDelta,
@@ -109,6 +110,7 @@ class Answer:
     # Stored with the checkpoints and the final save, so a new message part costs no statement of its own.
     shown_in: list[int] = field(default_factory=list)
     shown_stored: list[int] = field(default_factory=list)  # what the database has of `shown_in`
+    sources: list[SourceCited] = field(default_factory=list)  # web sources the provider cited, first come first
 
     @property
     def model(self) -> ModelConfig:
@@ -221,6 +223,9 @@ class RoundRunner:
                         self.checkpoints.grew(answer)
                     elif isinstance(event, ReasoningDelta):
                         answer.reasoning += clean_text(event.text)
+                    elif isinstance(event, SourceCited):
+                        if all(source.url != event.url for source in answer.sources):
+                            answer.sources.append(event)
                     elif isinstance(event, StreamOpened):
                         answer.opened = True
                     elif isinstance(event, StreamEnd):
@@ -256,6 +261,8 @@ class RoundRunner:
         if bill is not None:  # the money record first: a crash right after must not lose a paid call
             await persist(lambda: bill(answer), "bill answer")
         await persist(lambda: self._save(answer), "save answer")
+        if answer.sources:  # one statement for all of them, only when the provider cited any
+            await persist(lambda: self._save_sources(answer), "save sources")
 
     async def _save(self, answer: Answer) -> None:
         row = answer.row
@@ -278,6 +285,15 @@ class RoundRunner:
                                       "stop_reason", "usage_estimated", "discord_message_ids", "updated_at"])
         answer.shown_stored = shown
         self.stats.db_writes += 1
+
+
+    @staticmethod
+    async def _save_sources(answer: Answer) -> None:
+        row = answer.row
+        await SourceRecord.bulk_create([
+            SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=number, url=source.url,
+                         title=source.title, quote=source.quote, provider=answer.model.provider[:32])
+            for number, source in enumerate(answer.sources, start=1)])
 
 
 async def _uncancellable(work: Awaitable[None]) -> None:

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from bot.attachments import describe_file
 from bot.charts import stance_chart
-from bot.db.models import AttachmentRecord, Discussion, Message
+from bot.db.models import AttachmentRecord, Discussion, Message, SourceRecord
 from bot.export.records import (
     REPORT_FIELDS,
     Extras,
@@ -64,6 +64,7 @@ pre,code{background:var(--code);border-radius:6px}pre{padding:.7rem;overflow:aut
 pre code{padding:0}table{border-collapse:collapse;margin:.5rem 0}
 th,td{border:1px solid var(--line);padding:.3rem .6rem}blockquote{border-left:3px solid var(--line);margin:.5rem 0;
 padding-left:.8rem;color:var(--muted)}.stance{color:var(--muted);font-size:.92rem}
+ol.sources{font-size:.9rem;color:var(--muted)}ol.sources a{color:var(--accent)}
 """
 
 
@@ -113,6 +114,7 @@ def message_html(message: Message, more: Extras) -> str:
             f"<small>{esc(when(message.created_at))}{' · ' + esc(usage) if usage else ''}</small></h3>"
             f"{reasoning}{render_markdown(body) if body else '<p><em>(no text)</em></p>'}"
             + "".join(file_html(f) for f in more.files.get(message.id, []))
+            + sources_html(more.sources.get(message.id, []))
             + (f'<p class="stance">{esc(stance)}</p>' if stance else "") + "</article>")
 
 
@@ -151,6 +153,14 @@ async def to_html(discussion: Discussion, look: Look) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>{esc(discussion.question[:80])}</title><style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def sources_html(cited: list[SourceRecord]) -> str:
+    """The answer's numbered sources as links (http and https only: nothing else was ever stored)."""
+    items = [f'<li value="{s.number}"><a href="{esc(s.url)}" rel="noopener noreferrer nofollow ugc">'
+             f"{esc(s.title or s.url)}</a>" + (f" <q>{esc(s.quote[:300])}</q>" if s.quote else "") + "</li>"
+             for s in cited if s.url.lower().startswith(("https://", "http://"))]
+    return f'<ol class="sources">{"".join(items)}</ol>' if items else ""
 
 
 def file_html(record: AttachmentRecord) -> str:

@@ -24,6 +24,8 @@ async def to_json(discussion: Discussion, look: Look) -> str:
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
                 "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
                 "reasoning_tokens": m.reasoning_tokens, "stance": stance,
+                "sources": [{"number": s.number, "url": s.url, "title": s.title, "quote": s.quote,
+                             "provider": None if more.hidden else s.provider} for s in more.sources.get(m.id, [])],
                 "attachments": [{"name": f.name, "kind": f.kind, "media_type": f.media_type, "bytes": len(f.data),
                                  "sha256": f.sha256, "width": f.width or None, "height": f.height or None,
                                  "pages": f.pages or None} for f in more.files.get(m.id, [])]}

@@ -50,6 +50,8 @@ async def to_markdown(discussion: Discussion, look: Look) -> str:
             lines += [more.body(message) or "_(no text)_", ""]
             if files := more.file_lines(message):
                 lines += [*(f"- {line}" for line in files), ""]
+            if cited := more.sources.get(message.id):
+                lines += ["Sources:", "", *(f"{s.number}. {s.title or s.url} — <{s.url}>" for s in cited), ""]
             if stance := more.stance_text(message):
                 lines += [f"> {stance}", ""]
     for report in more.reports:

@@ -9,7 +9,17 @@ from typing import Any
 from bot.attachments import describe_file
 from bot.chart_style import Palette
 from bot.config import DebateConfig
-from bot.db.models import AttachmentRecord, ConsensusReport, Discussion, Message, Round, StanceRecord, Vote, VoteRound
+from bot.db.models import (
+    AttachmentRecord,
+    ConsensusReport,
+    Discussion,
+    Message,
+    Round,
+    SourceRecord,
+    StanceRecord,
+    Vote,
+    VoteRound,
+)
 from bot.kinds import AuthorKind, MessageStatus, MinoritySource
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
@@ -62,6 +72,7 @@ class Extras:
     votes: list[dict[str, Any]]
     hidden: bool  # a blind discussion not revealed yet: no model names, no aliases
     files: dict[int, list[AttachmentRecord]]  # by message id
+    sources: dict[int, list[SourceRecord]] = field(default_factory=dict)  # by message id, numbered
 
     def file_lines(self, message: Message) -> list[str]:
         return [f"📎 {f.name} ({describe_file(f)})" for f in self.files.get(message.id, [])]
@@ -87,8 +98,11 @@ async def extras(discussion: Discussion) -> Extras:
     files: dict[int, list[AttachmentRecord]] = {}
     for record in await AttachmentRecord.filter(discussion=discussion).order_by("id"):
         files.setdefault(record.message_id, []).append(record)  # type: ignore[attr-defined]
+    sources: dict[int, list[SourceRecord]] = {}
+    for source in await SourceRecord.filter(discussion=discussion).order_by("message_id", "number"):
+        sources.setdefault(source.message_id, []).append(source)  # type: ignore[attr-defined]
     return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"),
-                  await vote_records(discussion, hidden), hidden, files)
+                  await vote_records(discussion, hidden), hidden, files, sources)
 
 
 async def vote_records(discussion: Discussion, hidden: bool) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from bot.llm.types import (
     StreamEvent,
     TextDelta,
     Usage,
+    source_from,
 )
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -132,6 +133,12 @@ class AnthropicClient(ProviderClient):
                     yield TextDelta(delta["text"])
                 elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
                     yield ReasoningDelta(delta["thinking"])
+                elif delta.get("type") == "citations_delta":
+                    citation = delta.get("citation") or {}
+                    if citation.get("type") == "web_search_result_location":
+                        found = source_from(citation.get("url"), citation.get("title"), citation.get("cited_text"))
+                        if found is not None:
+                            yield found
             elif kind == "error":
                 raise self.stream_error(self._error_message(data), kind=self._error_type(data))
             elif kind == "message_start":

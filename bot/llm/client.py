@@ -31,7 +31,16 @@ from bot.llm.errors import (
 )
 from bot.llm.limits import LimitsUnavailable, ProviderLimits
 from bot.llm.sse import EventTooLarge
-from bot.llm.types import ChatRequest, Completion, ReasoningDelta, StreamEvent, StreamOpened, TextDelta, Usage
+from bot.llm.types import (
+    ChatRequest,
+    Completion,
+    ReasoningDelta,
+    SourceCited,
+    StreamEvent,
+    StreamOpened,
+    TextDelta,
+    Usage,
+)
 from bot.logs import log_event
 
 log = logging.getLogger(__name__)
@@ -179,7 +188,8 @@ class ProviderClient(ABC):
                     await self._raise_for_status(response)
                     yield StreamOpened()
                     async for event in self._parse_stream(response):
-                        if isinstance(event, TextDelta | ReasoningDelta) and event.text:
+                        if isinstance(event, SourceCited) or (isinstance(event, TextDelta | ReasoningDelta)
+                                                              and event.text):
                             delivered = True
                         yield event
                     return

@@ -20,6 +20,7 @@ from bot.llm.types import (
     StreamEvent,
     TextDelta,
     Usage,
+    source_from,
 )
 
 # Where OpenAI-compatible servers put reasoning text: OpenRouter `reasoning`, DeepSeek and vLLM `reasoning_content`.
@@ -131,6 +132,12 @@ class OpenAIClient(ProviderClient):
                 text = delta.get("content")
                 if text:
                     yield TextDelta(text)
+                for annotation in delta.get("annotations") or ():
+                    if isinstance(annotation, Mapping) and annotation.get("type") == "url_citation":
+                        cited = annotation.get("url_citation") or {}
+                        found = source_from(cited.get("url"), cited.get("title"), cited.get("content"))
+                        if found is not None:
+                            yield found
                 stop_reason = choice.get("finish_reason") or stop_reason
         if stop_reason is None:
             raise self.stream_error("stream ended before the answer was complete")

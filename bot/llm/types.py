@@ -73,6 +73,16 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceCited:
+    """A web source the provider says the answer draws on: an OpenAI-compatible `url_citation` annotation
+    (OpenRouter's web plugin and `:online` models), or an Anthropic `web_search_result_location` citation."""
+
+    url: str
+    title: str = ""
+    quote: str = ""  # the cited text or snippet, when the provider gives one
+
+
+@dataclass(frozen=True, slots=True)
 class StreamOpened:
     """The provider accepted the request and began answering: from here on the call is billed, even if the
     stream is stopped or breaks before its end (when its usage would have arrived)."""
@@ -84,7 +94,15 @@ class StreamEnd:
     stop_reason: str | None
 
 
-StreamEvent = StreamOpened | TextDelta | ReasoningDelta | StreamEnd
+StreamEvent = StreamOpened | TextDelta | ReasoningDelta | SourceCited | StreamEnd
+
+
+def source_from(url: object, title: object = "", quote: object = "") -> SourceCited | None:
+    """A citation as stored: an http(s) URL (anything else is dropped: it could never be a link to open)."""
+    if not isinstance(url, str) or not url.lower().startswith(("https://", "http://")) or len(url) > 2000:
+        return None
+    return SourceCited(url, title[:300] if isinstance(title, str) else "",
+                       quote[:1000] if isinstance(quote, str) else "")
 
 
 @dataclass(frozen=True, slots=True)
