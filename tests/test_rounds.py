@@ -99,13 +99,15 @@ async def test_all_streaming_answers_share_one_checkpoint_statement_per_interval
         fake_llm.script(model.model, Script(text="t" * 100, chunk_chars=1, token_interval=0.01))
     discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
     runner = RoundRunner(clients, checkpoint_interval=0.1)
+    started = time.monotonic()
     task = asyncio.create_task(runner.run(discussion, RoundKind.OPEN, seats(panel), ask("q")))
     await asyncio.sleep(0.6)
     rows = await Message.filter(discussion=discussion)
     assert all(r.status == MessageStatus.STREAMING and 0 < len(r.content) < 100 for r in rows)
     await task
+    took = time.monotonic() - started  # ~1 s, longer on a loaded machine
     checkpoints = runner.stats.db_writes - (1 + 8 + 8 + 1)  # round, rows, final saves, round closed
-    assert 3 <= checkpoints <= 16, checkpoints  # ~1 s / 0.1 s, not 8 x that
+    assert 3 <= checkpoints <= took / 0.1 + 2, checkpoints  # one per interval, not 8 x that
     assert all(r.content == "t" * 100 and r.status == MessageStatus.COMPLETE
                for r in await Message.filter(discussion=discussion))
 
@@ -182,16 +184,18 @@ async def test_an_answer_costs_the_same_statements_whatever_its_length(
     with counting_statements() as statements:
         round_, answers = await runner.start_round(discussion, RoundKind.OPEN, seats(panel))
         streamed.update((a.model.alias, a) for a in answers)
+        started = time.monotonic()
         playing = asyncio.create_task(runner.play(round_, answers, ask("q"), show, bill))
         await asyncio.sleep(seconds * 0.75)
         mid_stream = await Message.filter(discussion=discussion).order_by("id")
         statements.sql.pop()  # that read was the test's
         await playing
+        streamed_for = time.monotonic() - started  # a loaded machine stretches the 0.01 s between chunks
     checkpoints = statements.matching('UPDATE "message"', "CASE")
     own = [sql for sql in statements.sql if sql not in checkpoints]
     assert len(own) <= 6 * len(panel), own
     assert len(own) == 2 + 4 * len(panel) + 1, own  # round; per answer row, spend, month total, final; closed
-    assert len(checkpoints) <= seconds / 0.05 + 3, len(checkpoints)  # one per interval for all four
+    assert len(checkpoints) <= streamed_for / 0.05 + 2, len(checkpoints)  # one per interval for all four
     assert all(row.status == MessageStatus.STREAMING and row.content and row.discord_message_ids
                for row in mid_stream)
     if seconds > 1:
