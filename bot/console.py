@@ -212,10 +212,7 @@ class ConsoleDisplay:
             self.console.print(Box(Group(*parts), title=Text(answer.seat.label), subtitle=Text(status_line(answer)),
                                    border_style=style))
         if result.images is not None:
-            unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen \
-                else ""
-            self.console.print(Text(f"🖼️ Images seen by {', '.join(result.images.seen) or 'no model'}{unseen}",
-                                    style="dim"))
+            self.console.print(Text(f"🖼️ {result.images.line()}", style="dim"))
 
     async def notice(self, notice: Notice) -> None:
         self.console.print(Text(notice_line(notice), style="dim"))

@@ -69,9 +69,9 @@ class Checkpoints:
                 await self.flush()
 
     async def flush(self) -> None:
-        """One statement (per ROWS_PER_STATEMENT rows) for every streaming answer whose text grew."""
-        # The texts as they are now, before any await: an answer may end (and leave `_live`) meanwhile, and
-        # the statement's status guard then leaves its final row alone.
+        """One statement (per ROWS_PER_STATEMENT rows) for every streaming answer whose text or messages grew."""
+        # Texts and message ids as they are now, before any await: an answer may end (and leave `_live`)
+        # meanwhile, and the statement's status guard then leaves its final row alone.
         self._dirty.update(row for row, answer in self._live.items() if answer.shown_in != answer.shown_stored)
         now = {row: (self._live[row].text, list(self._live[row].shown_in)) for row in self._dirty if row in self._live}
         self._dirty.clear()

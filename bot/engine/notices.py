@@ -104,6 +104,11 @@ class ImagesSeen:
     seen: tuple[str, ...]
     not_seen: tuple[str, ...]
 
+    def line(self) -> str:
+        """In plain words, for every front end: "Images seen by GPT · not by Llama (no image input)"."""
+        unseen = f" · not by {', '.join(self.not_seen)} (no image input)" if self.not_seen else ""
+        return f"Images seen by {', '.join(self.seen) or 'no model'}{unseen}"
+
 
 @dataclass(frozen=True, slots=True)
 class VoteCall:

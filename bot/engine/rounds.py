@@ -286,7 +286,6 @@ class RoundRunner:
         answer.shown_stored = shown
         self.stats.db_writes += 1
 
-
     @staticmethod
     async def _save_sources(answer: Answer) -> None:
         row = answer.row

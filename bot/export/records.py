@@ -30,7 +30,6 @@ __all__ = [
     "Look",
     "Section",
     "blind_numbers",
-    "describe_file",
     "extras",
     "field_title",
     "model_names",

@@ -96,9 +96,7 @@ def round_summary(result: RoundResult, unshown: set[str] | frozenset[str] = froz
                      if a.seat.alias in unshown and a.status is MessageStatus.COMPLETE else answer_line(a)
                      for a in result.answers)]
     if result.images is not None:
-        seen = ", ".join(result.images.seen) or "no model"
-        unseen = f" · not by {', '.join(result.images.not_seen)} (no image input)" if result.images.not_seen else ""
-        lines.append(f"-# 🖼️ Images seen by {seen}{unseen}")
+        lines.append(f"-# 🖼️ {result.images.line()}")
     return "\n".join(lines)
 
 
