@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--models", help="comma-separated model aliases (default: the configured panel)")
     console.add_argument("--attach", action="append", default=[], metavar="PATH",
                          help="a file for the models (image, text or code, PDF); repeatable")
+    console.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
+                         help="search the web and cite sources (default: [search] default in config.toml)")
     add_logging_options(console, default_level="WARNING")
     usage = commands.add_parser("usage", help="this month's spend per model, as a table and optionally a chart")
     usage.add_argument("--guild", type=int, help="one server's id (default: everything in the ledger)")
@@ -186,7 +188,7 @@ def console_command(config: AppConfig, args: argparse.Namespace, environ: Mappin
                 consensus=args.consensus_id is not None, peer_review=args.peer_review))
         rounds = 1 if args.mode == "open" else (args.rounds if args.rounds is not None else config.defaults.rounds)
         return asyncio.run(run_console(config, args.question, args.mode, rounds, args.models, environ, Console(),
-                                       args.attach))
+                                       args.attach, args.search))
     except UserError as error:
         return fail(user_text(error))
     except DatabaseUnavailable as error:
@@ -210,6 +212,8 @@ def console_header(config: AppConfig, args: argparse.Namespace) -> str:
     if not chosen:
         raise UserError("--models names no model.")
     rounds = "" if args.mode == "open" else f", {args.rounds or config.defaults.rounds} round(s)"
+    if args.search if args.search is not None else config.search.default:
+        rounds += ", searching the web"
     question = " ".join(args.question.split())
     return (f"moai · {args.mode}{rounds} · asking {', '.join(m.name for m in chosen)}: "
             f"{question[:200]}{'…' if len(question) > 200 else ''}")

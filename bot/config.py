@@ -19,6 +19,7 @@ ALIAS_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 MIN_PROMPT_TOKENS = 256  # context left for the discussion after reserving max_tokens for the answer
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=3600)]
+SearchRoute = Literal["provider", "moai", "off"]
 
 
 class ConfigError(Exception):
@@ -38,6 +39,11 @@ class ProviderConfig(_Strict):
     max_retries: int = Field(default=2, ge=0, le=10)
     max_retry_after: PositiveSeconds = 60.0
     retry_backoff: float = Field(default=0.5, gt=0, le=60)
+    # How its models search the web when a discussion asks for it: "provider" (Anthropic's web search tool; on
+    # an OpenAI-compatible provider, OpenRouter's web plugin), "moai" (moai's own [search] backend, results
+    # given to the model as numbered sources), "off". None: "provider" for Anthropic and openrouter.ai, else
+    # "moai" when a backend is configured.
+    search: SearchRoute | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -75,6 +81,7 @@ class ModelConfig(_Strict):
     role: str = ""  # a standing debate role (devil's advocate, skeptic…); a discussion's roles take its place
     vision: bool | None = None  # sees images; None: from the model catalogue (Anthropic models: yes)
     native_pdf: bool | None = None  # reads PDFs as documents; None: Anthropic and OpenRouter yes, else text
+    search: SearchRoute | None = None  # how this model searches the web; None: its provider's way
 
     @property
     def name(self) -> str:
@@ -150,6 +157,54 @@ class ArenaConfig(_Strict):
     category_model: str = ""  # a model alias that tags questions the rules leave as "other" (billed; off when empty)
 
 
+class SearchPricesConfig(_Strict):
+    """List prices of web search in USD, as shipped (SEARCH_PRICES_AS_OF); an operator with other terms sets
+    their own. Billed to the ledger as rows of their own, counted in every worst-case estimate."""
+
+    anthropic_per_search: float = Field(default=0.01, ge=0)  # Anthropic web search: $10 per 1,000 searches
+    openrouter_per_result: float = Field(default=0.004, ge=0)  # OpenRouter web plugin (Exa): $4 per 1,000 results
+    searxng_per_request: float = Field(default=0.0, ge=0)  # self-hosted: free unless you price your server
+    brave_per_request: float = Field(default=0.005, ge=0)  # Brave Search API: $5 per 1,000 requests
+    tavily_per_request: float = Field(default=0.008, ge=0)  # Tavily basic search: 1 credit, $0.008
+
+
+SEARCH_PRICES_AS_OF = "2026-11-01"
+
+
+class SearchConfig(_Strict):
+    enabled: bool = True  # members may ask for search:true (off: refused with a clear message)
+    default: bool = False  # discussions search unless asked not to (search:false)
+    backend: Literal["", "searxng", "brave", "tavily"] = ""  # moai's own search, for models without native search
+    url: str = ""  # the backend's address: a SearXNG instance (required), or another Brave/Tavily endpoint
+    api_key_env: str = ""  # Brave: BRAVE_API_KEY, Tavily: TAVILY_API_KEY (the NAME of the variable)
+    max_results: int = Field(default=5, ge=1, le=10)  # results per search (backend; OpenRouter's plugin too)
+    max_uses: int = Field(default=3, ge=1, le=10)  # searches one answer may make (Anthropic's tool)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one backend search, all of it
+    prices: SearchPricesConfig = SearchPricesConfig()
+
+    @field_validator("url")
+    @classmethod
+    def _search_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_name(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("must be the NAME of an environment variable, not the key itself")
+        return value
+
+    @model_validator(mode="after")
+    def _backend_reachable(self) -> SearchConfig:
+        if self.backend == "searxng" and not self.url:
+            raise ValueError("backend 'searxng' needs url (your SearXNG instance, with format json enabled)")
+        if self.backend in ("brave", "tavily") and not self.api_key_env:
+            raise ValueError(f"backend '{self.backend}' needs api_key_env (the variable holding its key)")
+        return self
+
+
 class DatabaseConfig(_Strict):
     url: str = "sqlite://moai.sqlite3"
 
@@ -198,6 +253,7 @@ class AppConfig(_Strict):
     debate: DebateConfig = DebateConfig()
     arena: ArenaConfig = ArenaConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
+    search: SearchConfig = SearchConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}
@@ -257,6 +313,16 @@ class AppConfig(_Strict):
         if model.vision is None and provider.kind == "anthropic":
             update["vision"] = True
         return model.model_copy(update=update) if update else model
+
+    def search_route(self, model: ModelConfig) -> SearchRoute:
+        """How `model` searches when a discussion asks for search: its own setting, its provider's, else the
+        provider's native search where there is one (Anthropic, OpenRouter), else moai's backend, else off."""
+        provider = self.providers[model.provider]
+        route = model.search or provider.search
+        if route is None:
+            native = provider.kind == "anthropic" or "openrouter.ai" in provider.base_url
+            route = "provider" if native else "moai"
+        return "off" if route == "moai" and not self.search.backend else route
 
     def resolve_model(self, name: str) -> ModelConfig | None:
         """Find a model by alias or extra alias, case-insensitively ('@Claude' works too)."""

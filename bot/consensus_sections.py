@@ -21,10 +21,11 @@ HEADINGS = {  # how a heading may be written -> the stored field
     "blind spots": "blind_spots", "blind spot": "blind_spots",
     "minority report": "minority_report", "minority": "minority_report", "dissent": "minority_report",
     "final answer": "final_answer", "answer": "final_answer", "conclusion": "final_answer",
+    "claims": "claims", "factual claims": "claims", "claims and sources": "claims",
 }
 HEADING_RE = re.compile(r"^\s*(#{1,6}\s*|\d+[.)]\s*)?(\*\*|__)?\s*([A-Za-z][A-Za-z ]{2,30}?)\s*"
                         r"(?:(?:\*\*|__)\s*:?|:\s*(?:\*\*|__)?|$)\s*(.*)$")
-LOOSE_WORDS = {"answer", "conclusion", "insights", "minority", "dissent"}  # headings only when marked as such
+LOOSE_WORDS = {"answer", "conclusion", "insights", "minority", "dissent", "claims"}  # headings only when marked as such
 # A minority report that says there is none, however it is worded: "None.", "- None — everyone converged on
 # Go.", "No one dissented.", "N/A", "There was no minority.", "All participants agreed." — read from its first
 # clause, after list markers, bold and quotes.

@@ -58,6 +58,7 @@ from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus, MinoritySourc
 from bot.llm.registry import ModelClients
 from bot.panel import parse_models
 from bot.roundtable import Accepted, Actor, ConsensusAsked, Continued, NewDiscussion, Opening, Stage, Stopping
+from bot.search.shown import answer_sources, sources_text
 from bot.secrets import Redactor
 from bot.services.discussions import Place
 from bot.services.runs import Run
@@ -213,6 +214,11 @@ class ConsoleDisplay:
                                    border_style=style))
         if result.images is not None:
             self.console.print(Text(f"🖼️ {result.images.line()}", style="dim"))
+        if result.search is not None:
+            self.console.print(Text(f"🔎 {result.search.line()}", style="dim"))
+            with_sources = [answer_sources(a) for a in result.answers if a.sources or a.given]
+            if with_sources:
+                self.console.print(Markdown(sources_text(with_sources).replace("<http", "http").replace(">", "")))
 
     async def notice(self, notice: Notice) -> None:
         self.console.print(Text(notice_line(notice), style="dim"))
@@ -315,7 +321,8 @@ def outcome(run: Run, console: Console, config: AppConfig) -> int:
 
 
 async def run_console(config: AppConfig, question: str, mode: str, rounds: int, models: str | None,
-                      environ: Mapping[str, str], console: Console, attach: Sequence[str] = ()) -> int:
+                      environ: Mapping[str, str], console: Console, attach: Sequence[str] = (),
+                      search: bool | None = None) -> int:
     """A new discussion in the terminal: `moai console QUESTION`."""
     files = read_attachments(attach, config.attachments)
     chosen = parse_models(config, models) if models is not None else None
@@ -324,7 +331,7 @@ async def run_console(config: AppConfig, question: str, mode: str, rounds: int, 
     stage = ConsoleStage(console)
     async with console_services(config, environ) as services:
         run = await services.roundtable.open(NewDiscussion(DiscussionMode(mode), question, local_actor(), models=chosen,
-                                                           rounds=rounds, files=files), stage)
+                                                           rounds=rounds, files=files, search=search), stage)
         await to_the_end(run)
     return outcome(run, console, config)
 

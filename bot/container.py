@@ -16,6 +16,7 @@ from bot.services.projects import ProjectService
 from bot.services.recovery import Recovery
 from bot.services.runs import RunRegistry
 from bot.services.tagging import Tagger
+from bot.services.web_search import WebSearchService
 
 __all__ = ["Services"]
 
@@ -50,7 +51,8 @@ class Services:
         arena = ArenaService(config)
         admission = Admission(config)
         orchestrator = Orchestrator(clients, store, runs, arena, Tagger(config, clients, store),
-                                    PositionJudge(config, clients))
+                                    PositionJudge(config, clients),
+                                    WebSearchService(lambda: clients.config, clients.session, clients.environ))
         return cls(config=config, store=store, admission=admission, runs=runs, orchestrator=orchestrator,
                    roundtable=Roundtable(config, store, admission, runs, orchestrator),
                    recovery=Recovery(store, runs), projects=ProjectService(store), arena=arena)

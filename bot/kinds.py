@@ -100,3 +100,10 @@ class MinoritySource(StrEnum):
     MODERATOR = "moderator"
     STANCES = "stances"
     NONE = "none"
+
+
+class SpendKind(StrEnum):
+    """What a ledger row bills: a model call's tokens, or web searches (a provider's or moai's own backend's)."""
+
+    TOKENS = "tokens"
+    SEARCH = "search"

@@ -45,6 +45,8 @@ DISCORD_429 = Counter("moai_discord_rate_limited", "Discord 429 responses (waite
                       ["scope"], registry=REGISTRY)
 SPEND = Counter("moai_spend_usd", "Estimated spend in USD", ["model"], registry=REGISTRY)
 TOKENS = Counter("moai_tokens", "Tokens billed", ["model", "direction"], registry=REGISTRY)
+SEARCHES = Counter("moai_web_searches", "Web searches by who ran them (a provider or moai's backend) and outcome "
+                   "(ok, failed, refused)", ["origin", "outcome"], registry=REGISTRY)
 ACTIVE_RUNS = Gauge("moai_active_runs", "Runs playing now", registry=REGISTRY)
 ACTIVE_STREAMS = Gauge("moai_active_streams", "Model answers streaming now", registry=REGISTRY)
 LOOP_LAG = Histogram("moai_event_loop_lag_seconds", "How late the event loop woke a sleeping probe",

@@ -25,15 +25,18 @@ class Ask(commands.Cog):
 
     @app_commands.command(name="ask", description="Ask one model; the answer streams in right here")
     @app_commands.describe(model="Which model", question="What to ask",
+                           search="Search the web and cite sources (default: the server's setting)",
                            file1="An image, text or code file, or PDF for the model", file2="Another file",
                            file3="Another file", file4="Another file")
     @app_commands.guild_only()
     async def ask(self, interaction: discord.Interaction[MoaiBot], model: Model, question: str,
-                  file1: discord.Attachment | None = None, file2: discord.Attachment | None = None,
-                  file3: discord.Attachment | None = None, file4: discord.Attachment | None = None) -> None:
+                  search: bool | None = None, file1: discord.Attachment | None = None,
+                  file2: discord.Attachment | None = None, file3: discord.Attachment | None = None,
+                  file4: discord.Attachment | None = None) -> None:
         files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
         run = await self.bot.services.roundtable.open(
-            NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction), models=[model], files=files),
+            NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction), models=[model], files=files,
+                          search=search),
             AskVenue(interaction))
         await run.wait()
 

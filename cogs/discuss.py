@@ -80,8 +80,9 @@ def intro(opening: Opening) -> str:
     assert opening.setup is not None
     names = f"{len(models)} models, round 1 blind" if opening.blind else ", ".join(m.name for m in models)
     roles = "" if opening.blind else roles_intro(opening.setup, models)
+    searching = ", searching the web" if opening.search else ""
     return (f"**{member_name(opening.actor.name)}** opened a {rounds}-round roundtable with "
-            f"{names}{roles}:")
+            f"{names}{roles}{searching}:")
 
 
 class Discuss(commands.Cog):
@@ -97,13 +98,15 @@ class Discuss(commands.Cog):
                            rotate_roles="Move each role to the next model every round",
                            depth="auto: more rounds only if round 1 leaves the models disagreeing or unsure",
                            blind="Round 1 is blind: models answer as Model A, B… until the vote reveals them",
+                           search="Search the web and cite sources (default: the project's or the server's setting)",
                            file1="An image, text or code file, or PDF for the models", file2="Another file",
                            file3="Another file", file4="Another file")
     @app_commands.guild_only()
     async def discuss(self, interaction: discord.Interaction[MoaiBot], topic: str, rounds: Rounds | None = None,
                       models: Models | None = None, project: Project | None = None, roles: str | None = None,
                       rotate_roles: bool = False, depth: Literal["fixed", "auto"] | None = None,
-                      blind: bool | None = None, file1: discord.Attachment | None = None,
+                      blind: bool | None = None, search: bool | None = None,
+                      file1: discord.Attachment | None = None,
                       file2: discord.Attachment | None = None, file3: discord.Attachment | None = None,
                       file4: discord.Attachment | None = None) -> None:
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
@@ -111,7 +114,7 @@ class Discuss(commands.Cog):
         venue = ThreadVenue(interaction, channel, intro)
         run = await self.bot.services.roundtable.open(NewDiscussion(
             DiscussionMode.DISCUSS, topic, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, rounds=rounds, blind=blind, files=files,
+            channel_id=interaction.channel_id, rounds=rounds, blind=blind, files=files, search=search,
             debate=DebateChoices(roles, rotate_roles, Depth(depth) if depth else None)), venue)
         discussion = run.discussion
         auto = ", depth auto" if discussion.depth == Depth.AUTO else ""

@@ -15,6 +15,7 @@ from bot.config import ModelConfig
 from bot.errors import UserError
 from bot.kinds import DiscussionMode
 from bot.roundtable import Actor, MentionOutcome
+from bot.search.asked import asks_search
 from bot.services.discussions import Author
 from cogs.delivery.send import NO_MENTIONS, try_send
 from cogs.utils.errors import member_text
@@ -111,7 +112,8 @@ class Mentions(commands.Cog):
             return
         actor = Actor(message.author.id, message.author.display_name, message.guild.id if message.guild else None)
         try:
-            outcome = await services.roundtable.mention(discussion, actor, models, ThreadStage(self.bot, thread))
+            outcome = await services.roundtable.mention(discussion, actor, models, ThreadStage(self.bot, thread),
+                                                        search=asks_search(message.content))
         except UserError as refusal:
             await self._reply(message, member_text(refusal) or str(refusal))
             return

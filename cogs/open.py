@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def intro(opening: Opening) -> str:
     models = opening.panel.models
     names = f"{len(models)} models, blind" if opening.blind else ", ".join(m.name for m in models)
-    return f"**{member_name(opening.actor.name)}** asked {names}:"
+    searching = " (searching the web)" if opening.search else ""
+    return f"**{member_name(opening.actor.name)}** asked {names}{searching}:"
 
 
 class Open(commands.Cog):
@@ -35,11 +36,12 @@ class Open(commands.Cog):
                            models="Models to ask, comma-separated (default: the configured panel)",
                            project="Run under a project's panel, topic and system prompt",
                            blind="Models answer as Model A, B… until the vote reveals them",
+                           search="Search the web and cite sources (default: the project's or the server's setting)",
                            file1="An image, text or code file, or PDF for the models", file2="Another file",
                            file3="Another file", file4="Another file")
     @app_commands.guild_only()
     async def open(self, interaction: discord.Interaction[MoaiBot], question: str, models: Models | None = None,
-                   project: Project | None = None, blind: bool | None = None,
+                   project: Project | None = None, blind: bool | None = None, search: bool | None = None,
                    file1: discord.Attachment | None = None, file2: discord.Attachment | None = None,
                    file3: discord.Attachment | None = None, file4: discord.Attachment | None = None) -> None:
         channel = discussion_channel(interaction, "open", "mention the models instead")
@@ -47,7 +49,7 @@ class Open(commands.Cog):
         venue = ThreadVenue(interaction, channel, intro)
         run = await self.bot.services.roundtable.open(NewDiscussion(
             DiscussionMode.OPEN, question, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, blind=blind, files=files), venue)
+            channel_id=interaction.channel_id, blind=blind, files=files, search=search), venue)
         await venue.announce(f"🧵 {len(run.discussion.models)} models are answering in {{thread}}")
 
 

@@ -36,6 +36,8 @@ def describe(project: ProjectRow, channels: list[int]) -> str:
         lines.append("Roles: " + ", ".join(f"{alias} as {role}" for alias, role in project.roles.items()))
     if project.blind:
         lines.append("Blind: /open and round 1 of /discuss answer as Model A, B… until the vote")
+    if project.search is not None:
+        lines.append("Web search: " + ("on by default (search:false to skip)" if project.search else "off by default"))
     if project.depth == Depth.AUTO:
         lines.append("Depth: auto (more rounds only when round 1 leaves the models disagreeing or unsure)")
     if channels:
@@ -65,20 +67,22 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
                            rounds="Default rounds for /discuss (1-10)",
                            roles="Debate roles, model=role, e.g. claude=devil's advocate, gpt=skeptic",
                            depth="auto: /discuss plays more rounds only when round 1 leaves disagreement",
-                           blind="Blind rounds by default (arena votes without knowing who is who)")
+                           blind="Blind rounds by default (arena votes without knowing who is who)",
+                           search="Its discussions search the web and cite sources unless asked not to")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def create(self, interaction: discord.Interaction[MoaiBot], name: str, models: Models | None = None,
                      topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None,
                      roles: str | None = None, depth: Literal["fixed", "auto"] | None = None,
-                     blind: bool | None = None) -> None:
+                     blind: bool | None = None, search: bool | None = None) -> None:
         require_manage_guild(interaction, "Creating a project")
         guild = self._guild(interaction)
         seated = [m.alias for m in (models or self.bot.config.default_models())]
         project = await self.projects.create(guild.id, guild.name, name, models or [], topic=topic,
                                              limit=self.bot.config.defaults.max_projects,
                                              system_prompt=system_prompt, rounds=rounds,
-                                             roles=self._roles(roles, seated), depth=depth, blind=blind)
+                                             roles=self._roles(roles, seated), depth=depth, blind=blind,
+                                             search=search)
         await self._say(interaction, f"📁 Project **{project.name}** created. Use it with `/project use "
                                      f"{project.name}` or the `project` option of /open and /discuss.")
 
@@ -121,20 +125,21 @@ class Projects(commands.GroupCog, group_name="project", group_description="Named
                            system_prompt="New system prompt (use '-' to clear)", rounds="Default rounds (1-10)",
                            roles="Debate roles, model=role (use '-' to clear)",
                            depth="auto: more rounds only when round 1 leaves disagreement; fixed: as asked",
-                           blind="Blind rounds by default")
+                           blind="Blind rounds by default",
+                           search="Its discussions search the web by default (true/false)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def edit(self, interaction: discord.Interaction[MoaiBot], name: Project, new_name: str | None = None,
                    topic: str | None = None, system_prompt: str | None = None, rounds: int | None = None,
                    roles: str | None = None, depth: Literal["fixed", "auto"] | None = None,
-                   blind: bool | None = None) -> None:
+                   blind: bool | None = None, search: bool | None = None) -> None:
         require_manage_guild(interaction, "Editing a project")
         current = await self.projects.get(interaction.guild_id, name)
         seated = list(current.models) or [m.alias for m in self.bot.config.default_models()]
         parsed = {} if roles is not None and roles.strip() == "-" else self._roles(roles, seated)
         project = await self.projects.update(interaction.guild_id, name, new_name=new_name, topic=topic,
                                              system_prompt=system_prompt, rounds=rounds, roles=parsed, depth=depth,
-                                             blind=blind)
+                                             blind=blind, search=search)
         await self._say(interaction, "📁 Updated.\n" + describe(project, []))
 
     def _roles(self, text: str | None, seated: Sequence[str]) -> dict[str, str] | None:

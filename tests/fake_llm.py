@@ -55,6 +55,11 @@ class Script:
     # search tool as `citations_delta` events inside the text block, before the text they support
     citations: tuple[tuple[str, str, str], ...] = ()
     no_usage: bool = False  # OpenAI-compatible: no usage chunk (vLLM or Ollama asked without include_usage)
+    # Anthropic with the web search tool in the request: the searches the model runs before it answers (each
+    # a server_tool_use block and its web_search_tool_result, the results being `citations`), and an error
+    # code for its result instead (unavailable, too_many_requests, max_uses_exceeded, query_too_long…)
+    searches: int = 1
+    search_error: str | None = None
 
 
 @dataclass
@@ -85,6 +90,8 @@ class FakeLLM:
     models_status: int = 200
     model_pricing: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> OpenRouter-style extras
     streams: list[StreamTiming] = field(default_factory=list)  # when each answer's first and last text was sent
+    openrouter: bool = True  # the OpenAI-compatible side accepts OpenRouter's `plugins` (False: OpenAI's refusal)
+    anthropic_web_search: bool = True  # False: the organisation has no web search (Anthropic's 400)
     active_streams: int = 0
     peak_streams: int = 0
 
@@ -130,7 +137,12 @@ class FakeLLM:
         except ValueError:
             raise Invalid("The request body is not valid JSON") from None
         self.requests.append(RecordedRequest(request.path, dict(request.headers), body, time.monotonic()))
-        (validate_anthropic if anthropic else validate_openai)(body)
+        if anthropic:
+            validate_anthropic(body)
+            if body.get("tools") and not self.anthropic_web_search:
+                raise Invalid("Web search is not enabled for this organization. Enable it in the Console.")
+        else:
+            validate_openai(body, openrouter=self.openrouter)
         script = self._next_script(body.get("model", ""))
         if script.latency:
             await self._sleep(script.latency)
@@ -156,6 +168,14 @@ class FakeLLM:
             await asyncio.wait_for(self._closing.wait(), seconds)
         except TimeoutError:
             pass
+
+    @staticmethod
+    def _last_user_text(body: dict[str, Any]) -> str:
+        users = [m for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "user"]
+        content = users[-1].get("content") if users else ""
+        if isinstance(content, list):
+            content = " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+        return content if isinstance(content, str) else ""
 
     @staticmethod
     def _text(body: dict[str, Any], script: Script) -> str:
@@ -346,6 +366,28 @@ class FakeLLM:
                                                    "delta": {"type": "signature_delta", "signature": "sig"}})
             opening += sse("content_block_stop", {"type": "content_block_stop", "index": 0})
             text_index = 1
+        searches = script.searches if any(t.get("name") == "web_search" for t in body.get("tools") or ()) else 0
+        limit = min(t.get("max_uses") or 99 for t in body.get("tools") or [{}])
+        ran = 0
+        for _ in range(searches):
+            tool_id = f"srvtoolu_{uuid.uuid4().hex[:20]}"
+            query = self._last_user_text(body)[:100]
+            opening += sse("content_block_start", {"type": "content_block_start", "index": text_index,
+                                                   "content_block": {"type": "server_tool_use", "id": tool_id,
+                                                                     "name": "web_search", "input": {}}})
+            opening += sse("content_block_delta", {"type": "content_block_delta", "index": text_index, "delta": {
+                "type": "input_json_delta", "partial_json": json.dumps({"query": query})}})
+            opening += sse("content_block_stop", {"type": "content_block_stop", "index": text_index})
+            error = script.search_error or ("max_uses_exceeded" if ran >= limit else None)
+            result: Any = ({"type": "web_search_tool_result_error", "error_code": error} if error else
+                           [{"type": "web_search_result", "url": url, "title": title, "encrypted_content": "EqgfCio",
+                             "page_age": "April 30, 2026"} for url, title, _ in script.citations])
+            ran += error is None
+            opening += sse("content_block_start", {"type": "content_block_start", "index": text_index + 1,
+                                                   "content_block": {"type": "web_search_tool_result",
+                                                                     "tool_use_id": tool_id, "content": result}})
+            opening += sse("content_block_stop", {"type": "content_block_stop", "index": text_index + 1})
+            text_index += 2
         opening += sse("content_block_start", {"type": "content_block_start", "index": text_index,
                                                "content_block": {"type": "text", "text": ""}})
         opening += sse("ping", {"type": "ping"})
@@ -365,7 +407,8 @@ class FakeLLM:
 
         close = (sse("content_block_stop", {"type": "content_block_stop", "index": text_index})
                  + sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop},
-                                         "usage": {"output_tokens": output_tokens}})
+                                         "usage": {"output_tokens": output_tokens, **(
+                                             {"server_tool_use": {"web_search_requests": ran}} if searches else {})}})
                  + (b"" if script.no_message_stop else sse("message_stop", {"type": "message_stop"})))
         error = sse("error", {"type": "error", "error": {"type": "overloaded_error",
                                                          "message": script.error_message}})

@@ -14,6 +14,9 @@ OPENAI_FIELDS = {"model", "messages", "max_tokens", "max_completion_tokens", "te
                  "stream_options", "stop", "n", "presence_penalty", "frequency_penalty", "seed", "user",
                  "reasoning_effort", "reasoning", "response_format", "tools", "tool_choice", "logprobs",
                  "top_logprobs", "logit_bias", "parallel_tool_calls", "metadata", "store", "modalities"}
+OPENROUTER_FIELDS = {"plugins"}  # OpenRouter's own extensions; OpenAI itself refuses them
+OPENROUTER_PLUGINS = {"web", "file-parser", "response-healing"}
+ANTHROPIC_WEB_SEARCH_TOOLS = {"web_search_20250305", "web_search_20260209"}
 OPENAI_EFFORTS = {"minimal", "low", "medium", "high"}
 ANTHROPIC_FIELDS = {"model", "messages", "max_tokens", "system", "temperature", "top_p", "top_k", "stream",
                     "stop_sequences", "metadata", "thinking", "tools", "tool_choice", "service_tier"}
@@ -62,8 +65,20 @@ def _common(body: Any, allowed: set[str]) -> None:
         raise Invalid("stream: Input should be a valid boolean", "stream")
 
 
-def validate_openai(body: Any) -> None:
-    _common(body, OPENAI_FIELDS)
+def validate_openai(body: Any, openrouter: bool = True) -> None:
+    """`openrouter`: the server is OpenRouter (its `plugins` accepted); else OpenAI's own refusal of them."""
+    _common(body, OPENAI_FIELDS | (OPENROUTER_FIELDS if openrouter else set()))
+    plugins = body.get("plugins")
+    if plugins is not None:
+        if not isinstance(plugins, list) or not all(isinstance(p, dict) for p in plugins):
+            raise Invalid("plugins: Expected array of plugin objects", "plugins")
+        for index, plugin in enumerate(plugins):
+            if plugin.get("id") not in OPENROUTER_PLUGINS:
+                raise Invalid(f"plugins[{index}].id: Invalid plugin id", "plugins")
+            results = plugin.get("max_results")
+            if results is not None and (isinstance(results, bool) or not isinstance(results, int)
+                                        or not 1 <= results <= 25):
+                raise Invalid(f"plugins[{index}].max_results: Number must be between 1 and 25", "plugins")
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
     _positive_int(body, "max_tokens")
@@ -118,6 +133,8 @@ def validate_anthropic(body: Any) -> None:
                 raise Invalid("`max_tokens` must be greater than `thinking.budget_tokens`")
             if "temperature" in body and body["temperature"] != 1:
                 raise Invalid("`temperature` may only be set to 1 when thinking is enabled")
+    for index, tool in enumerate(body.get("tools") or ()):
+        _anthropic_tool(tool, f"tools.{index}")
     system = body.get("system")
     if system is not None and not isinstance(system, str | list):
         raise Invalid("system: Input should be a valid string or list of text blocks")
@@ -134,6 +151,25 @@ def validate_anthropic(body: Any) -> None:
                           f"\"{role}\" roles in a row")
         previous = role
         _anthropic_content(message.get("content"), f"{where}.content")
+
+
+def _anthropic_tool(tool: Any, where: str) -> None:
+    """A server tool by its versioned type (web search: name "web_search", max_uses ≥ 1), else a custom tool
+    with an input schema."""
+    if not isinstance(tool, dict):
+        raise Invalid(f"{where}: Input should be a valid dictionary")
+    kind = tool.get("type")
+    if kind in ANTHROPIC_WEB_SEARCH_TOOLS:
+        if tool.get("name") != "web_search":
+            raise Invalid(f"{where}.name: Input should be 'web_search'")
+        uses = tool.get("max_uses")
+        if uses is not None and (isinstance(uses, bool) or not isinstance(uses, int) or uses < 1):
+            raise Invalid(f"{where}.max_uses: Input should be greater than 0")
+        if tool.get("allowed_domains") and tool.get("blocked_domains"):
+            raise Invalid(f"{where}: cannot use both allowed_domains and blocked_domains")
+        return
+    if kind not in (None, "custom") or not isinstance(tool.get("input_schema"), dict):
+        raise Invalid(f"{where}: Input tag {kind!r} does not match any of the expected tags")
 
 
 def _anthropic_content(content: Any, where: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -15,6 +17,7 @@ from bot.kinds import MessageStatus as MessageStatus
 from bot.kinds import MinoritySource as MinoritySource
 from bot.kinds import RoundKind as RoundKind
 from bot.kinds import RoundStatus as RoundStatus
+from bot.kinds import SpendKind as SpendKind
 
 
 class Guild(Model):
@@ -44,6 +47,7 @@ class Project(Model):
     roles: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> role name
     depth = fields.CharField(max_length=8, default="fixed", db_default="fixed")  # fixed | auto
     blind = fields.BooleanField(default=False, db_default=False)  # /open and round 1 of /discuss answer blind
+    search = fields.BooleanField(null=True)  # its discussions search the web; None: the config's default
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +78,7 @@ class Discussion(Model):
     blind_names: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")  # alias -> "Model A"
     revealed = fields.BooleanField(default=True, db_default=True)  # False while blind names hide the models
     category = fields.CharEnumField(Category, max_length=16, default=Category.OTHER, db_default="other")
+    search = fields.BooleanField(default=False, db_default=False)  # its rounds search the web
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -133,6 +138,8 @@ class Message(Model):
     stop_reason = fields.CharField(max_length=32, null=True)  # as the provider said it (length, max_tokens...)
     reasoning = fields.TextField(default="", db_default="")  # the model's thinking, never part of content
     reasoning_tokens = fields.IntField(null=True)
+    # How web search went for this answer, in words ("searched the web 2×", "answered without search: …")
+    search_note = fields.CharField(max_length=200, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -228,6 +235,8 @@ class Spend(Model):
     reasoning_tokens = fields.IntField(null=True)
     cost_usd = fields.FloatField(default=0.0)
     estimated = fields.BooleanField(default=False, db_default=False)  # tokens estimated: no usage was reported
+    kind = fields.CharEnumField(SpendKind, max_length=8, default=SpendKind.TOKENS, db_default="tokens")
+    searches = fields.IntField(default=0, db_default=0)  # web searches billed by this row (kind "search")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -319,6 +328,10 @@ class ConsensusReport(Model):
     minority_source = fields.CharEnumField(MinoritySource, max_length=16, default=MinoritySource.MODERATOR,
                                            db_default="moderator")
     final_answer = fields.TextField(default="")
+    # Over searched answers: each claim of the final answer with the numbers of the sources supporting it
+    # ([] = unsupported), and those sources as numbered for this consensus.
+    claims: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list, db_default="[]")
+    claim_sources: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list, db_default="[]")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -420,7 +433,8 @@ class SourceRecord(Model):
     url = fields.TextField()
     title = fields.CharField(max_length=300, default="")
     quote = fields.TextField(default="")
-    provider = fields.CharField(max_length=32, default="")
+    provider = fields.CharField(max_length=32, default="")  # the provider, or moai's backend ("searxng")
+    cited = fields.BooleanField(default=True, db_default=True)  # False: given to the model, not cited by it
 
     class Meta:
         table = "source"

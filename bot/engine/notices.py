@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.claims import Claim
 from bot.kinds import MinoritySource
 from bot.stances import Timeline
 
@@ -95,6 +96,7 @@ class ConsensusWritten:
     stances: tuple[tuple[str, str], ...]  # (model name, its last stance line)
     minority_text: str  # the dissent kept even when it lost ("" when every model agreed)
     minority_source: MinoritySource = MinoritySource.MODERATOR  # STANCES: moai's own, the moderator wrote none
+    claims: tuple[Claim, ...] = ()  # over searched answers: each claim with its supporting sources' numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,17 @@ class ImagesSeen:
         """In plain words, for every front end: "Images seen by GPT · not by Llama (no image input)"."""
         unseen = f" · not by {', '.join(self.not_seen)} (no image input)" if self.not_seen else ""
         return f"Images seen by {', '.join(self.seen) or 'no model'}{unseen}"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSeen:
+    """How web search went for each answer of a round that searched (labels as shown: blind names stay)."""
+
+    notes: tuple[tuple[str, str], ...]  # (label, "searched the web 2×" / "answered without search: …")
+    with_sources: int = 0  # answers that have sources to show
+
+    def line(self) -> str:
+        return "Web search — " + "; ".join(f"{label}: {note}" for label, note in self.notes)
 
 
 @dataclass(frozen=True, slots=True)

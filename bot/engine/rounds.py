@@ -21,10 +21,10 @@ from bot.db.models import Discussion, Message, Round, SourceRecord
 from bot.db.retry import persist
 from bot.engine.checkpoints import Checkpoints
 from bot.engine.context import message_tokens
-from bot.engine.notices import ImagesSeen, VoteCall
+from bot.engine.notices import ImagesSeen, SearchSeen, VoteCall
 from bot.estimate import estimate_tokens, message_cost
 from bot.kinds import AuthorKind, MessageStatus, RoundKind, RoundStatus
-from bot.llm.errors import ProviderError
+from bot.llm.errors import BadRequest, ProviderError
 from bot.llm.registry import ModelClients
 from bot.llm.types import (
     ChatMessage,
@@ -34,9 +34,14 @@ from bot.llm.types import (
     StreamOpened,
     TextDelta,
     Usage,
+    WebSearch,
+    WebSearched,
     is_cut_off,
     is_filtered,
 )
+from bot.logs import log_event
+from bot.search.backends import SearchResult
+from bot.search.sources_prompt import cited_numbers
 from bot.seats import Seat
 from bot.text import clean_text
 
@@ -111,6 +116,13 @@ class Answer:
     shown_in: list[int] = field(default_factory=list)
     shown_stored: list[int] = field(default_factory=list)  # what the database has of `shown_in`
     sources: list[SourceCited] = field(default_factory=list)  # web sources the provider cited, first come first
+    # Web search, as the round planned it: the provider searches (`web_search`), or moai gave it numbered
+    # results (`given`, from `given_by`), or it answers without search and `search_note` says why.
+    web_search: WebSearch | None = None
+    given: tuple[SearchResult, ...] = ()
+    given_by: str = ""
+    search_note: str = ""
+    searches_seen: int = 0  # successful searches its stream showed (billed even if the usage never arrives)
 
     @property
     def model(self) -> ModelConfig:
@@ -126,6 +138,7 @@ class RoundResult:
     # the stored round number also counts mention rounds. 0: not known (the round was run on its own).
     shown_number: int = 0
     images: ImagesSeen | None = None  # the discussion has images: which models of this round saw them
+    search: SearchSeen | None = None  # the round searched the web: how it went for each answer
 
 
 @dataclass(slots=True)
@@ -204,6 +217,29 @@ class RoundRunner:
         await persist(lambda: round_.save(update_fields=["status", "finished_at"]), "close round")
         self.stats.db_writes += 1
 
+    async def _stream(self, answer: Answer, messages: list[ChatMessage], listener: Listener, started: float) -> None:
+        alias = answer.model.alias
+        async with aclosing(self.clients.stream(answer.model, messages, answer.web_search)) as stream:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    if answer.first_token_ms is None:
+                        answer.first_token_ms = _ms_since(started)
+                    answer.text += clean_text(event.text)
+                    self.stats.deltas += 1
+                    listener(ModelDelta(alias, answer.text))
+                    self.checkpoints.grew(answer)
+                elif isinstance(event, ReasoningDelta):
+                    answer.reasoning += clean_text(event.text)
+                elif isinstance(event, SourceCited):
+                    if all(source.url != event.url for source in answer.sources):
+                        answer.sources.append(event)
+                elif isinstance(event, WebSearched):
+                    searched(answer, event)
+                elif isinstance(event, StreamOpened):
+                    answer.opened = True
+                elif isinstance(event, StreamEnd):
+                    answer.usage, answer.stop_reason = event.usage, event.stop_reason
+
     async def _answer(self, answer: Answer, messages: list[ChatMessage], listener: Listener,
                       bill: Bill | None) -> None:
         alias = answer.model.alias
@@ -212,24 +248,19 @@ class RoundRunner:
         metrics.ACTIVE_STREAMS.inc()
         self.checkpoints.begin(answer)
         try:
-            async with aclosing(self.clients.stream(answer.model, messages)) as stream:
-                async for event in stream:
-                    if isinstance(event, TextDelta):
-                        if answer.first_token_ms is None:
-                            answer.first_token_ms = _ms_since(started)
-                        answer.text += clean_text(event.text)
-                        self.stats.deltas += 1
-                        listener(ModelDelta(alias, answer.text))
-                        self.checkpoints.grew(answer)
-                    elif isinstance(event, ReasoningDelta):
-                        answer.reasoning += clean_text(event.text)
-                    elif isinstance(event, SourceCited):
-                        if all(source.url != event.url for source in answer.sources):
-                            answer.sources.append(event)
-                    elif isinstance(event, StreamOpened):
-                        answer.opened = True
-                    elif isinstance(event, StreamEnd):
-                        answer.usage, answer.stop_reason = event.usage, event.stop_reason
+            try:
+                await self._stream(answer, messages, listener, started)
+            except BadRequest as refused:
+                if answer.web_search is None or answer.opened:
+                    raise
+                # The provider refused the request with search (no plugin, no tool for this model): once more
+                # without it, and the answer says so. Nothing was billed: the request never opened.
+                log_event(log, "search_refused", logging.WARNING, model=alias, provider=answer.model.provider,
+                          status=refused.status, reason=refused.detail[:200] if refused.detail else refused.reason)
+                metrics.SEARCHES.labels(answer.model.provider, "refused").inc()
+                answer.web_search = None
+                answer.search_note = "answered without search: the provider refused the search request"
+                await self._stream(answer, messages, listener, started)
             answer.status, answer.error = verdict(answer)
         except ProviderError as error:
             # In a blind round the provider's name (and its detail) would say who this is: the reason only.
@@ -248,6 +279,8 @@ class RoundRunner:
         if answer.opened and answer.usage.total is None:  # stopped, broken, or a server that reports no usage
             answer.usage = estimated_usage(messages, answer.text, answer.reasoning)
         answer.latency_ms = _ms_since(started)
+        if answer.web_search is not None:
+            answer.search_note = answer.search_note or search_outcome(answer)
         observe(answer)
         await _uncancellable(self._record(answer, bill))
         if answer.status is MessageStatus.COMPLETE:
@@ -261,7 +294,7 @@ class RoundRunner:
         if bill is not None:  # the money record first: a crash right after must not lose a paid call
             await persist(lambda: bill(answer), "bill answer")
         await persist(lambda: self._save(answer), "save answer")
-        if answer.sources:  # one statement for all of them, only when the provider cited any
+        if answer.sources or answer.given:  # one statement for all of them, only when there are any
             await persist(lambda: self._save_sources(answer), "save sources")
 
     async def _save(self, answer: Answer) -> None:
@@ -278,21 +311,32 @@ class RoundRunner:
         row.reasoning = answer.reasoning
         row.reasoning_tokens = answer.usage.reasoning_tokens
         row.stop_reason = answer.stop_reason[:32] if answer.stop_reason else None
+        row.search_note = answer.search_note[:200]
         shown = list(answer.shown_in)
         row.discord_message_ids = shown
         await row.save(update_fields=["content", "status", "error", "input_tokens", "output_tokens",
                                       "latency_ms", "first_token_ms", "cost_usd", "reasoning", "reasoning_tokens",
-                                      "stop_reason", "usage_estimated", "discord_message_ids", "updated_at"])
+                                      "stop_reason", "usage_estimated", "discord_message_ids", "search_note",
+                                      "updated_at"])
         answer.shown_stored = shown
         self.stats.db_writes += 1
 
     @staticmethod
     async def _save_sources(answer: Answer) -> None:
+        """moai's results by the numbers the model was given, each marked cited or not by the answer's [n]
+        markers; then the provider's citations, numbered as they came."""
         row = answer.row
-        await SourceRecord.bulk_create([
-            SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=number, url=source.url,
-                         title=source.title, quote=source.quote, provider=answer.model.provider[:32])
-            for number, source in enumerate(answer.sources, start=1)])
+        cited = set(cited_numbers(answer.text, len(answer.given)))
+        records = [SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=number, url=result.url,
+                                title=result.title, quote=result.snippet, provider=answer.given_by[:32],
+                                cited=number in cited)
+                   for number, result in enumerate(answer.given, start=1)]
+        offset = len(records)  # the given results keep the numbers the answer's [n] markers use
+        records += [SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=offset + number,
+                                 url=source.url, title=source.title, quote=source.quote,
+                                 provider=answer.model.provider[:32])
+                    for number, source in enumerate(answer.sources, start=1)]
+        await SourceRecord.bulk_create(records)
 
 
 async def _uncancellable(work: Awaitable[None]) -> None:
@@ -329,6 +373,25 @@ def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:
     if answer.reasoning:
         return MessageStatus.FAILED, "thought but gave no answer"
     return MessageStatus.COMPLETE, None
+
+
+def searched(answer: Answer, event: WebSearched) -> None:
+    if event.failed:
+        if event.failed != "max_uses_exceeded":  # the answer's limit, not a failure: its searches ran
+            answer.search_note = f"a web search failed ({event.failed}); the model went on without it"
+            log_event(log, "search_failed", logging.WARNING, model=answer.model.alias,
+                      provider=answer.model.provider, reason=event.failed)
+            metrics.SEARCHES.labels(answer.model.provider, "failed").inc()
+    else:
+        answer.searches_seen += 1
+
+
+def search_outcome(answer: Answer) -> str:
+    """How the provider's search went, in words for the status line and the exports."""
+    count = max(answer.usage.web_searches, answer.searches_seen)
+    if count:
+        return f"searched the web {count}×"
+    return "searched the web" if answer.sources else "searched the web (cited no source)"
 
 
 def observe(answer: Answer) -> None:

@@ -21,10 +21,12 @@ from bot.llm.types import (
     StreamEvent,
     TextDelta,
     Usage,
+    WebSearched,
     source_from,
 )
 
 ANTHROPIC_VERSION = "2023-06-01"
+WEB_SEARCH_TOOL = "web_search_20250305"
 REDACTED_THINKING = "[part of the reasoning was redacted by the provider]"
 
 
@@ -91,7 +93,16 @@ class AnthropicClient(ProviderClient):
             body["temperature"] = min(request.temperature, 1.0)
         if system:
             body["system"] = system
+        if request.web_search is not None:  # a server tool: Anthropic runs the searches inside this one request
+            body["tools"] = [{"type": WEB_SEARCH_TOOL, "name": "web_search", "max_uses": request.web_search.max_uses}]
         return body
+
+    @staticmethod
+    def _searches(usage: Mapping[str, Any]) -> int | None:
+        """Searches billed so far (`usage.server_tool_use.web_search_requests`, a running total)."""
+        tools = usage.get("server_tool_use")
+        count = tools.get("web_search_requests") if isinstance(tools, Mapping) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
     @staticmethod
     def _error_message(data: Any) -> str:
@@ -114,8 +125,9 @@ class AnthropicClient(ProviderClient):
                                 for b in blocks if isinstance(b, dict)
                                 and b.get("type") in ("thinking", "redacted_thinking"))
         usage = data.get("usage") or {}
-        return Completion(text=text, usage=usage_or_empty(usage.get("input_tokens"), usage.get("output_tokens")),
-                          stop_reason=data.get("stop_reason"), reasoning=reasoning)
+        counted = usage_or_empty(usage.get("input_tokens"), usage.get("output_tokens"))
+        counted.web_searches = self._searches(usage) or 0
+        return Completion(text=text, usage=counted, stop_reason=data.get("stop_reason"), reasoning=reasoning)
 
     async def _parse_stream(self, response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
         usage = Usage()
@@ -152,6 +164,12 @@ class AnthropicClient(ProviderClient):
                     thinking_blocks += 1
                     if block.get("type") == "redacted_thinking":
                         yield ReasoningDelta(REDACTED_THINKING)
+                elif block.get("type") == "web_search_tool_result":
+                    content = block.get("content")
+                    if isinstance(content, Mapping) and content.get("type") == "web_search_tool_result_error":
+                        yield WebSearched(failed=str(content.get("error_code") or "search failed")[:60])
+                    else:
+                        yield WebSearched()
             elif kind == "message_delta":
                 stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
                 delta_usage = data.get("usage") or {}
@@ -159,6 +177,9 @@ class AnthropicClient(ProviderClient):
                     usage.output_tokens = delta_usage["output_tokens"]
                 if isinstance(delta_usage.get("input_tokens"), int):
                     usage.input_tokens = delta_usage["input_tokens"]
+                searches = self._searches(delta_usage)
+                if searches is not None:
+                    usage.web_searches = searches
             elif kind == "message_stop":
                 yield StreamEnd(usage, stop_reason)
                 return

@@ -40,6 +40,7 @@ from bot.llm.types import (
     StreamOpened,
     TextDelta,
     Usage,
+    WebSearched,
 )
 from bot.logs import log_event
 
@@ -188,8 +189,8 @@ class ProviderClient(ABC):
                     await self._raise_for_status(response)
                     yield StreamOpened()
                     async for event in self._parse_stream(response):
-                        if isinstance(event, SourceCited) or (isinstance(event, TextDelta | ReasoningDelta)
-                                                              and event.text):
+                        if isinstance(event, SourceCited | WebSearched) or (
+                                isinstance(event, TextDelta | ReasoningDelta) and event.text):
                             delivered = True
                         yield event
                     return

@@ -75,6 +75,8 @@ class OpenAIClient(ProviderClient):
             body["reasoning_effort"] = request.reasoning_effort  # OpenAI's name; OpenRouter accepts it too
         if stream:
             body["stream_options"] = {"include_usage": True}
+        if request.web_search is not None:  # OpenRouter's web plugin: one search, its results in the prompt
+            body["plugins"] = [{"id": "web", "max_results": request.web_search.max_results}]
         return body
 
     @staticmethod

@@ -12,7 +12,7 @@ from bot.llm.anthropic import AnthropicClient
 from bot.llm.client import ProviderClient
 from bot.llm.limits import ProviderLimits
 from bot.llm.openai import OpenAIClient
-from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEvent
+from bot.llm.types import ChatMessage, ChatRequest, Completion, StreamEvent, WebSearch
 
 CLIENT_KINDS: dict[str, type[ProviderClient]] = {"openai": OpenAIClient, "anthropic": AnthropicClient}
 
@@ -30,6 +30,15 @@ class ModelClients:
         self.config = config
         self.providers: dict[str, ProviderClient] = {name: self._client(name, config) for name in config.providers}
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared HTTP session (moai's search backend calls on it too)."""
+        return self._session
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ
+
     def _client(self, name: str, config: AppConfig) -> ProviderClient:
         provider = config.providers[name]
         return CLIENT_KINDS[provider.kind](
@@ -44,13 +53,15 @@ class ModelClients:
         self.providers = {name: self._client(name, config) for name in config.providers}
         self.config = config
 
-    def request_for(self, model: ModelConfig, messages: list[ChatMessage]) -> ChatRequest:
+    def request_for(self, model: ModelConfig, messages: list[ChatMessage],
+                    web_search: WebSearch | None = None) -> ChatRequest:
         return ChatRequest(model=model.model, messages=tuple(messages), max_tokens=model.max_tokens,
                            temperature=model.temperature, reasoning_effort=model.reasoning_effort,
-                           thinking_budget=model.thinking_budget)
+                           thinking_budget=model.thinking_budget, web_search=web_search)
 
-    def stream(self, model: ModelConfig, messages: list[ChatMessage]) -> AsyncGenerator[StreamEvent, None]:
-        return self.providers[model.provider].stream(self.request_for(model, messages))
+    def stream(self, model: ModelConfig, messages: list[ChatMessage],
+               web_search: WebSearch | None = None) -> AsyncGenerator[StreamEvent, None]:
+        return self.providers[model.provider].stream(self.request_for(model, messages, web_search))
 
     async def complete(self, model: ModelConfig, messages: list[ChatMessage]) -> Completion:
         return await self.providers[model.provider].complete(self.request_for(model, messages))

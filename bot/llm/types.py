@@ -37,6 +37,15 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSearch:
+    """Ask the provider to search the web itself: Anthropic's server tool (`max_uses` searches at most), or
+    OpenRouter's web plugin (`max_results` results, one search)."""
+
+    max_uses: int = 3
+    max_results: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     model: str
     messages: tuple[ChatMessage, ...]
@@ -44,6 +53,7 @@ class ChatRequest:
     temperature: float
     reasoning_effort: ReasoningEffort | None = None  # OpenAI-compatible reasoning models
     thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
+    web_search: WebSearch | None = None  # the provider searches the web for this answer
 
 
 @dataclass(slots=True)
@@ -52,6 +62,7 @@ class Usage:
     output_tokens: int | None = None  # includes reasoning tokens, as every provider bills them
     reasoning_tokens: int | None = None
     estimated: bool = False  # no usage came from the provider: moai's estimate from the text sent and received
+    web_searches: int = 0  # searches the provider ran for this answer (Anthropic: usage.server_tool_use)
 
     @property
     def total(self) -> int | None:
@@ -83,6 +94,17 @@ class SourceCited:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSearched:
+    """The provider ran one search for this answer (Anthropic: a `web_search_tool_result` block). `failed`: why
+    it brought nothing (a `web_search_tool_result_error` code; not billed); the model goes on without it.
+
+    A successful search is billed from here on, so a stream that breaks after it is not retried (the retry
+    would search, and be billed, again) and its search is billed even when the usage never arrives."""
+
+    failed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StreamOpened:
     """The provider accepted the request and began answering: from here on the call is billed, even if the
     stream is stopped or breaks before its end (when its usage would have arrived)."""
@@ -94,7 +116,7 @@ class StreamEnd:
     stop_reason: str | None
 
 
-StreamEvent = StreamOpened | TextDelta | ReasoningDelta | SourceCited | StreamEnd
+StreamEvent = StreamOpened | TextDelta | ReasoningDelta | SourceCited | WebSearched | StreamEnd
 
 
 def source_from(url: object, title: object = "", quote: object = "") -> SourceCited | None:

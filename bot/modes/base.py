@@ -30,6 +30,7 @@ class RoundPlan:
     messages_for: MessagesFor | None = None  # a prompt of the mode's own instead of the discussion
     shown: bool = True  # False: stored, not streamed to the display (peer reviewers' raw rankings)
     anonymous: bool = False  # the models see each other as "Panelist A"… (debate rounds; people still see names)
+    search: bool = False  # search the web this round even if the discussion does not (a `search:` mention)
 
 
 @dataclass(slots=True)

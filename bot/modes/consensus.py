@@ -7,6 +7,7 @@ import random
 from collections.abc import Mapping, Sequence
 
 from bot.arena.blind import families_of
+from bot.claims import ConsensusSource, claims_note, parse_claims
 from bot.config import ModelConfig
 from bot.consensus_sections import MODERATOR_NOTE, minority_report, parse_sections, stance_summary
 from bot.engine.notices import ConsensusWritten, ModeratorFallback, NoModerator, Notice, PeerReviewed
@@ -72,6 +73,7 @@ class ConsensusMode:
         self._moderator = 0
         self._done = False
         self._weighted: list[tuple[str, float]] | None = None  # (position, weight), read before the moderator
+        self._sources: list[ConsensusSource] = []  # the answers' sources, numbered for the Claims section
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:
         if self._passes < REVIEW_PASSES:
@@ -91,18 +93,20 @@ class ConsensusMode:
             line = await stored_timeline(state, panel, self.similarity)
             self._weighted = [(line.positions[group], score) for group, score in weighted_positions(line)] \
                 if len(line.rounds) > 1 else []
+            self._sources = await state.store.consensus_sources(state.discussion)
         return RoundPlan(RoundKind.CONSENSUS, [seat(self.moderators[self._moderator])], note=self._note())
 
     def _note(self) -> str:
+        claims = claims_note(self._sources) if self._sources else ""
         if not self.stances:
-            return MODERATOR_NOTE
+            return MODERATOR_NOTE + claims
         held = "\n".join(f"- {name}: {stance_summary(s)}" for name, s in self.stances.items())
         note = f"{MODERATOR_NOTE}\n\nEach participant's last stated stance:\n{held}"
         if self._weighted:
             note += ("\n\nPositions weighted by confidence over the whole debate (a change of position that "
                      "brought no new argument counts a quarter; the rest stays with the earlier position):\n"
                      + "\n".join(f"- {position}: {score:.2f}" for position, score in self._weighted))
-        return note
+        return note + claims
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         if not plan.shown:
@@ -122,8 +126,10 @@ class ConsensusMode:
         sections = parse_sections(text)
         lines = {name: stance_summary(s) for name, s in self.stances.items()}
         minority = minority_report(sections, self.stances, self.similarity)
-        await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority)
-        return ConsensusWritten(tuple(lines.items()), minority.text, minority.source)
+        claims = parse_claims(sections.get("claims", ""), len(self._sources)) if self._sources else []
+        await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority,
+                                               claims, self._sources)
+        return ConsensusWritten(tuple(lines.items()), minority.text, minority.source, tuple(claims))
 
     async def _count_reviews(self, state: ModeState, result: RoundResult) -> Sequence[Notice]:
         """One order's rankings stored; after the second order, every ranking of both orders aggregated (a

@@ -24,9 +24,11 @@ class MentionBatch:
     askers: list[str] = field(default_factory=list)
     mentions: int = 0
     started: bool = False  # once its round begins, later mentions start a new batch
+    search: bool = False  # some mention asked for web search (`search:`): the round searches
 
-    def add(self, models: Sequence[ModelConfig], asker: str) -> list[ModelConfig]:
+    def add(self, models: Sequence[ModelConfig], asker: str, *, search: bool = False) -> list[ModelConfig]:
         """Merge a mention; returns the models it adds to the round (what its admission must cover)."""
+        self.search = self.search or search
         new = [m for m in models if m not in self.models]
         self.models += new
         if asker not in self.askers:
@@ -46,7 +48,8 @@ class MentionMode:
             return None
         self.batch.started = True
         askers = " and ".join(self.batch.askers)
-        return RoundPlan(RoundKind.MENTION, seats(self.batch.models), note=mention_note(askers))
+        return RoundPlan(RoundKind.MENTION, seats(self.batch.models), note=mention_note(askers),
+                         search=self.batch.search)
 
     async def after_round(self, state: ModeState, plan: RoundPlan, result: RoundResult) -> Sequence[Notice]:
         return ()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.config import AppConfig
+from collections.abc import Sequence
+
+from bot.config import AppConfig, ModelConfig
 from bot.errors import UserError
 from bot.kinds import Depth
 from bot.modes.debate import DebateSetup
@@ -10,7 +12,7 @@ from bot.panel import Panel
 from bot.roles import parse_roles
 from bot.roundtable.requests import DebateChoices
 
-__all__ = ["blind_choice", "debate_setup_for"]
+__all__ = ["blind_choice", "debate_setup_for", "require_search", "search_choice"]
 
 
 def debate_setup_for(config: AppConfig, panel: Panel, choices: DebateChoices) -> DebateSetup:
@@ -34,3 +36,22 @@ def blind_choice(asked: bool | None, panel: Panel) -> bool:
     if blind and len(panel.models) < 2:
         raise UserError("A blind round needs at least two models to compare.")
     return blind
+
+
+def search_choice(config: AppConfig, asked: bool | None, panel: Panel) -> bool:
+    """The member's choice, else the project's default, else `[search] default`; refused when search is off or
+    none of the models could search (a model that cannot answers without it, and says so)."""
+    project_default = panel.project.search if panel.project is not None else None
+    search = asked if asked is not None else (project_default if project_default is not None
+                                              else config.search.default)
+    if search:
+        require_search(config, panel.models)
+    return search
+
+
+def require_search(config: AppConfig, models: Sequence[ModelConfig]) -> None:
+    if not config.search.enabled:
+        raise UserError("Web search is turned off for this bot ([search] enabled = false in config.toml).")
+    if all(config.search_route(m) == "off" for m in models):
+        raise UserError("None of these models can search the web: their providers have no search of their own "
+                        "and no [search] backend (SearXNG, Brave or Tavily) is configured.")

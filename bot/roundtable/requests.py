@@ -57,6 +57,7 @@ class NewDiscussion:
     debate: DebateChoices = field(default_factory=DebateChoices)
     blind: bool | None = None  # None: the project's default
     files: Sequence[Attachment] = ()
+    search: bool | None = None  # web search; None: the project's default, then `[search] default`
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class Opening:
     setup: DebateSetup | None
     blind: bool
     files: Sequence[Attachment]
+    search: bool = False
 
 
 @dataclass(frozen=True, slots=True)

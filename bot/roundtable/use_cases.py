@@ -23,7 +23,7 @@ from bot.modes.mention import MentionBatch, MentionMode
 from bot.modes.open import OpenMode
 from bot.panel import Panel, clean_question, parse_models, resolve_panel
 from bot.policy import check_rounds, require_steer
-from bot.roundtable.choices import blind_choice, debate_setup_for
+from bot.roundtable.choices import blind_choice, debate_setup_for, require_search, search_choice
 from bot.roundtable.requests import (
     Actor,
     ConsensusAsked,
@@ -65,8 +65,9 @@ class Roundtable:
         if request.mode is DiscussionMode.ASK:
             if not request.models:
                 raise UserError("Name the model to ask.")
-            return Opening(request.mode, question, request.actor, Panel(list(request.models)), 1, None, False,
-                           request.files)
+            panel = Panel(list(request.models))
+            return Opening(request.mode, question, request.actor, panel, 1, None, False, request.files,
+                           search_choice(config, request.search, panel))
         panel = await resolve_panel(config, request.actor.guild_id, request.models, request.project,
                                     request.channel_id)
         rounds, setup = 1, None
@@ -75,7 +76,8 @@ class Roundtable:
             rounds = check_rounds(request.rounds if request.rounds is not None else default)
             setup = debate_setup_for(config, panel, request.debate)
         blind = blind_choice(request.blind, panel)
-        return Opening(request.mode, question, request.actor, panel, rounds, setup, blind, request.files)
+        return Opening(request.mode, question, request.actor, panel, rounds, setup, blind, request.files,
+                       search_choice(config, request.search, panel))
 
     async def open(self, request: NewDiscussion, venue: Venue) -> Run:
         """Validate, admit, let the venue make its place, store the discussion and start its first run."""
@@ -85,7 +87,8 @@ class Roundtable:
         if opening.mode is DiscussionMode.DISCUSS:
             side += self._judge_calls(len(opening.panel.models), opening.rounds)
         ticket = await self._admit(opening.actor, opening.panel.models,
-                                   len(opening.question) + files_chars(opening.files), opening.rounds, side)
+                                   len(opening.question) + files_chars(opening.files), opening.rounds, side,
+                                   search=opening.search)
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)
             try:
@@ -95,7 +98,7 @@ class Roundtable:
                     roles=opening.setup.roles if opening.setup else None,
                     rotate_roles=opening.setup.rotate if opening.setup else False,
                     depth=opening.setup.depth if opening.setup else Depth.FIXED, blind=opening.blind,
-                    attachments=opening.files)
+                    attachments=opening.files, search=opening.search)
             except BaseException:
                 await venue.abandon(stage)
                 raise
@@ -131,7 +134,8 @@ class Roundtable:
         if not await self.store.claim(discussion):
             raise UserError(STILL_ANSWERING, Hint.STOP)
         try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
-            ticket = await self._admit(actor, panel, prompt, rounds, self._judge_calls(len(panel), rounds))
+            ticket = await self._admit(actor, panel, prompt, rounds, self._judge_calls(len(panel), rounds),
+                                       search=discussion.search)
             async with ticket.refunded_on_error():
                 await self.store.plan_rounds(discussion, done + rounds)
                 await stage.accepted(Continued(rounds))
@@ -164,16 +168,21 @@ class Roundtable:
             return self._start(stage, discussion, mode, ticket, actor)
 
     async def mention(self, discussion: Discussion, actor: Actor, models: Sequence[ModelConfig],
-                      stage: Stage) -> MentionOutcome:
+                      stage: Stage, *, search: bool = False) -> MentionOutcome:
         """Members' mentions of models: answered in one round per wait, for the union of the models named.
 
         Each mention is admitted on its own (budget, the member's cooldown); mentions that arrive while the
-        stage is busy join the round still waiting there, up to `defaults.mention_queue_limit`."""
+        stage is busy join the round still waiting there, up to `defaults.mention_queue_limit`. `search`: this
+        mention asks for web search (`search:`), whether or not the discussion searches; a mention joining a
+        waiting round that does not search yet makes it search."""
         await self._require_unmasked(discussion, "Mentions and replies wait")
         limit = self.config.defaults.mention_queue_limit
         if self._waiting(stage.key, limit) is False:
             return MentionOutcome.QUEUE_FULL
-        ticket = await self._admit(actor, models, await transcript_chars(discussion))
+        if search:
+            require_search(self.config, models)
+        searching = search or discussion.search
+        ticket = await self._admit(actor, models, await transcript_chars(discussion), search=searching)
         async with ticket.refunded_on_error():  # nothing suspends from here on: no other mention can race this one
             waiting = self._waiting(stage.key, limit)
             if waiting is False:
@@ -181,11 +190,11 @@ class Roundtable:
                 return MentionOutcome.QUEUE_FULL
             if waiting is not None:
                 batch, run = waiting
-                batch.add(models, actor.name)
+                batch.add(models, actor.name, search=search)
                 run.ticket.absorb(ticket)
                 return MentionOutcome.JOINED
             batch = MentionBatch()
-            batch.add(models, actor.name)
+            batch.add(models, actor.name, search=search)
             self._mentions[stage.key] = (batch, self._start(stage, discussion, MentionMode(batch), ticket, actor))
             return MentionOutcome.STARTED
 
@@ -250,10 +259,11 @@ class Roundtable:
                       anyone=await anyone_steers(actor.guild_id))
 
     async def _admit(self, actor: Actor, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1,
-                     side_calls: Sequence[tuple[ModelConfig, float]] = ()) -> Ticket:
+                     side_calls: Sequence[tuple[ModelConfig, float]] = (), *, search: bool = False) -> Ticket:
         if actor.local:  # the operator's own console: no server budget, no cooldown
             return Ticket()
-        return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds, side_calls)
+        return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds, side_calls,
+                                          search=search)
 
     def _start(self, stage: Stage, discussion: Discussion, mode: Mode, ticket: Ticket, actor: Actor) -> Run:
         info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)

@@ -13,6 +13,7 @@ from bot.db.retry import persist
 from bot.errors import UserError
 from bot.estimate import run_cost
 from bot.logs import log_event
+from bot.search.pricing import search_estimate
 from bot.services.budget import (
     BudgetRefused,
     CooldownClaim,
@@ -76,12 +77,16 @@ class Admission:
         self.config = config
 
     async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
-                    rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = ()) -> Ticket:
+                    rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = (),
+                    search: bool = False) -> Ticket:
         """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars` (plus one-off `side_calls`:
-        a model and its worst-case cost, like the tagging model's), or UserError saying why not."""
+        a model and its worst-case cost, like the tagging model's; and with `search`, every round's searches at
+        their limits), or UserError saying why not."""
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
         estimate = run_cost(models, prompt_chars, rounds) + sum(cost for _, cost in side_calls)
+        if search:
+            estimate += search_estimate(self.config, models, rounds)
         called = [*models, *(model for model, _ in side_calls)]
         try:
             hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in called if not m.priced])

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from bot.arena.blind import blind_names
 from bot.arena.categories import category_of
 from bot.attachments import Attachment
+from bot.claims import MAX_SOURCES, Claim, ConsensusSource
 from bot.consensus_sections import Minority
 from bot.db.models import (
     AttachmentRecord,
@@ -20,6 +21,7 @@ from bot.db.models import (
     Message,
     PeerRanking,
     Round,
+    SourceRecord,
     StanceRecord,
     Vote,
     VoteRound,
@@ -38,6 +40,7 @@ from bot.kinds import (
     RoundStatus,
 )
 from bot.panel import Panel
+from bot.search.shown import AnswerSources, ShownSource
 from bot.services import ledger
 from bot.services.budget import create_guild_row
 from bot.stances import UNKNOWN, Stance
@@ -75,7 +78,7 @@ class DiscussionStore:
     async def create(self, *, mode: DiscussionMode, question: str, panel: Panel, author: Author, place: Place,
                      rounds_planned: int = 1, roles: Mapping[str, str] | None = None, rotate_roles: bool = False,
                      depth: Depth = Depth.FIXED, blind: bool = False,
-                     attachments: Sequence[Attachment] = ()) -> Discussion:
+                     attachments: Sequence[Attachment] = (), search: bool = False) -> Discussion:
         """The discussion and its opening question as the first turn; a blind one gets its models' neutral
         names ("Model A"…, shuffled) and stays unrevealed until its vote closes or its next round starts."""
         guild = await self.ensure_guild(place.guild_id, place.guild_name) if place.guild_id is not None else None
@@ -84,7 +87,7 @@ class DiscussionStore:
             question=question, models=[m.alias for m in panel.models], rounds_planned=rounds_planned,
             created_by=author.id, roles=dict(roles or {}), rotate_roles=rotate_roles, depth=depth,
             blind_names=blind_names([m.alias for m in panel.models], random.SystemRandom()) if blind else {},
-            revealed=not blind, category=category_of(question),
+            revealed=not blind, category=category_of(question), search=search,
         )
         await self.add_user_turn(discussion, author, question, attachments=attachments)
         return discussion
@@ -134,13 +137,26 @@ class DiscussionStore:
                                       confidence=stance.confidence, changed=stance.changed, reason=stance.reason)
 
     async def add_consensus_report(self, discussion: Discussion, moderator: str, sections: Mapping[str, str],
-                                   stances: Mapping[str, str], minority: Minority) -> ConsensusReport:
+                                   stances: Mapping[str, str], minority: Minority, claims: Sequence[Claim] = (),
+                                   sources: Sequence[ConsensusSource] = ()) -> ConsensusReport:
         return await ConsensusReport.create(
             discussion=discussion, moderator=moderator[:32], stances=dict(stances), minority_report=minority.text,
             minority_source=minority.source,
             agreement=sections.get("agreement", ""), disagreements=sections.get("disagreements", ""),
             unique_insights=sections.get("unique_insights", ""), blind_spots=sections.get("blind_spots", ""),
-            final_answer=sections.get("final_answer", ""))
+            final_answer=sections.get("final_answer", ""),
+            claims=[{"text": c.text, "sources": list(c.sources)} for c in claims],
+            claim_sources=[{"number": s.number, "url": s.url, "title": s.title} for s in sources])
+
+    async def consensus_sources(self, discussion: Discussion) -> list[ConsensusSource]:
+        """Every source the discussion's answers cited, each URL once, numbered for a consensus's Claims."""
+        found: dict[str, str] = {}
+        rows = await SourceRecord.filter(discussion=discussion, cited=True).order_by("message_id", "number") \
+            .values_list("url", "title")
+        for url, title in rows:
+            if url not in found and len(found) < MAX_SOURCES:
+                found[url] = title
+        return [ConsensusSource(n, url, title) for n, (url, title) in enumerate(found.items(), start=1)]
 
     # --- lookups ------------------------------------------------------------------------
     async def stances(self, discussion: Discussion) -> list[StanceRecord]:
@@ -208,6 +224,23 @@ class DiscussionStore:
         if discussion.masked:
             raise UserError("This round is blind: its reasoning is shown once the vote closes.")
         return row.author_name, row.reasoning
+
+    async def round_sources(self, round_id: int) -> tuple[int, list[AnswerSources]] | None:
+        """(discussion id, each answer's sources as numbered) of a round, or None when the round is gone.
+
+        Labels are what the answers were shown under (a blind round's stay blind); never the provider."""
+        round_ = await Round.get_or_none(id=round_id)
+        if round_ is None:
+            return None
+        answers = await Message.filter(round_id=round_id, author_kind=AuthorKind.MODEL).order_by("id")
+        rows = await SourceRecord.filter(message_id__in=[a.id for a in answers]).order_by("message_id", "number")
+        by_answer: dict[int, list[SourceRecord]] = {}
+        for row in rows:
+            by_answer.setdefault(row.message_id, []).append(row)  # type: ignore[attr-defined]
+        return round_.discussion_id, [
+            AnswerSources(a.author_name, a.search_note,
+                          tuple(ShownSource(s.number, s.url, s.title, s.cited) for s in by_answer.get(a.id, [])))
+            for a in answers if a.id in by_answer or a.search_note]
 
     async def place_of(self, discussion_id: int) -> Place | None:
         """Where a discussion lives (its guild's Discord id, channel, thread), or None once it is gone."""

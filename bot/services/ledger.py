@@ -17,7 +17,7 @@ from tortoise.timezone import now
 
 from bot import metrics
 from bot.config import ModelConfig
-from bot.db.models import MonthlySpend, Spend
+from bot.db.models import MonthlySpend, Spend, SpendKind
 from bot.estimate import message_cost
 from bot.llm.types import Usage
 
@@ -38,15 +38,50 @@ def month_start(at: datetime) -> datetime:
     return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage, cost: float) -> None:
-    """One billed call; the guild's month total moves with it in one atomic update."""
-    await Spend.create(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
-                       model_alias=model.alias, model_name=model.name[:100], provider=model.provider[:32],
-                       input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
-                       reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, estimated=usage.estimated)
+@dataclass(frozen=True, slots=True)
+class SearchBill:
+    """Web searches to bill beside (or without) a model call: their own ledger row, under their own line."""
+
+    searches: int
+    cost: float
+
+
+SEARCH_ALIAS_SUFFIX = ":search"  # a model's searches: "<alias>:search"; moai's own backend: "search:<backend>"
+
+
+async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage, cost: float,
+                 search: SearchBill | None = None) -> None:
+    """One billed call (and the searches it made, as a row of their own, in the same statement); the guild's
+    month total moves with them in one atomic update."""
+    rows = [Spend(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
+                  model_alias=model.alias, model_name=model.name[:100], provider=model.provider[:32],
+                  input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
+                  reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, estimated=usage.estimated)]
+    if search is not None and search.searches:
+        rows.append(Spend(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
+                          model_alias=(model.alias + SEARCH_ALIAS_SUFFIX)[:32],
+                          model_name=f"{model.name} · web search"[:100], provider=model.provider[:32],
+                          cost_usd=search.cost, kind=SpendKind.SEARCH, searches=search.searches))
+        metrics.SEARCHES.labels(model.provider, "ok").inc(search.searches)
+        metrics.SPEND.labels(rows[-1].model_alias).inc(search.cost)
+    await (rows[0].save() if len(rows) == 1 else Spend.bulk_create(rows))
     metrics.SPEND.labels(model.alias).inc(cost)
     metrics.TOKENS.labels(model.alias, "input").inc(usage.input_tokens or 0)
     metrics.TOKENS.labels(model.alias, "output").inc(usage.output_tokens or 0)
+    await _add_to_month(payer, cost + (search.cost if search is not None and search.searches else 0.0))
+
+
+async def record_backend_search(payer: Payer, discussion_id: int | None, backend: str, label: str,
+                                cost: float) -> None:
+    """One request to moai's own search backend: a ledger row of its own, whoever's models read the results."""
+    await Spend.create(guild_id=payer.guild_id, user_id=payer.user_id, discussion_id=discussion_id,
+                       model_alias=f"search:{backend}"[:32], model_name=f"Web search · {label}"[:100],
+                       provider=backend[:32], cost_usd=cost, kind=SpendKind.SEARCH, searches=1)
+    metrics.SPEND.labels(f"search:{backend}").inc(cost)
+    await _add_to_month(payer, cost)
+
+
+async def _add_to_month(payer: Payer, cost: float) -> None:
     if payer.guild_id is None or not cost:
         return
     month = month_key(now())
@@ -58,12 +93,15 @@ async def record(payer: Payer, discussion_id: int | None, model: ModelConfig, us
         await MonthlySpend.filter(guild_id=payer.guild_id, month=month).update(total_usd=F("total_usd") + cost)
 
 
-async def charge(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage) -> float | None:
-    """A call's cost at the model's prices, recorded (and returned); None for an unpriced model, which records
-    nothing."""
+async def charge(payer: Payer, discussion_id: int | None, model: ModelConfig, usage: Usage,
+                 search: SearchBill | None = None) -> float | None:
+    """A call's cost at the model's prices, recorded (and returned), with its searches; None for an unpriced
+    model, which records no tokens (its searches are still billed: their price is known)."""
     cost = message_cost(model, usage)
     if cost is not None:
-        await record(payer, discussion_id, model, usage, cost)
+        await record(payer, discussion_id, model, usage, cost, search)
+    elif search is not None and search.searches:
+        await record(payer, discussion_id, model, Usage(0, 0), 0.0, search)
     return cost
 
 
@@ -87,7 +125,8 @@ async def anonymise_discussion(discussion_id: int) -> int:
 @dataclass
 class UsageLine:
     name: str
-    messages: int = 0
+    messages: int = 0  # billed calls (for a search line: ledger rows)
+    searches: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
@@ -105,6 +144,7 @@ class UsageReport:
         total = UsageLine("Total")
         for line in self.lines.values():
             total.messages += line.messages
+            total.searches += line.searches
             total.input_tokens += line.input_tokens
             total.output_tokens += line.output_tokens
             total.reasoning_tokens += line.reasoning_tokens
@@ -128,13 +168,14 @@ async def usage_report(guild_id: int | None, user_id: int | None = None, at: dat
         query = query.filter(user_id=user_id)
     report = UsageReport(since)
     rows = await query.values("model_alias", "model_name", "input_tokens", "output_tokens", "reasoning_tokens",
-                              "cost_usd", "created_at", "discussion_id")
+                              "cost_usd", "created_at", "discussion_id", "kind", "searches")
     for row in rows:
         if row["discussion_id"] in blind:
             line = report.lines.setdefault(BLIND, UsageLine("Blind rounds, not revealed yet"))
         else:
             line = report.lines.setdefault(row["model_alias"], UsageLine(row["model_name"] or row["model_alias"]))
-        line.messages += 1
+        line.messages += row["kind"] != SpendKind.SEARCH
+        line.searches += row["searches"] or 0
         line.input_tokens += row["input_tokens"] or 0
         line.output_tokens += row["output_tokens"] or 0
         line.reasoning_tokens += row["reasoning_tokens"] or 0

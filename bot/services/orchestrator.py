@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.arena.blind import BLIND_NOTE, blind_panel
 from bot.db.models import Discussion
 from bot.engine.display import Display, RoundView, SilentView
-from bot.engine.notices import ContextTrimmed, EveryModelFailed, ImagesSeen
+from bot.engine.notices import ContextTrimmed, EveryModelFailed, ImagesSeen, SearchSeen
 from bot.engine.prompts import sees_images
 from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
 from bot.engine.transcript import round_context, shared_images
@@ -17,14 +17,16 @@ from bot.kinds import DEBATE_KINDS, MessageStatus
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
 from bot.modes.base import Mode, ModeState, RoundPlan
+from bot.search.pricing import native_fee, searches_billed
 from bot.services import ledger
 from bot.services.admission import Ticket
 from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
 from bot.services.judge import PositionJudge
-from bot.services.ledger import Payer
+from bot.services.ledger import Payer, SearchBill
 from bot.services.runs import OnCrash, Run, RunInfo, RunRegistry
 from bot.services.tagging import Tagger
+from bot.services.web_search import SEARCH_KINDS, RoundSearch, WebSearchService
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,9 @@ log = logging.getLogger(__name__)
 class Orchestrator:
     def __init__(self, clients: ModelClients, store: DiscussionStore, runs: RunRegistry,
                  arena: ArenaService | None = None, tagger: Tagger | None = None,
-                 judge: PositionJudge | None = None) -> None:
+                 judge: PositionJudge | None = None, search: WebSearchService | None = None) -> None:
         self.runner = RoundRunner(clients)
+        self.search = search
         self.store = store
         self.runs = runs
         self.arena = arena
@@ -55,14 +58,14 @@ class Orchestrator:
                           judge=self.judge.for_run(discussion.id, payer) if self.judge is not None else None)
 
         async def bill(answer: Answer) -> None:
-            await ledger.charge(payer, discussion.id, answer.model, answer.usage)
+            await ledger.charge(payer, discussion.id, answer.model, answer.usage, self._search_bill(answer))
 
         # A new discussion the category rules left as "other": the tagging model runs beside its first round.
         if self.tagger is not None and discussion.guild_id is not None and not await self.store.has_rounds(discussion):
             self.tagger.start(discussion, payer)
         plan = await mode.next_round(state)
         while plan is not None:
-            result = await self._play_round(discussion, plan, display, bill)
+            result = await self._play_round(discussion, plan, display, bill, payer)
             state.results.append(result)
             for notice in await mode.after_round(state, plan, result):
                 await display.notice(notice)
@@ -81,8 +84,22 @@ class Orchestrator:
             plan = following
         return state.results
 
+    def _search_bill(self, answer: Answer) -> SearchBill | None:
+        """The provider's searches for one answer, at the configured list prices (none if it did not search)."""
+        if answer.web_search is None:
+            return None
+        config = self.runner.clients.config
+        count = searches_billed(config, answer.model, answer.usage.web_searches, answer.searches_seen, answer.opened)
+        return SearchBill(count, native_fee(config, answer.model, count)) if count else None
+
+    async def _round_search(self, discussion: Discussion, plan: RoundPlan, payer: Payer) -> RoundSearch | None:
+        wanted = (discussion.search or plan.search) and plan.kind in SEARCH_KINDS and plan.shown
+        if not wanted or self.search is None or plan.messages_for is not None:
+            return None
+        return await self.search.plan(discussion, plan.kind, plan.panel, payer)
+
     async def _play_round(self, discussion: Discussion, plan: RoundPlan, display: Display,
-                          bill: Bill) -> RoundResult:
+                          bill: Bill, payer: Payer | None = None) -> RoundResult:
         # A new debate round: the last one's vote closes (and a blind panel is revealed). Mentions and a
         # consensus never do: any member may ask those, and closing a vote is the starter's (or the timer's).
         if self.arena is not None and plan.kind in DEBATE_KINDS:
@@ -93,6 +110,10 @@ class Orchestrator:
             notes = {m.alias: plan.notes.get(m.alias, "") + BLIND_NOTE.format(label=names[m.alias])
                      for m in plan.panel if m.alias in names}
             plan = replace(plan, panel=blind_panel(plan.panel, names), notes={**plan.notes, **notes})
+        searching = await self._round_search(discussion, plan, payer or Payer())
+        if searching is not None:
+            plan = replace(plan, notes={**plan.notes, **{alias: plan.notes.get(alias, "") + note
+                                                         for alias, note in searching.notes.items()}})
         messages_for: MessagesFor
         if plan.messages_for is not None:
             messages_for = plan.messages_for
@@ -105,6 +126,8 @@ class Orchestrator:
                                                     tuple((names[a], n) for a, n in trimmed.files.items())))
         debate_rounds = await self.store.completed_rounds(discussion)
         round_, answers = await self.runner.start_round(discussion, plan.kind, plan.panel)
+        if searching is not None:
+            searching.seat(answers)
         try:
             view: RoundView = await display.begin_round(round_, answers) if plan.shown else SilentView()
         except BaseException:  # stopped (or failed) while the display was being set up: nothing was asked yet
@@ -123,6 +146,9 @@ class Orchestrator:
         if plan.shown and await shared_images(discussion):  # the status line says who saw the pictures
             result.images = ImagesSeen(tuple(s.label for s in plan.panel if sees_images(s.model)),
                                        tuple(s.label for s in plan.panel if not sees_images(s.model)))
+        if searching is not None:
+            result.search = SearchSeen(tuple((a.seat.label, a.search_note) for a in result.answers if a.search_note),
+                                       sum(bool(a.sources or a.given) for a in result.answers))
         if plan.shown:
             await display.end_round(result)
         return result

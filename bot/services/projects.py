@@ -44,7 +44,7 @@ class ProjectService:
     async def create(self, guild_id: int, guild_name: str, name: str, models: Sequence[ModelConfig], *,
                      topic: str | None, system_prompt: str | None, rounds: int | None,
                      roles: Mapping[str, str] | None = None, depth: str | None = None,
-                     blind: bool | None = None, limit: int | None = None) -> Project:
+                     blind: bool | None = None, limit: int | None = None, search: bool | None = None) -> Project:
         name = clean_name(name)
         prompt = clean_prompt(system_prompt or "")
         guild = await self.store.ensure_guild(guild_id, guild_name)
@@ -54,7 +54,8 @@ class ProjectService:
             return await Project.create(guild=guild, name=name, models=[m.alias for m in models],
                                         topic=(topic or "").strip(), system_prompt=prompt,
                                         default_rounds=check_rounds(rounds) if rounds is not None else None,
-                                        roles=dict(roles or {}), depth=depth or Depth.FIXED, blind=bool(blind))
+                                        roles=dict(roles or {}), depth=depth or Depth.FIXED, blind=bool(blind),
+                                        search=search)
         except IntegrityError:
             raise UserError(f"A project named `{name}` already exists here.") from None
 
@@ -87,7 +88,7 @@ class ProjectService:
 
     async def update(self, guild_id: int | None, name: str, *, new_name: str | None, topic: str | None,
                    system_prompt: str | None, rounds: int | None, roles: Mapping[str, str] | None = None,
-                   depth: str | None = None, blind: bool | None = None) -> Project:
+                   depth: str | None = None, blind: bool | None = None, search: bool | None = None) -> Project:
         project = await find_project(guild_id, name)
         if new_name is not None:
             project.name = clean_name(new_name)
@@ -103,6 +104,8 @@ class ProjectService:
             project.depth = depth
         if blind is not None:
             project.blind = blind
+        if search is not None:
+            project.search = search
         try:
             await project.save()
         except IntegrityError:

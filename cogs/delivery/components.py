@@ -14,17 +14,19 @@ from dataclasses import dataclass
 import discord
 
 from bot.engine.notices import VoteCall
-from bot.engine.rounds import Answer
+from bot.engine.rounds import Answer, RoundResult
 
 __all__ = [
     "ACTIONS",
     "REASONING",
     "RESUME",
+    "SOURCES",
     "VOTE",
     "VOTE_EXTRAS",
     "ShownButton",
     "Template",
     "add_round_actions",
+    "add_sources_button",
     "reasoning_view",
     "resume_view",
     "vote_text",
@@ -60,6 +62,7 @@ class Template:
 ID = "[0-9]+"
 RESUME = Template("moai:resume:{id}", {"id": ID})
 REASONING = Template("moai:reasoning:{id}", {"id": ID})  # a stored answer's row id
+SOURCES = Template("moai:sources:{id}", {"id": ID})  # a round's row id
 VOTE = Template("moai:vote:{id}:{choice}", {"id": ID, "choice": "[0-9]+|tie|bad|close"})  # choice: a position
 
 
@@ -104,6 +107,16 @@ def add_round_actions(view: discord.ui.View, discussion_id: int) -> discord.ui.V
     for action in ACTIONS.values():
         view.add_item(ShownButton(label=action.label, emoji=action.emoji, style=action.style, row=ACTION_ROW,
                                   custom_id=action.template.custom_id(id=discussion_id)))
+    return view
+
+
+def add_sources_button(view: discord.ui.View | None, result: RoundResult) -> discord.ui.View | None:
+    """A "Sources" button on the last row when some answer of a searching round has sources to show."""
+    if result.search is None or not result.search.with_sources:
+        return view
+    view = view or discord.ui.View(timeout=None)
+    view.add_item(ShownButton(label="Sources", emoji="🔗", style=discord.ButtonStyle.secondary, row=ACTION_ROW,
+                              custom_id=SOURCES.custom_id(id=result.round.id)))
     return view
 
 

@@ -30,7 +30,7 @@ from bot.kinds import RoundKind
 from bot.seats import Seat
 from bot.services.discussions import DiscussionStore
 from bot.stances import split_stance, visible_part
-from cogs.delivery.components import add_round_actions, reasoning_view, vote_text, vote_view
+from cogs.delivery.components import add_round_actions, add_sources_button, reasoning_view, vote_text, vote_view
 from cogs.delivery.lanes import Lane, WindowFor, window_for
 from cogs.delivery.live import LiveMessage
 from cogs.delivery.pacing import CreateBudget, Where
@@ -252,6 +252,7 @@ class ThreadDisplay:
         view = reasoning_view(result.answers, reserve=5)  # the last row is the actions
         if result.round.kind in STEERABLE_KINDS:  # One more round, Consensus, Stop, Export
             view = add_round_actions(view or discord.ui.View(timeout=None), result.round.discussion_id)
+        view = add_sources_button(view, result)
         shown = self._rounds.pop(result.round.id, None)
         await self._post(round_summary(result, shown.unshown if shown is not None else set()), view)
 
@@ -291,7 +292,7 @@ class InteractionDisplay:
         [answer] = result.answers
         footer = f"-# {answer_line(answer)}"
         try:
-            view = reasoning_view(result.answers)
+            view = add_sources_button(reasoning_view(result.answers), result)
             extra: dict[str, Any] = {"view": view} if view is not None else {}
             if answer.text:
                 await self.interaction.followup.send(footer, allowed_mentions=NO_MENTIONS, **extra)

@@ -97,6 +97,8 @@ def round_summary(result: RoundResult, unshown: set[str] | frozenset[str] = froz
                      for a in result.answers)]
     if result.images is not None:
         lines.append(f"-# 🖼️ {result.images.line()}")
+    if result.search is not None and result.search.notes:
+        lines.append(f"-# 🔎 {result.search.line()}")
     return "\n".join(lines)
 
 
