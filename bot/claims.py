@@ -16,8 +16,10 @@ MAX_SOURCES = 30  # listed to the moderator, numbered across every answer
 MAX_CLAIMS = 40
 BULLET_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 UNSUPPORTED_RE = re.compile(r"⚠️|⚠|\bunsupported\b|\bno source\b|\bnot supported\b", re.IGNORECASE)
-MARKS_RE = re.compile(r"\s*(?:⚠️|⚠)?\s*(?:\*\*|__|\*|_)?\s*(?:\(?\s*unsupported\s*\)?|no source|not supported)"
-                      r"\s*(?:\*\*|__|\*|_)?\s*[.:]?\s*$", re.IGNORECASE)
+WARNING_RE = re.compile(r"\s*(?:⚠️|⚠)\s*")
+MARKS_RE = re.compile(r"\s*[(\[]?\s*(?:\*\*|__|\*|_)?(?:unsupported|no source|not supported)(?:\*\*|__|\*|_)?\s*[)\]]?"
+                      r"\s*[.:]?\s*$", re.IGNORECASE)
+CITES_RE = re.compile(r"\s*\[\d{1,2}(?:\s*[-–,]\s*\d{1,2})*\]")
 
 CLAIMS_NOTE = """
 
@@ -59,7 +61,7 @@ def parse_claims(text: str, sources: int) -> list[Claim]:
             continue
         body = BULLET_RE.sub("", line).strip()
         numbers = () if UNSUPPORTED_RE.search(body) else tuple(cited_numbers(body, sources))
-        stated = MARKS_RE.sub("", re.sub(r"\s*\[\d{1,2}(?:\s*[-–,]\s*\d{1,2})*\]", "", body)).strip(" *_—–-:")
+        stated = MARKS_RE.sub("", WARNING_RE.sub(" ", CITES_RE.sub("", body))).strip(" —–-:")
         if stated:
             claims.append(Claim(stated[:500], numbers))
         if len(claims) >= MAX_CLAIMS:

@@ -131,11 +131,14 @@ def notice_line(notice: Notice) -> str:
             return "Vote open in Discord for: " + ", ".join(labels)
         case Revealed(names):
             return "Revealed: " + ", ".join(f"{label} was {name}" for label, name in names)
-        case ConsensusWritten(stances, minority, source):
+        case ConsensusWritten(stances, minority, source, claims, sources):
             lines = ["Where each model stands: " + "; ".join(f"{name}: {stance}" for name, stance in stances)
                      ] if stances else []
             whose = " (moai's, from the stances: the moderator wrote none)" if source is MinoritySource.STANCES else ""
-            return "\n".join(lines + ([f"Minority report{whose}: {minority}"] if minority else []))
+            lines += [f"Minority report{whose}: {minority}"] if minority else []
+            if claims:
+                lines += [notice.claims_line(), *(f"[{s.number}] {s.url}" for s in sources)]
+            return "\n".join(lines)
         case ModeratorFallback(failed, next_):
             return f"{failed} could not moderate; asking {next_} instead."
         case NoModerator():

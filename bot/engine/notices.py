@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.claims import Claim
+from bot.claims import Claim, ConsensusSource
 from bot.kinds import MinoritySource
 from bot.stances import Timeline
 
@@ -97,6 +97,16 @@ class ConsensusWritten:
     minority_text: str  # the dissent kept even when it lost ("" when every model agreed)
     minority_source: MinoritySource = MinoritySource.MODERATOR  # STANCES: moai's own, the moderator wrote none
     claims: tuple[Claim, ...] = ()  # over searched answers: each claim with its supporting sources' numbers
+    sources: tuple[ConsensusSource, ...] = ()  # the numbers the claims cite
+
+    def claims_line(self) -> str:
+        """"Claims: 3 of 4 backed by a source · ⚠️ unsupported: It is twice as fast"; "" without claims."""
+        if not self.claims:
+            return ""
+        backed = sum(c.supported for c in self.claims)
+        unsupported = [c.text for c in self.claims if not c.supported]
+        return (f"Claims: {backed} of {len(self.claims)} backed by a source"
+                + (" · ⚠️ unsupported: " + "; ".join(unsupported) if unsupported else ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ __all__ = [  # Round: re-exported for the displays' annotations
 log = logging.getLogger(__name__)
 
 STOPPED_REASON = "stopped"
+NO_SEARCH = "answered without search"
+BLIND_NO_SEARCH = NO_SEARCH
+BLIND_SEARCHED = "searched the web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +284,8 @@ class RoundRunner:
         answer.latency_ms = _ms_since(started)
         if answer.web_search is not None:
             answer.search_note = answer.search_note or search_outcome(answer)
+        if answer.seat.blind and answer.search_note:  # how a model searches says whose it is: one wording
+            answer.search_note = BLIND_NO_SEARCH if answer.search_note.startswith(NO_SEARCH) else BLIND_SEARCHED
         observe(answer)
         await _uncancellable(self._record(answer, bill))
         if answer.status is MessageStatus.COMPLETE:

@@ -24,6 +24,7 @@ from bot.export.records import (
     Extras,
     Look,
     Section,
+    claim_lines,
     extras,
     field_title,
     model_names,
@@ -114,6 +115,7 @@ def message_html(message: Message, more: Extras) -> str:
             f"<small>{esc(when(message.created_at))}{' · ' + esc(usage) if usage else ''}</small></h3>"
             f"{reasoning}{render_markdown(body) if body else '<p><em>(no text)</em></p>'}"
             + "".join(file_html(f) for f in more.files.get(message.id, []))
+            + (f'<p class="stance">🔎 {esc(message.search_note)}</p>' if message.search_note else "")
             + sources_html(more.sources.get(message.id, []))
             + (f'<p class="stance">{esc(stance)}</p>' if stance else "") + "</article>")
 
@@ -135,6 +137,8 @@ def reports_html(more: Extras, names: dict[str, str]) -> str:
         moderator = names.get(report.moderator, report.moderator)
         fields = "".join(f"<h3>{esc(field_title(report, name, title))}</h3>{render_markdown(text)}"
                          for name, title in REPORT_FIELDS if (text := getattr(report, name)))
+        if report.claims:
+            fields += f"<h3>Claims</h3>{render_markdown(chr(10).join(claim_lines(report)))}"
         shown.append(f'<details class="round"><summary>Consensus report by {esc(moderator)} '
                      f"<small>· {esc(when(report.created_at))}</small></summary>{fields}</details>")
     return "".join(shown)
@@ -158,7 +162,8 @@ async def to_html(discussion: Discussion, look: Look) -> str:
 def sources_html(cited: list[SourceRecord]) -> str:
     """The answer's numbered sources as links (http and https only: nothing else was ever stored)."""
     items = [f'<li value="{s.number}"><a href="{esc(s.url)}" rel="noopener noreferrer nofollow ugc">'
-             f"{esc(s.title or s.url)}</a>" + (f" <q>{esc(s.quote[:300])}</q>" if s.quote else "") + "</li>"
+             f"{esc(s.title or s.url)}</a>" + (f" <q>{esc(s.quote[:300])}</q>" if s.quote else "")
+             + ("" if s.cited else " <small>(given, not cited)</small>") + "</li>"
              for s in cited if s.url.lower().startswith(("https://", "http://"))]
     return f'<ol class="sources">{"".join(items)}</ol>' if items else ""
 

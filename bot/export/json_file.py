@@ -23,8 +23,8 @@ async def to_json(discussion: Discussion, look: Look) -> str:
                 "content": m.content, "status": m.status.value, "error": m.error, "created_at": when(m.created_at),
                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "latency_ms": m.latency_ms,
                 "cost_usd": m.cost_usd, "stop_reason": m.stop_reason, "reasoning": m.reasoning,
-                "reasoning_tokens": m.reasoning_tokens, "stance": stance,
-                "sources": [{"number": s.number, "url": s.url, "title": s.title, "quote": s.quote,
+                "reasoning_tokens": m.reasoning_tokens, "stance": stance, "search_note": m.search_note or None,
+                "sources": [{"number": s.number, "url": s.url, "title": s.title, "quote": s.quote, "cited": s.cited,
                              "provider": None if more.hidden else s.provider} for s in more.sources.get(m.id, [])],
                 "attachments": [{"name": f.name, "kind": f.kind, "media_type": f.media_type, "bytes": len(f.data),
                                  "sha256": f.sha256, "width": f.width or None, "height": f.height or None,
@@ -42,7 +42,8 @@ async def to_json(discussion: Discussion, look: Look) -> str:
         "roles": discussion.roles, "rotate_roles": discussion.rotate_roles, "depth": discussion.depth,
         "consensus_reports": [{"moderator": r.moderator, "created_at": when(r.created_at), "stances": r.stances,
                                **{name: getattr(r, name) for name, _ in REPORT_FIELDS},
-                               "minority_source": r.minority_source.value} for r in more.reports],
+                               "minority_source": r.minority_source.value, "claims": r.claims,
+                               "claim_sources": r.claim_sources} for r in more.reports],
         "votes": more.votes,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

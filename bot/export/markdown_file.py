@@ -6,6 +6,7 @@ from bot.db.models import ConsensusReport, Discussion
 from bot.export.records import (
     REPORT_FIELDS,
     Look,
+    claim_lines,
     extras,
     field_title,
     model_names,
@@ -29,6 +30,8 @@ def report_markdown(report: ConsensusReport, names: dict[str, str]) -> list[str]
         text = getattr(report, field_name)
         if text:
             lines += [f"### {field_title(report, field_name, title)}", "", text, ""]
+    if report.claims:
+        lines += ["### Claims", "", *claim_lines(report), ""]
     return lines
 
 
@@ -50,8 +53,11 @@ async def to_markdown(discussion: Discussion, look: Look) -> str:
             lines += [more.body(message) or "_(no text)_", ""]
             if files := more.file_lines(message):
                 lines += [*(f"- {line}" for line in files), ""]
+            if message.search_note:
+                lines += [f"_🔎 {message.search_note}_", ""]
             if cited := more.sources.get(message.id):
-                lines += ["Sources:", "", *(f"{s.number}. {s.title or s.url} — <{s.url}>" for s in cited), ""]
+                lines += ["Sources:", "", *(f"{s.number}. {s.title or s.url} — <{s.url}>"
+                                            + ("" if s.cited else " (given, not cited)") for s in cited), ""]
             if stance := more.stance_text(message):
                 lines += [f"> {stance}", ""]
     for report in more.reports:

@@ -30,6 +30,7 @@ __all__ = [
     "Look",
     "Section",
     "blind_numbers",
+    "claim_lines",
     "extras",
     "field_title",
     "model_names",
@@ -127,6 +128,17 @@ def vote_lines(votes: list[dict[str, Any]]) -> list[str]:
         lines.append(f"- Round {vote['round']} vote ({state}): " + ", ".join(parts)
                      + f"; tie {vote['ties']}, all bad {vote['all_bad']}"
                      + (f" — not rated: {vote['voided']}" if vote["voided"] else ""))
+    return lines
+
+
+def claim_lines(report: ConsensusReport) -> list[str]:
+    """A consensus's Claims as Markdown bullets: each claim with the sources that support it, or unsupported."""
+    urls = {int(s["number"]): str(s["url"]) for s in report.claim_sources}
+    lines = []
+    for claim in report.claims:
+        numbers = [int(n) for n in claim.get("sources", []) if int(n) in urls]
+        support = ", ".join(f"[{n}] <{urls[n]}>" for n in numbers) if numbers else "⚠️ unsupported"
+        lines.append(f"- {claim.get('text', '')} — {support}")
     return lines
 
 

@@ -116,7 +116,7 @@ class ConsensusMode:
         if result.answers[0].status is MessageStatus.COMPLETE:
             self._done = True
             written = await self._record(state, moderator, result.answers[0].text)
-            return (written,) if written.stances or written.minority_text else ()
+            return (written,) if written.stances or written.minority_text or written.claims else ()
         if self._moderator < len(self.moderators):
             return (ModeratorFallback(moderator.name, self.moderators[self._moderator].name),)
         return (NoModerator(),)
@@ -129,7 +129,8 @@ class ConsensusMode:
         claims = parse_claims(sections.get("claims", ""), len(self._sources)) if self._sources else []
         await state.store.add_consensus_report(state.discussion, moderator.alias, sections, lines, minority,
                                                claims, self._sources)
-        return ConsensusWritten(tuple(lines.items()), minority.text, minority.source, tuple(claims))
+        return ConsensusWritten(tuple(lines.items()), minority.text, minority.source, tuple(claims),
+                                tuple(self._sources))
 
     async def _count_reviews(self, state: ModeState, result: RoundResult) -> Sequence[Notice]:
         """One order's rankings stored; after the second order, every ranking of both orders aggregated (a

@@ -233,7 +233,10 @@ class DiscussionStore:
         if round_ is None:
             return None
         answers = await Message.filter(round_id=round_id, author_kind=AuthorKind.MODEL).order_by("id")
-        rows = await SourceRecord.filter(message_id__in=[a.id for a in answers]).order_by("message_id", "number")
+        query = SourceRecord.filter(message_id__in=[a.id for a in answers]).order_by("message_id", "number")
+        if (await Discussion.get(id=round_.discussion_id)).masked:
+            query = query.filter(cited=True)  # results given but not cited come from moai's backend: whose it is
+        rows = await query
         by_answer: dict[int, list[SourceRecord]] = {}
         for row in rows:
             by_answer.setdefault(row.message_id, []).append(row)  # type: ignore[attr-defined]

@@ -167,13 +167,16 @@ def notice_text(notice: Notice) -> str:
             return f"🗳️ Vote open until {closes_at:%H:%M} UTC: " + ", ".join(labels)
         case Revealed(names):
             return "🎭 **Revealed:** " + ", ".join(f"{label} was **{name}**" for label, name in names)
-        case ConsensusWritten(stances, minority, source):
+        case ConsensusWritten(stances, minority, source, claims, sources):
             lines = ["📋 **Where each model stands**", *(f"• **{name}**: {stance}" for name, stance in stances)
                      ] if stances else []
             if minority:
                 whose = ("moai's, from the stances: the moderator wrote none" if source is MinoritySource.STANCES
                          else "kept even though it lost")
                 lines.append(f"🗳️ **Minority report** ({whose}): {minority}")
+            if claims:
+                lines.append(f"🔎 **{notice.claims_line()}**")
+                lines += [f"-# [{s.number}] {s.title[:80] or 'source'} — <{s.url}>" for s in sources[:10]]
             return "\n".join(lines)
         case ModeratorFallback(failed, next_):
             return f"-# {failed} could not moderate; asking {next_} instead."
