@@ -356,10 +356,10 @@ async def usage_command(config: AppConfig, args: argparse.Namespace) -> int:
     print(f"Usage for {scope}{f', member {args.member}' if args.member else ''} since {report.since:%Y-%m-%d}")
     for line in sorted(report.lines.values(), key=lambda item: item.cost, reverse=True):
         print(f"  {line.name:<24} {line.messages:>6} answers {line.input_tokens:>12,} in {line.output_tokens:>12,} out"
-              f"  ${line.cost:.4f}")
+              f"  ${line.cost:.4f}" + (f"  {line.searches} searches" if line.searches else ""))
     total = report.total
     print(f"  {'Total':<24} {total.messages:>6} answers {total.input_tokens:>12,} in {total.output_tokens:>12,} out"
-          f"  ${total.cost:.4f}")
+          f"  ${total.cost:.4f}" + (f"  {total.searches} searches" if total.searches else ""))
     if args.png:
         try:
             args.png.write_bytes(month_chart(report, f"Spend for {scope}", chart_palette(config)))
@@ -548,9 +548,39 @@ async def check(config: AppConfig, environ: Mapping[str, str], catalogue: Path) 
         missing = [m.alias for m in config.models.values() if m.provider == name and result and m.model not in result]
         for alias in missing:
             print(f"warn  model {alias}: '{config.models[alias].model}' is not in {name}'s model list")
+    ok = await check_search(config, environ) and ok
     _, unpriced = with_prices(config, catalogue)
     print_prices(config, catalogue, unpriced)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+async def check_search(config: AppConfig, environ: Mapping[str, str]) -> bool:
+    """The search backend: SearXNG is asked one real query (free); a paid API only has its key looked for,
+    since a check must not cost a search."""
+    import aiohttp
+
+    from bot.search.backends import BACKEND_NAMES, SearchFailed, backend_for
+
+    search = config.search
+    if not search.backend:
+        return True
+    label = BACKEND_NAMES[search.backend]
+    if search.backend != "searxng":
+        if environ.get(search.api_key_env):
+            print(f"ok    search: {label} (key in {search.api_key_env}; not queried: a query is billed)")
+            return True
+        print(f"FAIL  search: {label} needs its key in {search.api_key_env}")
+        return False
+    async with aiohttp.ClientSession() as session:
+        backend = backend_for(search, session, environ)
+        assert backend is not None
+        try:
+            found = await backend.search("moai check", search.max_results)
+        except SearchFailed as failure:
+            print(f"FAIL  search: {failure} (models it serves answer without search)")
+            return False
+    print(f"ok    search: {label} at {safe_url(search.url)} ({len(found)} results for a test query)")
+    return True
 
 
 if __name__ == "__main__":

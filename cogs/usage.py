@@ -36,10 +36,11 @@ class Usage(commands.Cog):
         whose = member.display_name if member else "this server"
         lines = [f"**Usage for {whose} since {report.since:%Y-%m-%d}**"]
         for line in sorted(report.lines.values(), key=lambda item: item.cost, reverse=True):
-            lines.append(f"• {line.name}: {line.messages} answers · {line.input_tokens:,} in / "
-                         f"{line.output_tokens:,} out tokens · ${line.cost:.4f}")
+            tokens = (f" · {line.input_tokens:,} in / {line.output_tokens:,} out tokens"
+                      if line.messages else "")
+            lines.append(f"• {line.name}: {line.counted}{tokens} · ${line.cost:.4f}")
         total = report.total
-        lines.append(f"**Total**: {total.messages} answers · {total.input_tokens + total.output_tokens:,} tokens · "
+        lines.append(f"**Total**: {total.counted} · {total.input_tokens + total.output_tokens:,} tokens · "
                      f"${total.cost:.4f}")
         budget = await guild_budget(self.bot.config, interaction.guild_id)
         if budget:

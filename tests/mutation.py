@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS: dict[str, list[str]] = {
     "bot/services/admission.py": ["tests/test_services.py", "tests/test_roundtable.py", "tests/test_mutants.py"],
     "bot/services/budget.py": ["tests/test_services.py", "tests/test_projects_usage.py", "tests/test_mutants.py"],
-    "bot/services/ledger.py": ["tests/test_ledger.py", "tests/test_billing.py", "tests/test_mutants.py"],
+    "bot/services/ledger.py": ["tests/test_ledger.py", "tests/test_billing.py", "tests/test_mutants.py",
+                               "tests/test_search.py"],
+    "bot/search/pricing.py": ["tests/test_search.py", "tests/test_mutants.py"],
     "bot/arena/ratings.py": ["tests/test_ratings.py", "tests/test_mutants.py"],
     "bot/arena/style.py": ["tests/test_ratings.py"],
 }

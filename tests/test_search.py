@@ -132,7 +132,8 @@ async def test_searches_are_billed_as_rows_of_their_own(database: str, fake_llm:
         assert tokens == 3  # and each answer's tokens as before
         usage = await harness.slash("usage")
         text = "\n".join(usage.texts)
-        assert "Claude · web search" in text and "GPT · web search" in text
+        assert "• Claude · web search: 2 searches · $0.0200" in text and "GPT · web search: 1 search ·" in text
+        assert "**Total**: 3 answers · 4 searches ·" in text
     finally:
         await harness.close()
 
@@ -396,3 +397,37 @@ async def test_console_search(tmp_path: Path, fake_llm: FakeLLM, fake_search: Fa
     flat = " ".join(out.split())
     assert "🔎 Web search — gpt: read 3 web result(s) from SearXNG; claude: searched the web 1×" in flat
     assert RESULTS[0][0] in flat and CITED[1][0] in flat and "(given, not cited)" in flat
+
+
+@pytest.mark.slow  # the real CLI in a subprocess
+async def test_check_asks_searxng_and_never_queries_a_paid_api(tmp_path: Path, fake_llm: FakeLLM,
+                                                              fake_search: FakeSearch) -> None:
+    from tests.helpers import moai, write_config
+
+    config = write_config(tmp_path / "c.toml", fake_llm)
+    base = config.read_text()
+    config.write_text(base + f'[search]\nbackend = "searxng"\nurl = "{fake_search.base}"\n')
+    code, out, _ = await moai("--config", str(config), "check", env=TEST_ENV)
+    assert code == 0 and f"ok    search: SearXNG at {fake_search.base} (3 results for a test query)" in out, out
+    fake_search.json_enabled = False
+    code, out, _ = await moai("--config", str(config), "check", env=TEST_ENV)
+    assert code == 1 and "FAIL  search: SearXNG: HTTP 403 (models it serves answer without search)" in out
+    config.write_text(base + '[search]\nbackend = "brave"\napi_key_env = "BRAVE_API_KEY"\n'
+                      f'url = "{fake_search.brave_url}"\n')
+    asked = len(fake_search.requests)
+    code, out, _ = await moai("--config", str(config), "check", env=TEST_ENV)
+    assert code == 1 and "FAIL  search: Brave Search needs its key in BRAVE_API_KEY" in out
+    code, out, _ = await moai("--config", str(config), "check", env={**TEST_ENV, "BRAVE_API_KEY": BRAVE_KEY})
+    assert code == 0 and len(fake_search.requests) == asked and BRAVE_KEY not in out
+
+
+async def test_a_searching_discussion_searches_again_when_continued(harness: DiscordHarness, fake_llm: FakeLLM,
+                                                                   fake_search: FakeSearch) -> None:
+    await harness.slash("discuss", topic="Is Python 3.14 ready?", rounds=1, models="claude,llama", search=True)
+    [thread] = harness.threads
+    assert (await Discussion.get()).search and len(fake_search.requests) == 1
+    await harness.slash("continue", channel=thread)
+    assert len(fake_search.requests) == 2
+    assert all(r.body.get("tools") for r in fake_llm.requests_for("claude-test"))
+    await harness.slash("consensus", channel=thread)  # the moderator reads sources; it does not search
+    assert len(fake_search.requests) == 2 and "tools" not in fake_llm.requests_for("gpt-test")[-1].body

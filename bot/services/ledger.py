@@ -132,6 +132,13 @@ class UsageLine:
     reasoning_tokens: int = 0
     cost: float = 0.0
 
+    @property
+    def counted(self) -> str:
+        """"12 answers", "3 searches", or both: what the line billed, in words."""
+        parts = [f"{self.messages} answers"] if self.messages or not self.searches else []
+        searches = f"{self.searches} search{'' if self.searches == 1 else 'es'}"
+        return " · ".join(parts + ([searches] if self.searches else []))
+
 
 @dataclass
 class UsageReport:
