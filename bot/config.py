@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.kinds import Ties
 
@@ -24,6 +24,20 @@ SearchRoute = Literal["provider", "moai", "off"]
 
 class ConfigError(Exception):
     """A broken or missing config; the message is one line that names the key."""
+
+
+def http_url(value: str) -> str:
+    """An endpoint's address without its trailing slash ("" stays "": not set)."""
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+def env_name(value: str) -> str:
+    """The NAME of an environment variable holding a secret ("" for none), never the secret itself."""
+    if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("must be the NAME of an environment variable, not the key itself")
+    return value
 
 
 class _Strict(BaseModel):
@@ -48,16 +62,14 @@ class ProviderConfig(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if not value:
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value)
 
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError("must be the NAME of an environment variable, not the key itself")
-        return value
+        return env_name(value)
 
 
 INTERNAL_MODEL_KEYS = ("alias", "price_source")  # moai fills these in; a config that sets them is refused
@@ -175,26 +187,13 @@ class SearchConfig(_Strict):
     enabled: bool = True  # members may ask for search:true (off: refused with a clear message)
     default: bool = False  # discussions search unless asked not to (search:false)
     backend: Literal["", "searxng", "brave", "tavily"] = ""  # moai's own search, for models without native search
-    url: str = ""  # the backend's address: a SearXNG instance (required), or another Brave/Tavily endpoint
-    api_key_env: str = ""  # Brave: BRAVE_API_KEY, Tavily: TAVILY_API_KEY (the NAME of the variable)
+    url: Annotated[str, AfterValidator(http_url)] = ""  # a SearXNG instance (required), another Brave/Tavily endpoint
+    api_key_env: Annotated[str, AfterValidator(env_name)] = ""  # Brave: BRAVE_API_KEY, Tavily: TAVILY_API_KEY
     max_results: int = Field(default=5, ge=1, le=10)  # results per search (backend; OpenRouter's plugin too)
     max_uses: int = Field(default=3, ge=1, le=10)  # searches one answer may make (Anthropic's tool)
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one backend search, all of it
     prices: SearchPricesConfig = SearchPricesConfig()
 
-    @field_validator("url")
-    @classmethod
-    def _search_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _key_name(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise ValueError("must be the NAME of an environment variable, not the key itself")
-        return value
 
     @model_validator(mode="after")
     def _backend_reachable(self) -> SearchConfig:

@@ -49,6 +49,8 @@ class Redactor:
     def from_config(cls, config: AppConfig, environ: Mapping[str, str] | None = None) -> Redactor:
         env = os.environ if environ is None else environ
         names = {config.discord.token_env} | {p.api_key_env for p in config.providers.values() if p.api_key_env}
+        if config.search.api_key_env:  # the search backend's key (Brave, Tavily)
+            names.add(config.search.api_key_env)
         return cls(env[name] for name in names if env.get(name))
 
     def learn(self, other: Redactor) -> None:

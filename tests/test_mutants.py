@@ -368,3 +368,31 @@ async def test_a_side_call_adds_its_cost_to_the_hold_and_its_price_is_checked(da
     await ticket.refund()
     with pytest.raises(budget.UnpricedRefused, match="knows no price for Claude"):  # the side model's price
         await Admission(config).admit(1, 8, models, 100, 1, [(config.models["claude"], 0.0)])
+
+
+def test_the_search_worst_case_counts_every_fee_and_every_result_token(fake_llm: FakeLLM) -> None:
+    from bot.search.pricing import backend_fee, native_fee, search_estimate, searches_billed
+
+    config = make_config(fake_llm, search__backend="brave", search__api_key_env="BRAVE_API_KEY",
+                         providers__fakeopenai__search="provider",
+                         providers__fakelocal={"kind": "openai", "base_url": fake_llm.openai_url},
+                         models__llama__provider="fakelocal", models__gpt__input_price=7.0,
+                         models__claude__input_price=11.0, models__claude__context_tokens=200_000,
+                         models__llama__input_price=13.0)
+    gpt, claude, llama = (config.models[a] for a in ("gpt", "claude", "llama"))
+    # per round: GPT's plugin 5 × $0.004 + 5 × 3,000 chars (5,001 tokens) at $7/M; Claude 3 × $0.01 + 3 × 10,000
+    # tokens at $11/M; Llama 5 × 1,000 + 600 chars (1,867 tokens) at $13/M; one Brave request $0.005
+    assert search_estimate(config, [gpt, claude, llama], 2) == pytest.approx(2 * (
+        0.02 + 5001 * 7 / 1e6 + 0.03 + 30_000 * 11 / 1e6 + 1867 * 13 / 1e6 + 0.005), abs=1e-12)
+    assert search_estimate(config, [gpt, claude], 1) == pytest.approx(0.02 + 5001 * 7 / 1e6 + 0.03 + 0.33,
+                                                                      abs=1e-12)  # no backend request
+    small = config.models["claude"].model_copy(update={"context_tokens": 16_000})
+    assert search_estimate(config, [small], 1) == pytest.approx(0.03 + 16_000 * 11 / 1e6, abs=1e-12)  # its window
+    off = llama.model_copy(update={"search": "off"})
+    assert search_estimate(config, [off], 3) == 0.0
+    assert native_fee(config, gpt, 0) == 0.0 and native_fee(config, gpt, 2) == pytest.approx(0.02)
+    assert native_fee(config, claude, 2) == pytest.approx(0.02)
+    assert searches_billed(config, gpt, 0, 0, False) == 0 and searches_billed(config, gpt, 0, 0, True) == 1
+    assert searches_billed(config, claude, 2, 1, True) == 2 and searches_billed(config, claude, 0, 3, False) == 3
+    assert backend_fee(config) == 0.005
+    assert backend_fee(config.model_copy(update={"search": config.search.model_copy(update={"backend": ""})})) == 0.0

@@ -352,6 +352,9 @@ async def test_hosted_backends_with_and_without_their_key(database: str, fake_ll
         finally:
             await harness.close()
     assert all(key not in r.getMessage() for r in caplog.records)
+    from bot.secrets import Redactor
+
+    assert key not in Redactor.from_config(config, {key_env: key})(f"GET ?token={key}")
 
 
 async def test_backend_answers_are_read_as_bounded_results(fake_search: FakeSearch) -> None:
@@ -431,3 +434,21 @@ async def test_a_searching_discussion_searches_again_when_continued(harness: Dis
     assert all(r.body.get("tools") for r in fake_llm.requests_for("claude-test"))
     await harness.slash("consensus", channel=thread)  # the moderator reads sources; it does not search
     assert len(fake_search.requests) == 2 and "tools" not in fake_llm.requests_for("gpt-test")[-1].body
+
+
+def test_a_broken_search_config_names_its_key(fake_llm: FakeLLM, fake_search: FakeSearch) -> None:
+    from bot.config import ConfigError
+
+    for overrides, message in (
+            ({"search__url": "ftp://search"}, "search.url: must start with http:// or https://"),
+            ({"search__url": ""}, "search: backend 'searxng' needs url"),
+            ({"search__backend": "brave", "search__api_key_env": ""}, "search: backend 'brave' needs api_key_env"),
+            ({"search__api_key_env": "BSA-secret-key"}, "search.api_key_env: must be the NAME of an environment"),
+            ({"search__backend": "bing"}, "search.backend: Input should be"),
+            ({"providers__fakeopenai__search": "always"}, "providers.fakeopenai.search: Input should be")):
+        with pytest.raises(ConfigError, match=message):
+            search_config(fake_llm, fake_search, **overrides)
+    config = search_config(fake_llm, fake_search, models__gpt__search="moai")
+    assert [config.search_route(m) for m in config.models.values()] == ["moai", "provider", "moai"]
+    assert search_config(fake_llm, fake_search, search__backend="", search__url="").search_route(
+        config.models["llama"]) == "off"
