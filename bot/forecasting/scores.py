@@ -14,8 +14,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["BUCKETS", "LOG_FLOOR", "Bucket", "Scored", "ScoreSummary", "brier", "calibration", "log_score",
-           "summarise"]
+__all__ = [
+    "BUCKETS",
+    "LOG_FLOOR",
+    "Bucket",
+    "ScoreSummary",
+    "Scored",
+    "brier",
+    "calibration",
+    "log_score",
+    "summarise",
+]
 
 LOG_FLOOR = 0.001
 BUCKETS = 10
