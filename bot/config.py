@@ -169,6 +169,12 @@ class ArenaConfig(_Strict):
     category_model: str = ""  # a model alias that tags questions the rules leave as "other" (billed; off when empty)
 
 
+class PredictConfig(_Strict):
+    close_before_hours: float = Field(default=1.0, ge=0, le=24 * 365)  # members' forecasts close this long before
+    min_resolved: int = Field(default=5, ge=1, le=100_000)  # resolved questions before a rank on the accuracy board
+    max_rounds: int = Field(default=3, ge=1, le=10)  # forecasting rounds /predict may ask for
+
+
 class SearchPricesConfig(_Strict):
     """List prices of web search in USD, as shipped (SEARCH_PRICES_AS_OF); an operator with other terms sets
     their own. Billed to the ledger as rows of their own, counted in every worst-case estimate."""
@@ -253,6 +259,7 @@ class AppConfig(_Strict):
     arena: ArenaConfig = ArenaConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
     search: SearchConfig = SearchConfig()
+    predict: PredictConfig = PredictConfig()
     defaults: DefaultsConfig = DefaultsConfig()
     providers: dict[str, ProviderConfig] = {}
     models: dict[str, ModelConfig] = {}

@@ -32,6 +32,7 @@ from bot.engine.notices import (
     DepthDecided,
     EarlyStop,
     EveryModelFailed,
+    ForecastsRead,
     ModeratorFallback,
     NoModerator,
     Notice,
@@ -139,6 +140,8 @@ def notice_line(notice: Notice) -> str:
             if claims:
                 lines += [notice.claims_line(), *(f"[{s.number}] {s.url}" for s in sources)]
             return "\n".join(lines)
+        case ForecastsRead(_, _, final, _, _):
+            return ("Final forecasts: " if final else "Forecasts so far: ") + "; ".join(notice.lines())
         case ModeratorFallback(failed, next_):
             return f"{failed} could not moderate; asking {next_} instead."
         case NoModerator():

@@ -10,6 +10,7 @@ from bot.roundtable import Roundtable
 from bot.services.admission import Admission
 from bot.services.arena import ArenaService
 from bot.services.discussions import DiscussionStore
+from bot.services.forecasts import ForecastService
 from bot.services.judge import PositionJudge
 from bot.services.orchestrator import Orchestrator
 from bot.services.projects import ProjectService
@@ -53,6 +54,8 @@ class Services:
         orchestrator = Orchestrator(clients, store, runs, arena, Tagger(config, clients, store),
                                     PositionJudge(config, clients),
                                     WebSearchService(lambda: clients.config, clients.session, clients.environ))
+        roundtable = Roundtable(config, store, admission, runs, orchestrator)
+        roundtable.forecasts = ForecastService()
         return cls(config=config, store=store, admission=admission, runs=runs, orchestrator=orchestrator,
-                   roundtable=Roundtable(config, store, admission, runs, orchestrator),
+                   roundtable=roundtable,
                    recovery=Recovery(store, runs), projects=ProjectService(store), arena=arena)

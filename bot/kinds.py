@@ -9,6 +9,7 @@ class DiscussionMode(StrEnum):
     ASK = "ask"
     OPEN = "open"
     DISCUSS = "discuss"
+    PREDICT = "predict"
 
 
 class DiscussionStatus(StrEnum):
@@ -107,3 +108,11 @@ class SpendKind(StrEnum):
 
     TOKENS = "tokens"
     SEARCH = "search"
+
+
+class PredictionKind(StrEnum):
+    """A /predict question with named outcomes (yes/no or up to six), or a debate resolved after the fact
+    (each model's final stance scored as a forecast that its position wins)."""
+
+    QUESTION = "question"
+    DEBATE = "debate"

@@ -461,7 +461,7 @@ class DiscordHarness:
         interaction_id = snowflake()
         token = f"interaction-token-{interaction_id}"
         self.adapter.channel_by_token[token] = channel.id
-        assert kind == 3 or self.bot.tree.get_command(name) is not None, f"no slash command /{name}"
+        assert kind in (3, 5) or self.bot.tree.get_command(name) is not None, f"no slash command /{name}"
         channel_data: dict[str, Any] = {"id": str(channel.id), "type": channel.type.value,
                                         "guild_id": str(self.guild.id), "name": channel.name}
         if isinstance(channel, discord.Thread):
@@ -582,6 +582,25 @@ class DiscordHarness:
         await self._dispatch(payload, invoker="")
         if wait:
             await self.settle()
+        return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
+
+    def shown_modal(self) -> dict[str, Any]:
+        """The last modal a press answered with (interaction callback type 9), as Discord received it."""
+        modals = [p["data"] for _, path, p in self.adapter.requests
+                  if path.endswith("/callback") and p and p.get("type") == 9]
+        assert modals, "no modal was shown"
+        data: dict[str, Any] = modals[-1]
+        return data
+
+    async def submit_modal(self, modal: dict[str, Any], values: dict[str, str], *,
+                           member: discord.Member | None = None,
+                           channel: discord.abc.GuildChannel | discord.Thread | None = None) -> InteractionCall:
+        """Submit a modal as a member fills it in: each text input's custom id -> its value (MODAL_SUBMIT)."""
+        payload = self._interaction_payload(5, "", [], channel, member)
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": values.get(
+            c["custom_id"], c.get("value", ""))} for c in row["components"]]} for row in modal["components"]]
+        payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
+        await self._dispatch(payload, invoker="")
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
 
     async def autocomplete(self, command: str, focused: str, /, **options: Any) -> list[dict[str, Any]]:

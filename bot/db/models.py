@@ -15,6 +15,7 @@ from bot.kinds import DiscussionMode as DiscussionMode
 from bot.kinds import DiscussionStatus as DiscussionStatus
 from bot.kinds import MessageStatus as MessageStatus
 from bot.kinds import MinoritySource as MinoritySource
+from bot.kinds import PredictionKind as PredictionKind
 from bot.kinds import RoundKind as RoundKind
 from bot.kinds import RoundStatus as RoundStatus
 from bot.kinds import SpendKind as SpendKind
@@ -439,3 +440,56 @@ class SourceRecord(Model):
     class Meta:
         table = "source"
         indexes = (("message_id",), ("discussion_id",))
+
+
+class Prediction(Model):
+    """A question with a known resolution time (/predict), or a debate resolved by /resolve: its outcomes,
+    when forecasts close, the reminder (sent exactly once: claimed, then marked) and the truth once known."""
+
+    id = fields.IntField(primary_key=True)
+    discussion: fields.ForeignKeyRelation[Discussion] = fields.ForeignKeyField(
+        "moai.Discussion", related_name="predictions", on_delete=fields.CASCADE
+    )
+    discussion_id: int
+    guild_id = fields.BigIntField(null=True)  # Discord guild id, for the accuracy boards
+    kind = fields.CharEnumField(PredictionKind, max_length=8, default=PredictionKind.QUESTION)
+    outcomes: fields.Field[list[str]] = fields.JSONField(default=list)
+    resolves_at = fields.DatetimeField(null=True)
+    closes_at = fields.DatetimeField(null=True)  # members' forecasts until then
+    reminder_owner = fields.CharField(max_length=64, default="")  # the process posting the reminder
+    reminder_until = fields.DatetimeField(null=True)  # its claim lapses then (a crashed process)
+    reminded_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(max_length=200, null=True)  # what happened; None until resolved
+    void = fields.BooleanField(default=False)
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "prediction"
+        indexes = (("discussion_id",), ("reminded_at", "resolves_at"), ("guild_id", "resolved_at"))
+
+
+class ForecastRecord(Model):
+    """One forecast: a model's (each round, the last one its final) or a member's (one each, changeable
+    until forecasts close). `/forget me` clears the member's id and name, the forecast stays in the scores."""
+
+    id = fields.IntField(primary_key=True)
+    prediction: fields.ForeignKeyRelation[Prediction] = fields.ForeignKeyField(
+        "moai.Prediction", related_name="forecasts", on_delete=fields.CASCADE
+    )
+    prediction_id: int
+    author_kind = fields.CharEnumField(AuthorKind, max_length=8)
+    model_alias = fields.CharField(max_length=32, null=True)
+    user_id = fields.BigIntField(null=True)
+    author_name = fields.CharField(max_length=100, default="")
+    probabilities: fields.Field[dict[str, float]] = fields.JSONField(default=dict)
+    round_number = fields.IntField(default=0)
+    final = fields.BooleanField(default=True)  # the one scored
+    normalised = fields.BooleanField(default=False)  # what was written did not add up to 100% and was scaled
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "forecast"
+        indexes = (("prediction_id", "final"), ("user_id",))

@@ -123,6 +123,28 @@ class ImagesSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class ForecastsRead:
+    """A forecasting round's forecasts as read from the answers (None: the model gave none); `final`: the
+    last round, after which members add theirs until `closes_at`."""
+
+    prediction_id: int
+    outcomes: tuple[str, ...]
+    final: bool
+    forecasts: tuple[tuple[str, dict[str, float] | None, bool], ...]  # (label, probabilities, normalised)
+    closes_at: datetime | None = None
+
+    def lines(self) -> list[str]:
+        shown = []
+        for label, probabilities, scaled in self.forecasts:
+            if probabilities is None:
+                shown.append(f"{label}: no forecast given")
+                continue
+            said = " · ".join(f"{o} {probabilities[o]:.0%}" for o in self.outcomes)
+            shown.append(f"{label}: {said}" + (" (did not add up to 100%: scaled)" if scaled else ""))
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
 class SearchSeen:
     """How web search went for each answer of a round that searched (labels as shown: blind names stay)."""
 
@@ -162,4 +184,4 @@ class Revealed:
 
 Notice = (ContextTrimmed | EarlyStop | ModeratorFallback | NoModerator | PeerReviewed | DepthDecided | BlindPause
           | StanceTimeline | PanelistsNamed | EveryModelFailed
-          | ConsensusWritten | VoteCall | VoteClosed | Revealed)
+          | ConsensusWritten | VoteCall | VoteClosed | Revealed | ForecastsRead)

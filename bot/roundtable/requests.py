@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from bot.attachments import Attachment
@@ -58,6 +59,8 @@ class NewDiscussion:
     blind: bool | None = None  # None: the project's default
     files: Sequence[Attachment] = ()
     search: bool | None = None  # web search; None: the project's default, then `[search] default`
+    question_outcomes: Sequence[str] = ()  # /predict: the outcomes (yes/no when none)
+    resolves_at: datetime | None = None  # /predict: when the truth is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,8 @@ class Opening:
     blind: bool
     files: Sequence[Attachment]
     search: bool = False
+    outcomes: Sequence[str] = ()  # /predict
+    resolves_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Literal
+
+from tortoise.timezone import now
 
 from bot.arena.categories import category_of
 from bot.attachments import files_chars
@@ -21,6 +24,7 @@ from bot.modes.consensus import ConsensusMode, reviewers_for
 from bot.modes.debate import DebateMode
 from bot.modes.mention import MentionBatch, MentionMode
 from bot.modes.open import OpenMode
+from bot.modes.predict import PredictMode
 from bot.panel import Panel, clean_question, parse_models, resolve_panel
 from bot.policy import check_rounds, require_steer
 from bot.roundtable.choices import blind_choice, debate_setup_for, require_search, search_choice
@@ -37,6 +41,7 @@ from bot.roundtable.stage import Stage, Venue
 from bot.services.admission import Admission, Ticket
 from bot.services.budget import anyone_steers
 from bot.services.discussions import DiscussionStore
+from bot.services.forecasts import ForecastService
 from bot.services.judge import judge_cost, judge_for
 from bot.services.orchestrator import Orchestrator
 from bot.services.runs import Run, RunInfo, RunRegistry
@@ -56,6 +61,7 @@ class Roundtable:
         self.runs = runs
         self.orchestrator = orchestrator
         self._mentions: dict[int, tuple[MentionBatch, Run]] = {}  # per stage: mentions waiting for one round
+        self.forecasts: ForecastService | None = None  # /predict and /resolve (set by the container)
 
     # --- a new discussion ---------------------------------------------------------------
     async def validate(self, request: NewDiscussion) -> Opening:
@@ -75,9 +81,25 @@ class Roundtable:
             default = (panel.project.default_rounds if panel.project else None) or config.defaults.rounds
             rounds = check_rounds(request.rounds if request.rounds is not None else default)
             setup = debate_setup_for(config, panel, request.debate)
+        if request.mode is DiscussionMode.PREDICT:
+            return self._prediction(request, question, panel)
         blind = blind_choice(request.blind, panel)
         return Opening(request.mode, question, request.actor, panel, rounds, setup, blind, request.files,
                        search_choice(config, request.search, panel))
+
+    def _prediction(self, request: NewDiscussion, question: str, panel: Panel) -> Opening:
+        config = self.config
+        rounds = check_rounds(request.rounds if request.rounds is not None else 1)
+        if rounds > config.predict.max_rounds:
+            raise UserError(f"A forecast takes at most {config.predict.max_rounds} round(s) ([predict] max_rounds).")
+        outcomes = list(request.question_outcomes) or ["Yes", "No"]
+        if request.resolves_at is None or request.resolves_at <= now():
+            raise UserError("The resolution time must be in the future.")
+        if request.resolves_at - timedelta(hours=config.predict.close_before_hours) <= now():
+            raise UserError(f"Members' forecasts close {config.predict.close_before_hours:g} h before the resolution "
+                            "time ([predict] close_before_hours): resolve later than that.")
+        return Opening(request.mode, question, request.actor, panel, rounds, None, False, request.files,
+                       search_choice(config, request.search, panel), outcomes, request.resolves_at)
 
     async def open(self, request: NewDiscussion, venue: Venue) -> Run:
         """Validate, admit, let the venue make its place, store the discussion and start its first run."""
@@ -91,6 +113,7 @@ class Roundtable:
                                    search=opening.search)
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)
+            discussion: Discussion | None = None
             try:
                 discussion = await self.store.create(
                     mode=opening.mode, question=opening.question, panel=opening.panel, author=opening.actor.author,
@@ -99,13 +122,21 @@ class Roundtable:
                     rotate_roles=opening.setup.rotate if opening.setup else False,
                     depth=opening.setup.depth if opening.setup else Depth.FIXED, blind=opening.blind,
                     attachments=opening.files, search=opening.search)
+                mode = await self._first_mode(opening, discussion)
             except BaseException:
+                if discussion is not None:  # no half-made discussion: its question goes with it
+                    await self.store.discard(discussion)
                 await venue.abandon(stage)
                 raise
-            return self._start(stage, discussion, self._first_mode(opening), ticket, opening.actor)
+            return self._start(stage, discussion, mode, ticket, opening.actor)
 
-    @staticmethod
-    def _first_mode(opening: Opening) -> Mode:
+    async def _first_mode(self, opening: Opening, discussion: Discussion) -> Mode:
+        if opening.mode is DiscussionMode.PREDICT:
+            assert opening.resolves_at is not None and self.forecasts is not None
+            closes = opening.resolves_at - timedelta(hours=self.config.predict.close_before_hours)
+            prediction = await self.forecasts.create(discussion, opening.outcomes, opening.resolves_at, closes,
+                                                     opening.actor.guild_id)
+            return PredictMode(opening.panel.models, opening.rounds, prediction, self.forecasts)
         if opening.mode is DiscussionMode.DISCUSS:
             assert opening.setup is not None
             return DebateMode(opening.panel.models, opening.rounds, opening.setup)
@@ -119,6 +150,9 @@ class Roundtable:
         `resume_only`: only an interrupted discussion, once (two Resume presses in any processes: one wins)."""
         if self.runs.is_running(stage.key) or discussion.status is DiscussionStatus.RUNNING:
             raise UserError(STILL_ANSWERING, Hint.STOP)
+        if discussion.mode is DiscussionMode.PREDICT:
+            raise UserError("A forecast's rounds are set when it is asked: mention a model to ask it more, and "
+                            "/resolve the question when its time comes.")
         if resume_only and discussion.status is not DiscussionStatus.INTERRUPTED:
             raise UserError("This discussion was already resumed.", Hint.CONTINUE)
         await self._require_steer(discussion, actor, "continue")

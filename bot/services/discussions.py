@@ -17,6 +17,7 @@ from bot.db.models import (
     AttachmentRecord,
     ConsensusReport,
     Discussion,
+    ForecastRecord,
     Guild,
     Message,
     PeerRanking,
@@ -91,6 +92,10 @@ class DiscussionStore:
         )
         await self.add_user_turn(discussion, author, question, attachments=attachments)
         return discussion
+
+    async def discard(self, discussion: Discussion) -> None:
+        """A discussion whose start failed after it was stored: it goes, with its question (nothing ran)."""
+        await discussion.delete()
 
     async def set_category(self, discussion: Discussion, category: Category) -> None:
         """What a tagging model placed the discussion in (its leaderboard category): its votes move with it."""
@@ -303,6 +308,8 @@ class DiscussionStore:
             # or forgetting would free the member to vote again.
             await Vote.filter(user_id=user_id, vote_round__closed_at__isnull=False).update(user_id=None)
             await Vote.filter(user_id=user_id).update(forget_on_close=True)
+            # Their forecasts on others' questions stay in those questions and in the crowd's score, nameless.
+            await ForecastRecord.filter(user_id=user_id).update(user_id=None, author_name="")
             await started.delete()
             await Message.filter(author_kind=AuthorKind.USER, author_id=user_id).delete()
         return counts

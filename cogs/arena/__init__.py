@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.charts import chart_palette, leaderboard_chart
+from bot.forecasting.board import accuracy_lines
 from bot.kinds import Category
 from bot.leaderboard import board_notes, board_table, money, percent
 from bot.services.arena import BoardScope, ModelRecord
@@ -78,11 +79,16 @@ class Arena(commands.Cog):
     @app_commands.command(name="leaderboard", description="Which models this server's members rate best")
     @app_commands.describe(project="Only discussions of this project", period="week, month or all (default)",
                            category="Only questions of this kind (coding, creative, factual, advice, other)",
-                           raw="Ratings without style control (length and markdown not weighed out)")
+                           raw="Ratings without style control (length and markdown not weighed out)",
+                           metric="rating: members' votes (default); accuracy: resolved forecasts (/predict)")
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction[MoaiBot], project: Project | None = None,
-                          period: Period = "all", category: CategoryName | None = None, raw: bool = False) -> None:
+                          period: Period = "all", category: CategoryName | None = None, raw: bool = False,
+                          metric: Literal["rating", "accuracy"] = "rating") -> None:
         assert interaction.guild_id is not None
+        if metric == "accuracy":
+            await self._accuracy(interaction)
+            return
         project_row = await self.bot.services.projects.get(interaction.guild_id, project) if project else None
         await interaction.response.defer(thinking=True)
         scope = BoardScope(project_row.id if project_row else None, period,
@@ -109,6 +115,16 @@ class Arena(commands.Cog):
                                       chart_palette(self.bot.config))
         await interaction.followup.send(text, file=discord.File(io.BytesIO(png), "leaderboard.png"),
                                         allowed_mentions=NO_MENTIONS)
+
+    async def _accuracy(self, interaction: discord.Interaction[MoaiBot]) -> None:
+        """Who called it right: models and members by mean Brier score over resolved questions (lower wins)."""
+        forecasts = self.bot.services.roundtable.forecasts
+        assert forecasts is not None and interaction.guild_id is not None
+        config = self.bot.config
+        lines = await forecasts.accuracy(interaction.guild_id, {a: m.name for a, m in config.models.items()})
+        text = "\n".join(["**Accuracy** — mean Brier score over resolved questions (0 is perfect, 0.25 a coin "
+                          "flip), 95% interval, log score:", *accuracy_lines(lines, config.predict.min_resolved)])
+        await interaction.response.send_message(text[:2000], allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="modelstats", description="One model's track record in this server")
     @app_commands.describe(model="The model", period="week, month or all (default)",

@@ -18,6 +18,7 @@ from bot.engine.rounds import Answer, RoundResult
 
 __all__ = [
     "ACTIONS",
+    "FORECAST",
     "REASONING",
     "RESUME",
     "SOURCES",
@@ -27,6 +28,7 @@ __all__ = [
     "Template",
     "add_round_actions",
     "add_sources_button",
+    "forecast_view",
     "reasoning_view",
     "resume_view",
     "vote_text",
@@ -63,6 +65,7 @@ ID = "[0-9]+"
 RESUME = Template("moai:resume:{id}", {"id": ID})
 REASONING = Template("moai:reasoning:{id}", {"id": ID})  # a stored answer's row id
 SOURCES = Template("moai:sources:{id}", {"id": ID})  # a round's row id
+FORECAST = Template("moai:forecast:{id}", {"id": ID})  # a prediction's row id
 VOTE = Template("moai:vote:{id}:{choice}", {"id": ID, "choice": "[0-9]+|tie|bad|close"})  # choice: a position
 
 
@@ -93,6 +96,13 @@ class ShownButton(discord.ui.Button[discord.ui.View]):
 
     def is_dispatchable(self) -> bool:
         return False
+
+
+def forecast_view(prediction_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ShownButton(label="Add your forecast", emoji="🔮", style=discord.ButtonStyle.primary,
+                              custom_id=FORECAST.custom_id(id=prediction_id)))
+    return view
 
 
 def resume_view(discussion_id: int) -> discord.ui.View:

@@ -16,7 +16,7 @@ from bot.chart_style import Palette
 from bot.charts import stance_chart
 from bot.config import DiscordConfig
 from bot.engine.display import RoundView
-from bot.engine.notices import Notice, StanceTimeline, VoteCall
+from bot.engine.notices import ForecastsRead, Notice, StanceTimeline, VoteCall
 from bot.engine.rounds import (
     Answer,
     ModelDelta,
@@ -30,7 +30,14 @@ from bot.kinds import RoundKind
 from bot.seats import Seat
 from bot.services.discussions import DiscussionStore
 from bot.stances import split_stance, visible_part
-from cogs.delivery.components import add_round_actions, add_sources_button, reasoning_view, vote_text, vote_view
+from cogs.delivery.components import (
+    add_round_actions,
+    add_sources_button,
+    forecast_view,
+    reasoning_view,
+    vote_text,
+    vote_view,
+)
 from cogs.delivery.lanes import Lane, WindowFor, window_for
 from cogs.delivery.live import LiveMessage
 from cogs.delivery.pacing import CreateBudget, Where
@@ -264,6 +271,9 @@ class ThreadDisplay:
             return
         if isinstance(notice, VoteCall):
             await self._post(vote_text(notice), vote_view(notice))
+            return
+        if isinstance(notice, ForecastsRead) and notice.final:
+            await self._post(notice_text(notice), forecast_view(notice.prediction_id))
             return
         await self._post(notice_text(notice))
 

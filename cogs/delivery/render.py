@@ -12,6 +12,7 @@ from bot.engine.notices import (
     DepthDecided,
     EarlyStop,
     EveryModelFailed,
+    ForecastsRead,
     ModeratorFallback,
     NoModerator,
     Notice,
@@ -177,6 +178,13 @@ def notice_text(notice: Notice) -> str:
             if claims:
                 lines.append(f"🔎 **{notice.claims_line()}**")
                 lines += [f"-# [{s.number}] {s.title[:80] or 'source'} — <{s.url}>" for s in sources[:10]]
+            return "\n".join(lines)
+        case ForecastsRead(_, _, final, _, closes_at):
+            head = "🔮 **Final forecasts**" if final else "🔮 **Forecasts so far**"
+            lines = [head, *(f"• {line}" for line in notice.lines())]
+            if final and closes_at is not None:
+                lines.append(f"-# Add yours with the button below until <t:{int(closes_at.timestamp())}:f> "
+                             "(one each, changeable until then).")
             return "\n".join(lines)
         case ModeratorFallback(failed, next_):
             return f"-# {failed} could not moderate; asking {next_} instead."
