@@ -58,6 +58,17 @@ async def main(db_url: str, shard: int, start_at: float, mode: str, llm_url: str
         discussion = await Discussion.get(id=1)
         return await bot.services.store.claim(discussion)
 
+    async def remind(_: int) -> bool:
+        forecasts = bot.services.roundtable.forecasts
+        assert forecasts is not None
+        claimed = await forecasts.claim_due_reminders([GUILD])
+        for prediction in claimed:
+            print(json.dumps({"claimed": prediction.id}), flush=True)
+            if mode == "remind-and-die":
+                await asyncio.sleep(3600)  # SIGKILLed here: claimed, never marked
+            await forecasts.mark_reminded(prediction)
+        return bool(claimed)
+
     async def ask(_: int) -> bool:
         async for event in bot.clients.stream(model, [ChatMessage("user", "hi")]):
             if isinstance(event, StreamEnd):
@@ -65,7 +76,8 @@ async def main(db_url: str, shard: int, start_at: float, mode: str, llm_url: str
         return False
 
     users = [7] * ATTEMPTS if mode == "cooldown" else [100 * shard + i for i in range(ATTEMPTS)]
-    action = {"ledger": bill, "claim": claim, "limits": ask}.get(mode, attempt)
+    action = {"ledger": bill, "claim": claim, "limits": ask, "remind": remind, "remind-and-die": remind}.get(
+        mode, attempt)
     won = sum(await asyncio.gather(*(action(user) for user in users)))
     print(json.dumps({"shard": shard, "won": won}))
     await bot.close()

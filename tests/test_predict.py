@@ -77,6 +77,19 @@ async def test_a_question_is_forecast_resolved_and_scored(harness: DiscordHarnes
     late_modal = await harness.submit_modal(modal, {entry["custom_id"]: "Yes: 99"}, channel=thread)
     assert late_modal.ephemeral_texts == []  # a modal left open from before is one-shot: already used
 
+    import json
+
+    exported = await harness.slash("export", channel=thread, format="json")
+    [data] = [json.loads(f) for f in exported.followups[0].files.values()]
+    [question] = data["predictions"]
+    assert question["outcome"] == "Yes" and question["resolved_at"]
+    gpt = next(f for f in question["forecasts"] if f["model"] == "gpt")
+    assert gpt["brier"] == pytest.approx(0.09) and gpt["probabilities"] == {"Yes": 0.7, "No": 0.3}
+    assert all("user_id" not in f for f in question["forecasts"])
+    markdown = await harness.slash("export", channel=thread, format="md")
+    text = next(iter(markdown.followups[0].files.values())).decode()
+    assert "## Forecasts" in text and "- GPT (round 1): Yes 70% · No 30% → Brier 0.090, log -0.36" in text
+
     board = await harness.slash("leaderboard", metric="accuracy")
     shown_board = "\n".join(board.texts)
     assert "– GPT · unranked, 1 of 5 resolved" in shown_board and "All members" in shown_board
@@ -159,3 +172,15 @@ async def test_forgetting_a_member_keeps_their_forecast_in_the_crowd(database: s
     [crowd] = await service.accuracy(42, {})
     assert crowd.name == "All members" and crowd.summary is not None and crowd.summary.count == 1
     assert await ForecastRecord.filter(user_id=7).count() == 0
+
+
+async def test_the_thread_is_reminded_once_when_the_question_is_due(harness: DiscordHarness) -> None:
+    await harness.slash("predict", question="Will it snow?", resolves="2d", models="gpt")
+    [thread] = harness.threads
+    await Prediction.all().update(resolves_at=now() - timedelta(seconds=1))
+    cog = harness.bot.get_cog("Predict")
+    assert cog is not None
+    for _ in range(3):
+        await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
+    reminders = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("⏰")]
+    assert len(reminders) == 1 and "/resolve" in reminders[0].content

@@ -86,3 +86,40 @@ async def test_provider_concurrency_holds_across_processes(postgres_url: str, fa
     assert sum(won) == 24, won
     assert fake_llm.peak_streams == 2
     assert await ProviderLease.all().count() == 0  # every lease given back
+
+
+async def test_a_due_reminder_is_posted_once_across_processes_and_after_a_kill(postgres_url: str) -> None:
+    """Two processes race for one due question's reminder: one claims it. A process killed after claiming
+    (SIGKILL: nothing cleaned up) leaves it to be claimed again once its claim lapses, and only then."""
+    import signal
+    from datetime import timedelta
+
+    from tortoise.timezone import now
+
+    from bot.db.models import Guild, Prediction
+
+    guild = await Guild.create(discord_id=4242, name="g")
+    discussion = await Discussion.create(guild=guild, mode=DiscussionMode.PREDICT, question="q")
+    due = await Prediction.create(discussion=discussion, guild_id=4242, outcomes=["Yes", "No"],
+                                  resolves_at=now() - timedelta(seconds=1), closes_at=now() - timedelta(hours=1))
+    won = await run_shards(postgres_url, "remind")
+    assert sorted(won) == [0, 1]  # exactly one process of two, each racing twelve times
+    assert (await Prediction.get(id=due.id)).reminded_at is not None
+
+    second = await Prediction.create(discussion=discussion, guild_id=4242, outcomes=["Yes", "No"],
+                                     resolves_at=now() - timedelta(seconds=1), closes_at=now())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOAI_")}
+    dying = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.shard_worker", postgres_url, "0", str(time.time()), "remind-and-die",
+        "http://127.0.0.1:9/v1", "", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    assert dying.stdout is not None
+    line = await asyncio.wait_for(dying.stdout.readline(), timeout=30)
+    assert json.loads(line) == {"claimed": second.id}
+    dying.send_signal(signal.SIGKILL)
+    await dying.wait()
+    assert (await Prediction.get(id=second.id)).reminded_at is None
+    assert sum(await run_shards(postgres_url, "remind")) == 0  # its claim still holds
+    await Prediction.filter(id=second.id).update(reminder_until=now() - timedelta(seconds=1))  # a minute later
+    assert sorted(await run_shards(postgres_url, "remind")) == [0, 1]
+    assert (await Prediction.get(id=second.id)).reminded_at is not None

@@ -29,6 +29,7 @@ from bot.export.records import (
     field_title,
     model_names,
     models_line,
+    prediction_lines,
     sections,
     usage_text,
     when,
@@ -153,6 +154,9 @@ async def to_html(discussion: Discussion, look: Look) -> str:
             f"{models_line(discussion, more.hidden, parts)}")
     body = summary_card(found, chart, meta) + rounds_html(parts, more, open_last=not found.final) + reports_html(
         more, model_names(parts))
+    if more.predictions:
+        body += ('<details class="round" open><summary>Forecasts</summary>'
+                 f"{render_markdown(chr(10).join(prediction_lines(more.predictions)))}</details>")
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -45,5 +45,6 @@ async def to_json(discussion: Discussion, look: Look) -> str:
                                "minority_source": r.minority_source.value, "claims": r.claims,
                                "claim_sources": r.claim_sources} for r in more.reports],
         "votes": more.votes,
+        "predictions": more.predictions,
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

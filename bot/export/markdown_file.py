@@ -11,6 +11,7 @@ from bot.export.records import (
     field_title,
     model_names,
     models_line,
+    prediction_lines,
     sections,
     usage_text,
     vote_lines,
@@ -62,6 +63,8 @@ async def to_markdown(discussion: Discussion, look: Look) -> str:
                 lines += [f"> {stance}", ""]
     for report in more.reports:
         lines += report_markdown(report, model_names(parts))
+    if more.predictions:
+        lines += ["## Forecasts", "", *prediction_lines(more.predictions)]
     if more.votes:
         lines += ["## Votes", "", *vote_lines(more.votes), ""]
     return "\n".join(lines)

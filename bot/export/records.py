@@ -13,14 +13,17 @@ from bot.db.models import (
     AttachmentRecord,
     ConsensusReport,
     Discussion,
+    ForecastRecord,
     Message,
+    Prediction,
     Round,
     SourceRecord,
     StanceRecord,
     Vote,
     VoteRound,
 )
-from bot.kinds import AuthorKind, MessageStatus, MinoritySource
+from bot.forecasting.scores import Scored
+from bot.kinds import AuthorKind, MessageStatus, MinoritySource, PredictionKind
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import split_stance
 
@@ -73,6 +76,7 @@ class Extras:
     hidden: bool  # a blind discussion not revealed yet: no model names, no aliases
     files: dict[int, list[AttachmentRecord]]  # by message id
     sources: dict[int, list[SourceRecord]] = field(default_factory=dict)  # by message id, numbered
+    predictions: list[dict[str, Any]] = field(default_factory=list)  # forecasts, resolution and scores
 
     def file_lines(self, message: Message) -> list[str]:
         return [f"📎 {f.name} ({describe_file(f)})" for f in self.files.get(message.id, [])]
@@ -102,7 +106,48 @@ async def extras(discussion: Discussion) -> Extras:
     for source in await SourceRecord.filter(discussion=discussion).order_by("message_id", "number"):
         sources.setdefault(source.message_id, []).append(source)  # type: ignore[attr-defined]
     return Extras(stances, await ConsensusReport.filter(discussion=discussion).order_by("id"),
-                  await vote_records(discussion, hidden), hidden, files, sources)
+                  await vote_records(discussion, hidden), hidden, files, sources, await prediction_records(discussion))
+
+
+async def prediction_records(discussion: Discussion) -> list[dict[str, Any]]:
+    """Each question of the discussion: outcomes, times, the truth, and every forecast with its scores once
+    resolved (members by the name they had; a forgotten member's forecast stays, nameless)."""
+    found = []
+    for row in await Prediction.filter(discussion=discussion).order_by("id"):
+        truth = None if row.void or row.outcome is None else ("right" if row.kind is PredictionKind.DEBATE
+                                                              else row.outcome)
+        forecasts = []
+        for forecast in await ForecastRecord.filter(prediction_id=row.id).order_by("round_number", "id"):
+            scored = Scored(forecast.probabilities, truth) if truth is not None and forecast.final else None
+            forecasts.append({"author": forecast.author_name or "(forgotten)", "model": forecast.model_alias,
+                              "kind": forecast.author_kind.value, "round": forecast.round_number or None,
+                              "final": forecast.final, "probabilities": forecast.probabilities,
+                              "normalised": forecast.normalised,
+                              "brier": scored.brier if scored else None, "log": scored.log if scored else None})
+        found.append({"kind": row.kind.value, "outcomes": row.outcomes,
+                      "resolves_at": when(row.resolves_at) if row.resolves_at else None,
+                      "closes_at": when(row.closes_at) if row.closes_at else None,
+                      "outcome": row.outcome, "void": row.void,
+                      "resolved_at": when(row.resolved_at) if row.resolved_at else None, "forecasts": forecasts})
+    return found
+
+
+def prediction_lines(predictions: list[dict[str, Any]]) -> list[str]:
+    """The forecasts as Markdown, for the Markdown and HTML exports."""
+    lines: list[str] = []
+    for item in predictions:
+        state = ("void" if item["void"] else f"resolved: **{item['outcome']}**" if item["resolved_at"]
+                 else f"resolves {item['resolves_at']}")
+        lines += [f"- Outcomes: {', '.join(item['outcomes'])} · {state}", ""]
+        for forecast in item["forecasts"]:
+            said = " · ".join(f"{o} {forecast['probabilities'].get(o, 0.0):.0%}" for o in item["outcomes"])
+            where = f"round {forecast['round']}" if forecast["round"] else "member"
+            score = (f" → Brier {forecast['brier']:.3f}, log {forecast['log']:.2f}"
+                     if forecast["brier"] is not None else "")
+            final = "" if forecast["final"] else " (revised later)"
+            lines.append(f"  - {forecast['author']} ({where}): {said}{score}{final}")
+        lines.append("")
+    return lines
 
 
 async def vote_records(discussion: Discussion, hidden: bool) -> list[dict[str, Any]]:

@@ -80,6 +80,8 @@ class Predict(commands.Cog):
         discussion, _ = await thread_discussion(interaction, "resolve", idle=True)
         if interaction.user.id != discussion.created_by and not interaction.permissions.manage_guild:
             raise UserError("Only the member who asked, or someone with Manage Server, can resolve this.")
+        if discussion.masked:  # the scores name the models
+            raise UserError("This discussion is still blind: resolve it once its models are revealed.")
         services = self.bot.services
         forecasts = services.roundtable.forecasts
         assert forecasts is not None
