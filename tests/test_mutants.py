@@ -396,3 +396,34 @@ def test_the_search_worst_case_counts_every_fee_and_every_result_token(fake_llm:
     assert searches_billed(config, claude, 2, 1, True) == 2 and searches_billed(config, claude, 0, 3, False) == 3
     assert backend_fee(config) == 0.005
     assert backend_fee(config.model_copy(update={"search": config.search.model_copy(update={"backend": ""})})) == 0.0
+
+
+async def test_searches_bill_their_own_row_and_move_the_month(database: str) -> None:
+    from bot.services.ledger import SearchBill
+
+    alias = "a" * 30  # the longest aliases: "<alias>:search" is cut to the column's 32 characters
+    model = ModelConfig(alias=alias, provider="p" * 40, model="m", display_name="N" * 95, input_price=1.0,
+                        output_price=1.0)
+    before = metrics.SPEND.labels(f"{alias}:s")._value.get()
+    await ledger.record(Payer(1, 7), 3, model, Usage(10, 20), 0.25, SearchBill(2, 0.02))
+    rows = {r.kind: r for r in await Spend.all()}
+    search = rows["search"]
+    assert (search.model_alias, search.model_name, search.provider) == (f"{alias}:s", "N" * 95 + " · we", "p" * 32)
+    assert (search.searches, search.cost_usd, search.input_tokens, search.output_tokens) == (2, 0.02, 0, 0)
+    assert metrics.SPEND.labels(f"{alias}:s")._value.get() == pytest.approx(before + 0.02)
+    [month] = await MonthlySpend.all()
+    assert month.total_usd == pytest.approx(0.27)
+
+    unpriced = ModelConfig(alias="free", provider="p", model="m")  # and no usage reported: no token cost known
+    assert await ledger.charge(Payer(1, 7), 3, unpriced, Usage()) is None
+    assert await ledger.charge(Payer(1, 7), 3, unpriced, Usage(), SearchBill(0, 0.0)) is None
+    assert await Spend.filter(model_alias__startswith="free").count() == 0
+    await ledger.charge(Payer(1, 7), 3, unpriced, Usage(), SearchBill(1, 0.01))  # its searches are still priced
+    free = {r.kind: r for r in await Spend.filter(model_alias__startswith="free")}
+    assert (free["tokens"].input_tokens, free["tokens"].output_tokens, free["tokens"].cost_usd) == (0, 0, 0.0)
+    assert free["search"].cost_usd == 0.01
+    assert (await MonthlySpend.get()).total_usd == pytest.approx(0.28)
+
+    await ledger.record_backend_search(Payer(1, 7), 3, "b" * 40, "L" * 120, 0.005)
+    backend = await Spend.get(provider="b" * 32)
+    assert (backend.model_alias, backend.model_name) == ("search:" + "b" * 25, ("Web search · " + "L" * 120)[:100])
