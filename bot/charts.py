@@ -16,10 +16,13 @@ from matplotlib.lines import Line2D
 
 from bot.chart_style import BACKGROUND, GRID, MUTED, TEXT, WARNING, Palette, money_decimals, new_figure, png, wrap
 from bot.config import AppConfig
+from bot.forecasting.scores import Bucket
 from bot.services.ledger import UsageReport
 from bot.stances import Timeline
 
 __all__ = [
+    "calibration_chart",
+    "calibration_figure",
     "chart_palette",
     "leaderboard_chart",
     "leaderboard_figure",
@@ -196,3 +199,33 @@ def leaderboard_chart(names: Sequence[str], human: Sequence[tuple[float, float, 
                       peer: Sequence[tuple[float, float, float] | None], title: str,
                       palette: Palette = NO_PALETTE) -> bytes:
     return png(leaderboard_figure(names, human, peer, title, palette))
+
+
+def calibration_figure(buckets: Sequence[Bucket], name: str, title: str, palette: Palette = NO_PALETTE) -> Figure:
+    """Predicted probability against how often it came true, one point per bucket sized by its forecasts; the
+    diagonal is perfect calibration. The counts sit under the axis, never on a point."""
+    figure = new_figure(5.8, width=6.4)
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], color=MUTED, linestyle="--", linewidth=1.2, zorder=0)
+    colour = palette.colour(name)
+    largest = max((b.count for b in buckets), default=1)
+    axes.plot([b.predicted for b in buckets], [b.observed for b in buckets], color=colour, linewidth=2)
+    axes.scatter([b.predicted for b in buckets], [b.observed for b in buckets], color=colour, zorder=3,
+                 s=[40 + 260 * b.count / largest for b in buckets])
+    axes.set_xlim(-0.03, 1.03)
+    axes.set_ylim(-0.03, 1.03)
+    axes.set_xticks([i / 10 for i in range(0, 11, 2)], [f"{i * 10}%" for i in range(0, 11, 2)])
+    axes.set_yticks([i / 10 for i in range(0, 11, 2)], [f"{i * 10}%" for i in range(0, 11, 2)])
+    axes.set_xlabel("forecast probability\n" + wrap("forecasts per bucket: " + ", ".join(
+        f"{b.low:.0%}–{b.low + 0.1:.0%}: {b.count}" for b in buckets), 52))
+    axes.set_ylabel("came true")
+    axes.grid(True)
+    axes.set_axisbelow(True)
+    axes.set_title(title, loc="left")
+    for spine in axes.spines.values():
+        spine.set_color(GRID)
+    return figure
+
+
+def calibration_chart(buckets: Sequence[Bucket], name: str, title: str, palette: Palette = NO_PALETTE) -> bytes:
+    return png(calibration_figure(buckets, name, title, palette))

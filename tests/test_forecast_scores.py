@@ -87,3 +87,13 @@ def test_forecasts_are_read_as_written() -> None:
     for bad in ("a,b,c,d,e,f,g", "only", "a, A"):
         with pytest.raises(ValueError):
             parse_outcomes(bad)
+
+
+def test_the_calibration_chart_keeps_its_words_apart() -> None:
+    from bot.chart_style import overlapping_texts
+    from bot.charts import calibration_figure
+
+    summary = summarise(synthetic(300))
+    assert summary is not None and len(summary.buckets) == 10
+    figure = calibration_figure(summary.buckets, "GPT", "GPT: calibration over 300 resolved forecast(s)")
+    assert overlapping_texts(figure) == []

@@ -90,6 +90,10 @@ async def test_a_question_is_forecast_resolved_and_scored(harness: DiscordHarnes
     text = next(iter(markdown.followups[0].files.values())).decode()
     assert "## Forecasts" in text and "- GPT (round 1): Yes 70% · No 30% → Brier 0.090, log -0.36" in text
 
+    stats = await harness.slash("modelstats", model="gpt")
+    assert "Forecasts: 1 resolved · Brier 0.090 (95% CI 0.090–0.090) · log -0.36" in stats.followups[0].content
+    assert list(stats.followups[0].files) == ["calibration.png"]
+
     board = await harness.slash("leaderboard", metric="accuracy")
     shown_board = "\n".join(board.texts)
     assert "– GPT · unranked, 1 of 5 resolved" in shown_board and "All members" in shown_board

@@ -11,9 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.charts import chart_palette, leaderboard_chart
+from bot.charts import calibration_chart, chart_palette, leaderboard_chart
 from bot.forecasting.board import accuracy_lines
-from bot.kinds import Category
+from bot.kinds import AuthorKind, Category
 from bot.leaderboard import board_notes, board_table, money, percent
 from bot.services.arena import BoardScope, ModelRecord
 from cogs.arena._votes import VoteButton
@@ -140,7 +140,22 @@ class Arena(commands.Cog):
         text = record_text(record, len(record.board.ranked))
         if peer is not None:
             text += f"\nPeer-review rating: {peer.rating:.0f} (95% CI {peer.low:.0f}–{peer.high:.0f})"
-        await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
+        forecasts = self.bot.services.roundtable.forecasts
+        assert forecasts is not None
+        mine = [line for line in await forecasts.accuracy(interaction.guild_id, {model.alias: model.name})
+                if line.kind is AuthorKind.MODEL and line.name == model.name]
+        summary = mine[0].summary if mine else None
+        if summary is None:
+            await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
+            return
+        text += (f"\nForecasts: {summary.count} resolved · Brier {summary.mean_brier:.3f} "
+                 f"(95% CI {summary.low:.3f}–{summary.high:.3f}) · log {summary.mean_log:.2f}")
+        png = await asyncio.to_thread(calibration_chart, summary.buckets, model.name,
+                                      f"{model.name}: calibration over {summary.count} resolved forecast(s)",
+                                      chart_palette(self.bot.config))
+        await interaction.followup.send(text, file=discord.File(io.BytesIO(png), "calibration.png",
+                                                                description="Calibration chart"),
+                                        allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: MoaiBot) -> None:
