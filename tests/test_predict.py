@@ -188,3 +188,26 @@ async def test_the_thread_is_reminded_once_when_the_question_is_due(harness: Dis
         await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
     reminders = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("⏰")]
     assert len(reminders) == 1 and "/resolve" in reminders[0].content
+
+
+async def test_an_interrupted_forecast_resumes_to_its_final_round(harness: DiscordHarness, fake_llm: FakeLLM) -> None:
+    from bot.db.models import Round
+    from bot.kinds import DiscussionStatus, RoundStatus
+
+    fake_llm.script("gpt-test", Script(text=forecast_text(40)), Script(text=forecast_text(55)))
+    await harness.slash("predict", question="Will it snow?", resolves="2d", models="gpt", rounds=2)
+    [thread] = harness.threads
+    last = await Round.filter(number=2).first()
+    assert last is not None
+    await Round.filter(id=last.id).delete()  # as if the process died during round 2
+    await ForecastRecord.filter(final=True).delete()
+    await Discussion.all().update(status=DiscussionStatus.INTERRUPTED)
+    more = await harness.slash("continue", channel=thread, rounds=1)
+    assert more.ephemeral_texts[0].startswith("A forecast's rounds are set when it is asked")
+    await harness.slash("continue", channel=thread)
+    rounds = await Round.filter(status=RoundStatus.COMPLETED).order_by("number").values_list("number", flat=True)
+    assert list(rounds) == [1, 2]
+    [final] = await ForecastRecord.filter(final=True)
+    assert final.round_number == 2 and final.probabilities == {"Yes": 0.55, "No": 0.45}
+    done = await harness.slash("continue", channel=thread)
+    assert done.ephemeral_texts[0].startswith("A forecast's rounds are set when it is asked")

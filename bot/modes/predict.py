@@ -34,12 +34,12 @@ class PredictMode:
     name = "predict"
 
     def __init__(self, panel: Sequence[ModelConfig], rounds: int, prediction: Prediction,
-                 forecasts: ForecastService) -> None:
+                 forecasts: ForecastService, played: int = 0) -> None:
         self.panel = list(panel)
         self.rounds = rounds
         self.prediction = prediction
         self.forecasts = forecasts
-        self._played = 0
+        self._played = played  # rounds already complete (a resumed forecast)
 
     async def next_round(self, state: ModeState) -> RoundPlan | None:
         if self._played >= self.rounds:

@@ -150,14 +150,14 @@ class Roundtable:
         `resume_only`: only an interrupted discussion, once (two Resume presses in any processes: one wins)."""
         if self.runs.is_running(stage.key) or discussion.status is DiscussionStatus.RUNNING:
             raise UserError(STILL_ANSWERING, Hint.STOP)
-        if discussion.mode is DiscussionMode.PREDICT:
+        done = await self.store.completed_rounds(discussion)
+        if discussion.mode is DiscussionMode.PREDICT and (done >= discussion.rounds_planned or rounds is not None):
             raise UserError("A forecast's rounds are set when it is asked: mention a model to ask it more, and "
                             "/resolve the question when its time comes.")
         if resume_only and discussion.status is not DiscussionStatus.INTERRUPTED:
             raise UserError("This discussion was already resumed.", Hint.CONTINUE)
         await self._require_steer(discussion, actor, "continue")
         panel = self.panel_of(discussion)
-        done = await self.store.completed_rounds(discussion)
         if rounds is None:
             left = discussion.rounds_planned - done
             paused = bool(discussion.blind_names)  # a blind round 1 left the rest of the planned rounds for later
@@ -173,11 +173,19 @@ class Roundtable:
             async with ticket.refunded_on_error():
                 await self.store.plan_rounds(discussion, done + rounds)
                 await stage.accepted(Continued(rounds))
-                mode = continuation(discussion, panel, rounds, done, self.config.debate)
+                mode = await self._forecast_left(discussion, panel, done) if discussion.mode is \
+                    DiscussionMode.PREDICT else continuation(discussion, panel, rounds, done, self.config.debate)
                 return self._start(stage, discussion, mode, ticket, actor)
         except BaseException:
             await self.store.unclaim(discussion)
             raise
+
+    async def _forecast_left(self, discussion: Discussion, panel: Sequence[ModelConfig], done: int) -> Mode:
+        """An interrupted forecast goes on from its last complete round to its final one."""
+        prediction = await self.forecasts.of_discussion(discussion.id) if self.forecasts is not None else None
+        if prediction is None or self.forecasts is None:
+            raise UserError("This forecast's question is no longer stored.")
+        return PredictMode(panel, discussion.rounds_planned, prediction, self.forecasts, played=done)
 
     async def consensus(self, discussion: Discussion, actor: Actor, stage: Stage, *, peer_review: bool) -> Run:
         """A moderator's structured synthesis; with `peer_review`, each model ranks the others' answers first."""
