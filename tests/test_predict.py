@@ -211,3 +211,18 @@ async def test_an_interrupted_forecast_resumes_to_its_final_round(harness: Disco
     assert final.round_number == 2 and final.probabilities == {"Yes": 0.55, "No": 0.45}
     done = await harness.slash("continue", channel=thread)
     assert done.ephemeral_texts[0].startswith("A forecast's rounds are set when it is asked")
+
+
+async def test_a_member_racing_their_own_forecast_keeps_one(database: str) -> None:
+    import asyncio
+
+    from bot.db.models import Guild
+
+    guild = await Guild.create(discord_id=42, name="g")
+    discussion = await Discussion.create(guild=guild, mode="predict", question="q")
+    service = ForecastService()
+    prediction = await service.create(discussion, ["Yes", "No"], now() + timedelta(days=2), now() + timedelta(days=1),
+                                      42)
+    await asyncio.gather(*(service.record_member(prediction.id, 7, "Ann", Forecast({"Yes": p / 10, "No": 1 - p / 10},
+                                                                                   False)) for p in range(10)))
+    assert await ForecastRecord.filter(user_id=7).count() == 1

@@ -493,3 +493,4 @@ class ForecastRecord(Model):
     class Meta:
         table = "forecast"
         indexes = (("prediction_id", "final"), ("user_id",))
+        unique_together = (("prediction", "user_id"),)  # one forecast per member (models' user_id is NULL)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.timezone import now
 
@@ -81,13 +82,16 @@ class ForecastService:
         if prediction is None:
             raise UserError("That question is no longer stored.")
         self.require_open(prediction)
-        updated = await ForecastRecord.filter(prediction_id=prediction_id, user_id=user_id).update(
-            probabilities=forecast.probabilities, normalised=forecast.normalised, author_name=name[:100],
-            updated_at=now())
-        if not updated:
-            await ForecastRecord.create(prediction_id=prediction_id, author_kind=AuthorKind.USER, user_id=user_id,
-                                        author_name=name[:100], probabilities=forecast.probabilities,
-                                        normalised=forecast.normalised)
+        mine = ForecastRecord.filter(prediction_id=prediction_id, user_id=user_id)
+        changes = {"probabilities": forecast.probabilities, "normalised": forecast.normalised,
+                   "author_name": name[:100], "updated_at": now()}
+        if not await mine.update(**changes):
+            try:
+                await ForecastRecord.create(prediction_id=prediction_id, author_kind=AuthorKind.USER,
+                                            user_id=user_id, author_name=name[:100],
+                                            probabilities=forecast.probabilities, normalised=forecast.normalised)
+            except IntegrityError:  # their other submit (or process) made it first: this one replaces it
+                await mine.update(**changes)
         return prediction
 
     @staticmethod

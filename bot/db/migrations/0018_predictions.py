@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'forecast', 'app': 'moai', 'indexes': [Index(fields=['prediction_id', 'final']), Index(fields=['user_id'])], 'pk_attr': 'id', 'table_description': "One forecast: a model's (each round, the last one its final) or a member's (one each, changeable"},
+            options={'table': 'forecast', 'app': 'moai', 'unique_together': (('prediction', 'user_id'),), 'indexes': [Index(fields=['prediction_id', 'final']), Index(fields=['user_id'])], 'pk_attr': 'id', 'table_description': "One forecast: a model's (each round, the last one its final) or a member's (one each, changeable"},
             bases=['Model'],
         ),
         DescribeField(
