@@ -226,3 +226,42 @@ async def test_a_member_racing_their_own_forecast_keeps_one(database: str) -> No
     await asyncio.gather(*(service.record_member(prediction.id, 7, "Ann", Forecast({"Yes": p / 10, "No": 1 - p / 10},
                                                                                    False)) for p in range(10)))
     assert await ForecastRecord.filter(user_id=7).count() == 1
+
+
+async def test_a_blind_forecast_stays_blind_until_forecasts_close(database: str, fake_llm: FakeLLM) -> None:
+    import json
+
+    from bot.db.models import VoteRound
+    from tests.conftest import TEST_ENV, make_config
+    from tests.discord_harness import make_harness
+
+    harness = await make_harness(make_config(fake_llm, arena__votes=True, discord__message_content_intent=True),
+                                 TEST_ENV)
+    try:
+        fake_llm.script("gpt-test", Script(text="As GPT I say " + forecast_text(70)))
+        fake_llm.script("claude-test", Script(text=forecast_text(20)))
+        await harness.slash("predict", question="Will it snow?", resolves="2d", models="gpt,claude", blind=True)
+        [thread] = harness.threads
+        shown = "\n".join(m.content or "" for m in harness.bot_messages(thread))
+        assert "2 models, blind until forecasts close" in shown and "Claude" not in shown
+        [final] = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("🔮 **Final")]
+        assert "Model A" in final.content and "Model B" in final.content
+        assert await VoteRound.all().count() == 0  # scored by the truth; a vote's close would reveal it early
+        exported = await harness.slash("export", channel=thread, format="json")
+        [data] = [json.loads(f) for f in exported.followups[0].files.values()]
+        authors = {f["author"] for f in data["predictions"][0]["forecasts"]}
+        assert authors == {"Model A", "Model B"} and all(f["model"] is None for f in data["predictions"][0]["forecasts"])
+        await harness.say("@claude what now?", channel=thread)
+        [refusal] = [m for m in harness.bot_messages(thread) if "blind forecast" in (m.content or "")]
+        assert refusal.content.startswith("Mentions and replies wait until this blind forecast's forecasts close")
+
+        await Prediction.all().update(closes_at=now() - timedelta(seconds=1))
+        cog = harness.bot.get_cog("Predict")
+        assert cog is not None
+        for _ in range(2):
+            await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
+        revealed = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("🔒")]
+        assert len(revealed) == 1 and "was **GPT**" in revealed[0].content and "was **Claude**" in revealed[0].content
+        assert (await Discussion.get()).revealed
+    finally:
+        await harness.close()

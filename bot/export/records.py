@@ -111,15 +111,18 @@ async def extras(discussion: Discussion) -> Extras:
 
 async def prediction_records(discussion: Discussion) -> list[dict[str, Any]]:
     """Each question of the discussion: outcomes, times, the truth, and every forecast with its scores once
-    resolved (members by the name they had; a forgotten member's forecast stays, nameless)."""
+    resolved (members by the name they had; a forgotten member's forecast stays, nameless; a blind forecast's
+    models by their labels until the reveal)."""
     found = []
+    labels = discussion.blind_names if discussion.masked else {}
     for row in await Prediction.filter(discussion=discussion).order_by("id"):
         truth = None if row.void or row.outcome is None else ("right" if row.kind is PredictionKind.DEBATE
                                                               else row.outcome)
         forecasts = []
         for forecast in await ForecastRecord.filter(prediction_id=row.id).order_by("round_number", "id"):
             scored = Scored(forecast.probabilities, truth) if truth is not None and forecast.final else None
-            forecasts.append({"author": forecast.author_name or "(forgotten)", "model": forecast.model_alias,
+            author = labels.get(forecast.model_alias or "", forecast.author_name) if labels else forecast.author_name
+            forecasts.append({"author": author or "(forgotten)", "model": None if labels else forecast.model_alias,
                               "kind": forecast.author_kind.value, "round": forecast.round_number or None,
                               "final": forecast.final, "probabilities": forecast.probabilities,
                               "normalised": forecast.normalised,

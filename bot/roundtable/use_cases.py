@@ -98,7 +98,8 @@ class Roundtable:
         if request.resolves_at - timedelta(hours=config.predict.close_before_hours) <= now():
             raise UserError(f"Members' forecasts close {config.predict.close_before_hours:g} h before the resolution "
                             "time ([predict] close_before_hours): resolve later than that.")
-        return Opening(request.mode, question, request.actor, panel, rounds, None, False, request.files,
+        return Opening(request.mode, question, request.actor, panel, rounds, None,
+                       blind_choice(request.blind, panel), request.files,
                        search_choice(config, request.search, panel), outcomes, request.resolves_at)
 
     async def open(self, request: NewDiscussion, venue: Venue) -> Run:
@@ -274,6 +275,9 @@ class Roundtable:
         or the next debate round may close the vote."""
         if not await self.store.still_blind(discussion):
             return
+        if discussion.mode is DiscussionMode.PREDICT:
+            raise UserError(f"{what} until this blind forecast's forecasts close (or it is resolved), so no one "
+                            "learns which model is which before then.")
         if await self.store.blind_vote_open(discussion):
             raise UserError(f"{what} until this blind round's vote closes, so no one learns which model is "
                             "which before it does. The starter or someone with Manage Threads can close it now; "

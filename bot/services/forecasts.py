@@ -117,6 +117,23 @@ class ForecastService:
                 claimed.append(await Prediction.get(id=prediction_id))
         return claimed
 
+    async def reveal_closed(self, guild_ids: Iterable[int]) -> list[tuple[Prediction, dict[str, str]]]:
+        """Blind forecasts whose forecasts have closed: revealed once (the update that flips `revealed` wins),
+        with each label's model alias, for the thread to be told who was who."""
+        at = now()
+        masked = await Prediction.filter(closes_at__lte=at, guild_id__in=list(guild_ids),
+                                         discussion__revealed=False).prefetch_related("discussion")
+        return [(p, p.discussion.blind_names) for p in masked if await self.reveal(p.discussion)]
+
+    @staticmethod
+    async def reveal(discussion: Discussion) -> bool:
+        """True for the one caller that revealed it (of any number, in any processes)."""
+        if not discussion.blind_names:
+            return False
+        won = bool(await Discussion.filter(id=discussion.id, revealed=False).update(revealed=True))
+        discussion.revealed = discussion.revealed or won
+        return won
+
     async def mark_reminded(self, prediction: Prediction) -> None:
         await Prediction.filter(id=prediction.id, reminder_owner=PROCESS_ID).update(reminded_at=now())
 

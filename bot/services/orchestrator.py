@@ -13,7 +13,7 @@ from bot.engine.notices import ContextTrimmed, EveryModelFailed, ImagesSeen, Sea
 from bot.engine.prompts import sees_images
 from bot.engine.rounds import Answer, Bill, MessagesFor, RoundResult, RoundRunner
 from bot.engine.transcript import round_context, shared_images
-from bot.kinds import DEBATE_KINDS, MessageStatus
+from bot.kinds import DEBATE_KINDS, DiscussionMode, MessageStatus
 from bot.llm.registry import ModelClients
 from bot.logs import log_event
 from bot.modes.base import Mode, ModeState, RoundPlan
@@ -77,7 +77,9 @@ class Orchestrator:
                 await display.notice(EveryModelFailed(result.round.number, tuple(
                     (a.seat.label, a.error or "failed") for a in result.answers)))
                 following = None
-            if following is None and plan.shown and self.arena is not None and discussion.guild_id is not None:
+            # A forecast is scored by the truth, not voted on (and a vote's close would reveal a blind one early).
+            if following is None and plan.shown and self.arena is not None and discussion.guild_id is not None \
+                    and discussion.mode is not DiscussionMode.PREDICT:
                 result.vote = await self.arena.open_vote(discussion, result)  # the run's last round: vote on it
                 if result.vote is not None:
                     await display.notice(result.vote)

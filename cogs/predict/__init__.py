@@ -36,7 +36,9 @@ REMIND_EVERY = 30.0  # seconds between looks for due questions
 
 def intro(opening: Opening) -> str:
     assert opening.resolves_at is not None
-    names = ", ".join(m.name for m in opening.panel.models)
+    models = opening.panel.models
+    names = f"{len(models)} models, blind until forecasts close," if opening.blind else ", ".join(
+        m.name for m in models)
     return (f"**{member_name(opening.actor.name)}** asked {names} to forecast "
             f"({' / '.join(opening.outcomes)}), resolving <t:{int(opening.resolves_at.timestamp())}:f>:")
 
@@ -56,11 +58,12 @@ class Predict(commands.Cog):
                            outcomes="Up to 6 outcomes, comma-separated (default: Yes, No)",
                            models="Models to ask, comma-separated (default: the configured panel)",
                            project="Run under a project's panel",
-                           rounds="Rounds of revising before the final forecasts")
+                           rounds="Rounds of revising before the final forecasts",
+                           blind="Models forecast as Model A, B… until forecasts close")
     @app_commands.guild_only()
     async def predict(self, interaction: discord.Interaction[MoaiBot], question: str, resolves: str,
                       outcomes: str | None = None, models: Models | None = None, project: Project | None = None,
-                      rounds: app_commands.Range[int, 1, 10] | None = None) -> None:
+                      rounds: app_commands.Range[int, 1, 10] | None = None, blind: bool | None = None) -> None:
         channel = discussion_channel(interaction, "predict", "use /predict in a text channel")
         try:
             when = parse_resolves(resolves, datetime.now(UTC))
@@ -70,7 +73,8 @@ class Predict(commands.Cog):
         venue = ThreadVenue(interaction, channel, intro)
         await self.bot.services.roundtable.open(NewDiscussion(
             DiscussionMode.PREDICT, question, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, rounds=rounds, question_outcomes=named, resolves_at=when), venue)
+            channel_id=interaction.channel_id, rounds=rounds, blind=blind, question_outcomes=named,
+            resolves_at=when), venue)
         await venue.announce("🔮 The models are forecasting in {thread}")
 
     @app_commands.command(name="resolve", description="Say what happened: every forecast here is scored")
@@ -80,7 +84,7 @@ class Predict(commands.Cog):
         discussion, _ = await thread_discussion(interaction, "resolve", idle=True)
         if interaction.user.id != discussion.created_by and not interaction.permissions.manage_guild:
             raise UserError("Only the member who asked, or someone with Manage Server, can resolve this.")
-        if discussion.masked:  # the scores name the models
+        if discussion.masked and discussion.mode is not DiscussionMode.PREDICT:  # the scores name the models
             raise UserError("This discussion is still blind: resolve it once its models are revealed.")
         services = self.bot.services
         forecasts = services.roundtable.forecasts
@@ -93,6 +97,8 @@ class Predict(commands.Cog):
             outcomes = prediction.outcomes
             head = ("🔮 **Resolved: void**" if resolution.outcome is None else
                     f"🔮 **Resolved: {resolution.outcome}**")
+            if await forecasts.reveal(discussion):  # a blind forecast whose forecasts had not closed yet
+                head += "\n" + self._revealed(discussion.blind_names)
         elif discussion.mode is DiscussionMode.DISCUSS:
             config = self.bot.config
             names = {a: config.models[a].name for a in discussion.models if a in config.models}
@@ -127,12 +133,28 @@ class Predict(commands.Cog):
             log.exception("looking for due questions failed; trying again in %g s", REMIND_EVERY)
             return
         for prediction in due:
-            place = await self.bot.services.store.place_of(prediction.discussion_id)
-            thread = self.bot.get_channel(place.thread_id) if place and place.thread_id else None
-            if isinstance(thread, discord.Thread):
-                await try_send(thread, "⏰ **This question resolves now.** The member who asked (or someone with "
-                                       "Manage Server): `/resolve outcome` here, or `/resolve void`.")
+            await self._say(prediction.discussion_id, "⏰ **This question resolves now.** The member who asked (or "
+                                                      "someone with Manage Server): `/resolve outcome` here, or "
+                                                      "`/resolve void`.")
             await forecasts.mark_reminded(prediction)
+        try:
+            closed = await forecasts.reveal_closed([g.id for g in self.bot.guilds])
+        except Exception:
+            log.exception("revealing closed blind forecasts failed; trying again in %g s", REMIND_EVERY)
+            return
+        for prediction, names in closed:
+            await self._say(prediction.discussion_id, "🔒 Forecasts are closed. " + self._revealed(names))
+
+    def _revealed(self, names: dict[str, str]) -> str:
+        models = self.bot.config.models
+        return "🎭 **Revealed:** " + ", ".join(f"{label} was **{models[alias].name if alias in models else alias}**"
+                                              for alias, label in sorted(names.items(), key=lambda item: item[1]))
+
+    async def _say(self, discussion_id: int, text: str) -> None:
+        place = await self.bot.services.store.place_of(discussion_id)
+        thread = self.bot.get_channel(place.thread_id) if place and place.thread_id else None
+        if isinstance(thread, discord.Thread):
+            await try_send(thread, text)
 
     @remind_due.before_loop
     async def _wait_until_ready(self) -> None:
