@@ -82,6 +82,10 @@ def test_forecasts_are_read_as_written() -> None:
     read = parse_forecast("Rust: 20%\nGo: 30%\nRust: 60%\nGo: 40%", three)  # the last block counts
     assert read is not None and read.probabilities == pytest.approx({"Rust": 0.6, "Go": 0.4, "Zig": 0.0})
     assert parse_forecast("No numbers here.", yes_no) is None
+    read = parse_forecast("Likely.\n\nPosition: Go\nConfidence: 70%\nChanged: no", three)  # a debate's stance
+    assert read is not None and read.probabilities == pytest.approx({"Rust": 0.15, "Go": 0.7, "Zig": 0.15})
+    read = parse_forecast("Position: No\nConfidence: 80%", yes_no)  # its confidence is in the position held
+    assert read is not None and read.probabilities == pytest.approx({"Yes": 0.2, "No": 0.8})
     assert parse_forecast("Yes: 0%\nNo: 0%", yes_no) is None
     assert parse_outcomes(None) == ["Yes", "No"] and parse_outcomes("Rust, Go; Zig") == ["Rust", "Go", "Zig"]
     for bad in ("a,b,c,d,e,f,g", "only", "a, A"):

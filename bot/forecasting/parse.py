@@ -12,7 +12,8 @@ __all__ = ["MAX_OUTCOMES", "Forecast", "parse_forecast", "parse_outcomes"]
 MAX_OUTCOMES = 6
 LINE_RE = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*(?:\*\*|__)?(?P<name>[^:=—–\n]{1,80}?)(?:\*\*|__)?\s*[:=—–]\s*"
                      r"(?:\*\*|__)?\s*(?P<value>\d{1,3}(?:[.,]\d+)?)\s*(?P<percent>%|percent)?", re.IGNORECASE)
-PROBABILITY_WORDS = {"probability", "p", "chance", "likelihood", "forecast", "p(yes)", "confidence"}
+# Words that give a yes/no question's first outcome; not "confidence", which a stance block gives its position
+PROBABILITY_WORDS = {"probability", "p", "chance", "likelihood", "forecast", "p(yes)"}
 TOLERANCE = 0.005  # 99.5%–100.5% counts as 100%: rounding, not a mistake
 
 
@@ -53,12 +54,26 @@ def parse_forecast(text: str, outcomes: Sequence[str]) -> Forecast | None:
         if name is not None:
             found[name] = value
     if not found:
-        return None
+        return stance_forecast(text, outcomes)
     if len(outcomes) == 2 and len(found) == 1:  # one side of a yes/no question says the other
         [(name, value)] = found.items()
         other = outcomes[1] if name == outcomes[0] else outcomes[0]
         found[other] = 1 - value
     return normalised(found, outcomes)
+
+
+def stance_forecast(text: str, outcomes: Sequence[str]) -> Forecast | None:
+    """A debate's stance block ("Position: Yes", "Confidence: 70%") read as a forecast: the position's outcome
+    at that confidence, the rest shared by the others."""
+    from bot.stances import split_stance
+
+    _, stance = split_stance(text)
+    chosen = _outcome(stance.position or "", outcomes) if stance.known else None
+    if chosen is None or stance.confidence is None:
+        return None
+    sure = stance.confidence / 100
+    rest = (1 - sure) / (len(outcomes) - 1)
+    return Forecast({o: sure if o == chosen else rest for o in outcomes}, False)
 
 
 def normalised(found: dict[str, float], outcomes: Sequence[str]) -> Forecast | None:
