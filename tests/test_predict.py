@@ -249,8 +249,8 @@ async def test_a_blind_forecast_stays_blind_until_forecasts_close(database: str,
         assert await VoteRound.all().count() == 0  # scored by the truth; a vote's close would reveal it early
         exported = await harness.slash("export", channel=thread, format="json")
         [data] = [json.loads(f) for f in exported.followups[0].files.values()]
-        authors = {f["author"] for f in data["predictions"][0]["forecasts"]}
-        assert authors == {"Model A", "Model B"} and all(f["model"] is None for f in data["predictions"][0]["forecasts"])
+        forecasts = data["predictions"][0]["forecasts"]
+        assert {f["author"] for f in forecasts} == {"Model A", "Model B"} and all(f["model"] is None for f in forecasts)
         await harness.say("@claude what now?", channel=thread)
         [refusal] = [m for m in harness.bot_messages(thread) if "blind forecast" in (m.content or "")]
         assert refusal.content.startswith("Mentions and replies wait until this blind forecast's forecasts close")
