@@ -204,7 +204,7 @@ def leaderboard_chart(names: Sequence[str], human: Sequence[tuple[float, float, 
 def calibration_figure(buckets: Sequence[Bucket], name: str, title: str, palette: Palette = NO_PALETTE) -> Figure:
     """Predicted probability against how often it came true, one point per bucket sized by its forecasts; the
     diagonal is perfect calibration. The counts sit under the axis, never on a point."""
-    figure = new_figure(5.8, width=6.4)
+    figure = new_figure(6.4)
     axes = figure.add_subplot()
     axes.plot([0, 1], [0, 1], color=MUTED, linestyle="--", linewidth=1.2, zorder=0)
     colour = palette.colour(name)
@@ -217,11 +217,11 @@ def calibration_figure(buckets: Sequence[Bucket], name: str, title: str, palette
     axes.set_xticks([i / 10 for i in range(0, 11, 2)], [f"{i * 10}%" for i in range(0, 11, 2)])
     axes.set_yticks([i / 10 for i in range(0, 11, 2)], [f"{i * 10}%" for i in range(0, 11, 2)])
     axes.set_xlabel("forecast probability\n" + wrap("forecasts per bucket: " + ", ".join(
-        f"{b.low:.0%}–{b.low + 0.1:.0%}: {b.count}" for b in buckets), 52))
+        f"{b.low:.0%}–{b.low + 0.1:.0%}: {b.count}" for b in buckets), 72))
     axes.set_ylabel("came true")
     axes.grid(True)
     axes.set_axisbelow(True)
-    axes.set_title(title, loc="left")
+    axes.set_title(wrap(title, 70), loc="left")
     for spine in axes.spines.values():
         spine.set_color(GRID)
     return figure

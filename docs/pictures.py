@@ -19,7 +19,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from bot.chart_style import Palette
-from bot.charts import leaderboard_figure, spend_figure, stance_figure
+from bot.charts import calibration_figure, leaderboard_figure, spend_figure, stance_figure
+from bot.forecasting.scores import Bucket
 from bot.stances import Stance, Timeline, timeline
 
 __all__ = ["SERVER", "export_sample", "leaderboard_sample", "main", "spend_sample", "stance_sample",
@@ -66,6 +67,16 @@ def leaderboard_sample() -> Figure:
     human = [(1084.0, 1031.0, 1140.0), (1041.0, 990.0, 1093.0), (968.0, 915.0, 1020.0), None]
     peer = [(1061.0, 1012.0, 1110.0), (1069.0, 1020.0, 1121.0), None, (902.0, 850.0, 955.0)]
     return leaderboard_figure(names, human, peer, "Leaderboard · all time · 412 votes", SERVER)
+
+
+def calibration_sample() -> Figure:
+    """A model a little overconfident at the top: 120 resolved forecasts."""
+    buckets = [Bucket(0.0, 18, 0.05, 0.06), Bucket(0.1, 14, 0.15, 0.14), Bucket(0.2, 12, 0.25, 0.33),
+               Bucket(0.3, 9, 0.35, 0.33), Bucket(0.4, 11, 0.45, 0.45), Bucket(0.5, 10, 0.55, 0.5),
+               Bucket(0.6, 13, 0.66, 0.62), Bucket(0.7, 12, 0.75, 0.67), Bucket(0.8, 12, 0.85, 0.75),
+               Bucket(0.9, 9, 0.95, 0.78)]
+    return calibration_figure(buckets, "Claude Opus", "Claude Opus: calibration over 120 resolved forecast(s)",
+                              SERVER)
 
 
 ANSWERS = {
@@ -142,7 +153,7 @@ def screenshot(page: str, path: Path) -> bool:
 def main() -> None:
     IMAGES.mkdir(exist_ok=True)
     for name, figure in (("stance-timeline", stance_sample()), ("usage", spend_sample()),
-                         ("leaderboard", leaderboard_sample())):
+                         ("leaderboard", leaderboard_sample()), ("calibration", calibration_sample())):
         path = IMAGES / f"{name}.png"
         figure.savefig(path, format="png")
         print(f"wrote {path.relative_to(IMAGES.parent.parent)}")

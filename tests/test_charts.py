@@ -13,7 +13,7 @@ from PIL import Image
 from bot.chart_style import BACKGROUND, PALETTE, Palette, money_decimals, overlapping_texts, png
 from bot.charts import leaderboard_figure, spend_figure, stance_figure
 from bot.stances import Stance, timeline
-from docs.pictures import SERVER, leaderboard_sample, spend_sample, stance_sample, stance_timeline
+from docs.pictures import SERVER, calibration_sample, leaderboard_sample, spend_sample, stance_sample, stance_timeline
 
 
 def many_models_timeline() -> Figure:
@@ -34,6 +34,7 @@ def empty_month() -> Figure:
 
 
 CHARTS = {"stance timeline": stance_sample, "usage": spend_sample, "leaderboard": leaderboard_sample,
+          "calibration": calibration_sample,
           "eight models, four rounds, long positions": many_models_timeline,
           "twelve equal ratings": crowded_leaderboard, "a month without spend": empty_month}
 
