@@ -20,6 +20,15 @@ from tests.fake_llm import FakeLLM, Script
 ADMIN = discord.Permissions(manage_guild=True)
 
 
+async def open_question(service: ForecastService) -> Prediction:
+    """A yes/no question in guild 42 that resolves in two days, forecasts open for one."""
+    from bot.db.models import Guild
+
+    guild = await Guild.create(discord_id=42, name="g")
+    discussion = await Discussion.create(guild=guild, mode="predict", question="q")
+    return await service.create(discussion, ["Yes", "No"], now() + timedelta(days=2), now() + timedelta(days=1), 42)
+
+
 def forecast_text(yes: int) -> str:
     return f"Base rates say so.\n\n**Forecast**\n- Yes: {yes}%\n- No: {100 - yes}%"
 
@@ -162,13 +171,8 @@ async def test_the_reminder_is_claimed_once_whatever_the_processes(database: str
 
 
 async def test_forgetting_a_member_keeps_their_forecast_in_the_crowd(database: str) -> None:
-    from bot.db.models import Guild
-
-    guild = await Guild.create(discord_id=42, name="g")
-    discussion = await Discussion.create(guild=guild, mode="predict", question="q")
     service = ForecastService()
-    prediction = await service.create(discussion, ["Yes", "No"], now() + timedelta(days=2), now() + timedelta(days=1),
-                                      42)
+    prediction = await open_question(service)
     await service.record_member(prediction.id, 7, "Ann", Forecast({"Yes": 0.9, "No": 0.1}, False))
     await service.resolve(prediction, "Yes", 1)
     assert [line.name for line in await service.accuracy(42, {})] == ["Ann", "All members"]
@@ -216,13 +220,8 @@ async def test_an_interrupted_forecast_resumes_to_its_final_round(harness: Disco
 async def test_a_member_racing_their_own_forecast_keeps_one(database: str) -> None:
     import asyncio
 
-    from bot.db.models import Guild
-
-    guild = await Guild.create(discord_id=42, name="g")
-    discussion = await Discussion.create(guild=guild, mode="predict", question="q")
     service = ForecastService()
-    prediction = await service.create(discussion, ["Yes", "No"], now() + timedelta(days=2), now() + timedelta(days=1),
-                                      42)
+    prediction = await open_question(service)
     await asyncio.gather(*(service.record_member(prediction.id, 7, "Ann", Forecast({"Yes": p / 10, "No": 1 - p / 10},
                                                                                    False)) for p in range(10)))
     assert await ForecastRecord.filter(user_id=7).count() == 1
