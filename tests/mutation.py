@@ -33,6 +33,7 @@ TARGETS: dict[str, list[str]] = {
     "bot/services/ledger.py": ["tests/test_ledger.py", "tests/test_billing.py", "tests/test_mutants.py",
                                "tests/test_search.py"],
     "bot/search/pricing.py": ["tests/test_search.py", "tests/test_mutants.py"],
+    "bot/forecasting/scores.py": ["tests/test_forecast_scores.py"],
     "bot/arena/ratings.py": ["tests/test_ratings.py", "tests/test_mutants.py"],
     "bot/arena/style.py": ["tests/test_ratings.py"],
 }

@@ -101,3 +101,17 @@ def test_the_calibration_chart_keeps_its_words_apart() -> None:
     assert summary is not None and len(summary.buckets) == 10
     figure = calibration_figure(summary.buckets, "GPT", "GPT: calibration over 300 resolved forecast(s)")
     assert overlapping_texts(figure) == []
+
+
+def test_the_edges_of_the_scores() -> None:
+    assert Scored({"Yes": 1.0}, "No").log == pytest.approx(math.log(0.001))  # an outcome it never named
+    certain = summarise([Scored({"Yes": 1.0, "No": 0.0}, "Yes")])
+    assert certain is not None and [(b.low, b.count) for b in certain.buckets] == [(0.9, 1)]  # 100%: the top bucket
+    two = summarise([Scored({"Yes": 1.0, "No": 0.0}, "No"), Scored({"Yes": 1.0, "No": 0.0}, "Yes")])
+    assert two is not None and two.mean_brier == pytest.approx(0.5)
+    assert two.low == 0.0 and two.high == 1.0  # 0.5 ± 0.98, held inside the scale
+    close = summarise([Scored({"Yes": 0.6, "No": 0.4}, "Yes"), Scored({"Yes": 0.8, "No": 0.2}, "Yes")])
+    assert close is not None and close.high == pytest.approx(0.1 + Z * math.sqrt(0.0072) / math.sqrt(2))
+
+
+Z = 1.959963984540054
