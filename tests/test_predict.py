@@ -182,8 +182,10 @@ async def test_forgetting_a_member_keeps_their_forecast_in_the_crowd(database: s
     assert await ForecastRecord.filter(user_id=7).count() == 0
 
 
-async def test_the_thread_is_reminded_once_when_the_question_is_due(harness: DiscordHarness) -> None:
-    await harness.slash("predict", question="Will it snow?", resolves="2d", models="gpt")
+async def test_the_thread_is_reminded_once_when_the_question_is_due(harness: DiscordHarness,
+                                                                   fake_llm: FakeLLM) -> None:
+    await harness.slash("predict", question="Will it snow?", resolves="2d", models="claude", search=True)
+    assert fake_llm.requests_for("claude-test")[0].body["tools"][0]["name"] == "web_search"  # grounded forecasts
     [thread] = harness.threads
     await Prediction.all().update(resolves_at=now() - timedelta(seconds=1))
     cog = harness.bot.get_cog("Predict")

@@ -242,6 +242,9 @@ async def test_search_asked_where_it_cannot_run_is_refused_with_nothing_made(
         assert "unavailable for you" in system_text(fake_llm.requests_for("gpt-test")[0].body)
     finally:
         await harness.close()
+    fake_llm.script("claude-test", Script(text="It shipped.", citations=CITED))
+    asked = await harness_ask(fake_llm, fake_search)
+    assert "-# 🔎 Web search — Claude: searched the web 1×" in asked
     off = await make_harness(search_config(fake_llm, fake_search, search__enabled=False), TEST_ENV)
     try:
         call = await off.slash("ask", model="claude", question="Latest?", search=True)
@@ -249,6 +252,16 @@ async def test_search_asked_where_it_cannot_run_is_refused_with_nothing_made(
                                         "config.toml)."]
     finally:
         await off.close()
+
+
+async def harness_ask(fake_llm: FakeLLM, fake_search: FakeSearch) -> str:
+    """/ask with search: what its footer says."""
+    harness = await make_harness(search_config(fake_llm, fake_search), TEST_ENV)
+    try:
+        call = await harness.slash("ask", model="claude", question="Latest Python?", search=True)
+        return "\n".join(call.texts)
+    finally:
+        await harness.close()
 
 
 async def test_a_mention_can_ask_for_search(harness: DiscordHarness, fake_llm: FakeLLM,

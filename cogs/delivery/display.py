@@ -301,6 +301,8 @@ class InteractionDisplay:
     async def end_round(self, result: RoundResult) -> None:
         [answer] = result.answers
         footer = f"-# {answer_line(answer)}"
+        if result.search is not None and result.search.notes:
+            footer += f"\n-# 🔎 {result.search.line()}"
         try:
             view = add_sources_button(reasoning_view(result.answers), result)
             extra: dict[str, Any] = {"view": view} if view is not None else {}

@@ -59,11 +59,13 @@ class Predict(commands.Cog):
                            models="Models to ask, comma-separated (default: the configured panel)",
                            project="Run under a project's panel",
                            rounds="Rounds of revising before the final forecasts",
-                           blind="Models forecast as Model A, B… until forecasts close")
+                           blind="Models forecast as Model A, B… until forecasts close",
+                           search="Search the web and cite sources (default: the project's or the server's setting)")
     @app_commands.guild_only()
     async def predict(self, interaction: discord.Interaction[MoaiBot], question: str, resolves: str,
                       outcomes: str | None = None, models: Models | None = None, project: Project | None = None,
-                      rounds: app_commands.Range[int, 1, 10] | None = None, blind: bool | None = None) -> None:
+                      rounds: app_commands.Range[int, 1, 10] | None = None, blind: bool | None = None,
+                      search: bool | None = None) -> None:
         channel = discussion_channel(interaction, "predict", "use /predict in a text channel")
         try:
             when = parse_resolves(resolves, datetime.now(UTC))
@@ -73,7 +75,7 @@ class Predict(commands.Cog):
         venue = ThreadVenue(interaction, channel, intro)
         await self.bot.services.roundtable.open(NewDiscussion(
             DiscussionMode.PREDICT, question, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, rounds=rounds, blind=blind, question_outcomes=named,
+            channel_id=interaction.channel_id, rounds=rounds, blind=blind, search=search, question_outcomes=named,
             resolves_at=when), venue)
         await venue.announce("🔮 The models are forecasting in {thread}")
 
