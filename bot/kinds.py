@@ -116,3 +116,12 @@ class PredictionKind(StrEnum):
 
     QUESTION = "question"
     DEBATE = "debate"
+
+
+class LimitScope(StrEnum):
+    """Whom a monthly member limit applies to: one member, everyone with a role, or every member (the server's
+    default per member)."""
+
+    MEMBER = "member"
+    ROLE = "role"
+    EVERYONE = "everyone"

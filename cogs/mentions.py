@@ -110,7 +110,9 @@ class Mentions(commands.Cog):
             if unknown:
                 await self._name_the_panel(message, discussion, unknown)
             return
-        actor = Actor(message.author.id, message.author.display_name, message.guild.id if message.guild else None)
+        roles = getattr(message.author, "roles", ())
+        actor = Actor(message.author.id, message.author.display_name, message.guild.id if message.guild else None,
+                      role_ids=tuple(r.id for r in roles))
         try:
             outcome = await services.roundtable.mention(discussion, actor, models, ThreadStage(self.bot, thread),
                                                         search=asks_search(message.content))

@@ -12,8 +12,16 @@ from discord.ext import commands
 
 from bot.charts import chart_palette, month_chart
 from bot.errors import UserError
+from bot.kinds import LimitScope
 from bot.services.arena import unrevealed_discussions
-from bot.services.budget import guild_budget, set_anyone_steers, set_guild_budget
+from bot.services.budget import (
+    guild_budget,
+    member_limits,
+    member_month,
+    set_anyone_steers,
+    set_guild_budget,
+    set_member_limit,
+)
 from bot.services.ledger import month_total, usage_report
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
@@ -46,6 +54,11 @@ class Usage(commands.Cog):
         if budget:
             spent = await month_total(interaction.guild_id)
             lines.append(f"Server budget: ${spent:.2f} of ${budget:.2f} this month")
+        if member is not None:
+            mine, cap = await member_month(interaction.guild_id, member.id, [r.id for r in member.roles])
+            if cap is not None:
+                lines.append(f"{member.display_name}'s limit: ${mine:.2f} of ${cap.amount:.2f} this month "
+                             f"(spent or in use; {cap.source.replace('your', 'their')})")
         if not report.lines:
             await interaction.response.send_message("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
@@ -56,15 +69,37 @@ class Usage(commands.Cog):
         await interaction.followup.send("\n".join(lines), file=discord.File(io.BytesIO(png), "usage.png"),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="budget", description="Set this server's monthly model budget in USD (0: no limit)")
-    @app_commands.describe(amount="USD per calendar month; 0 removes the limit")
+    @app_commands.command(name="budget", description="Monthly USD limits: the server's, a member's, a role's "
+                                                     "(Manage Server)")
+    @app_commands.describe(amount="USD per calendar month; 0 removes the limit; leave empty to see every limit",
+                           member="A limit on what this member's runs may cost",
+                           role="A limit for every member with this role",
+                           per_member="A limit for every member (the server's default per member)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
-    async def budget(self, interaction: discord.Interaction[MoaiBot], amount: float) -> None:
+    async def budget(self, interaction: discord.Interaction[MoaiBot], amount: float | None = None,
+                     member: discord.Member | None = None, role: discord.Role | None = None,
+                     per_member: bool = False) -> None:
         require_manage_guild(interaction, "Setting the budget")
+        assert interaction.guild_id is not None
+        if amount is None:
+            await interaction.response.send_message(await self._limits_text(interaction.guild_id), ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            return
         if not 0 <= amount <= 1_000_000:
             raise UserError("The budget must be between 0 and 1,000,000 USD.")
-        assert interaction.guild_id is not None
+        if sum((member is not None, role is not None, per_member)) > 1:
+            raise UserError("Set one limit at a time: member, role or per_member.")
+        if member is not None or role is not None or per_member:
+            scope, target, who = (
+                (LimitScope.MEMBER, member.id, member.mention) if member is not None else
+                (LimitScope.ROLE, role.id, role.mention) if role is not None else
+                (LimitScope.EVERYONE, 0, "every member"))
+            await set_member_limit(interaction.guild_id, scope, target, amount)
+            text = (f"💰 Monthly limit for {who}: ${amount:.2f} (the tightest limit that applies to a member wins)."
+                    if amount else f"💰 No monthly limit for {who} now.")
+            await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
+            return
         await set_guild_budget(interaction.guild_id, amount)
         text = f"💰 Monthly budget set to ${amount:.2f}." if amount else "💰 No monthly budget limit now."
         unpriced = [m.name for m in self.bot.config.models.values() if not m.priced]
@@ -76,6 +111,17 @@ class Usage(commands.Cog):
                         "or with `moai models sync`."))
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 
+
+    async def _limits_text(self, guild_id: int) -> str:
+        budget = await guild_budget(self.bot.config, guild_id)
+        lines = [f"💰 **Server budget**: {f'${budget:.2f} a month' if budget else 'none'}"]
+        for row in await member_limits(guild_id):
+            who = {LimitScope.MEMBER: f"<@{row.target_id}>", LimitScope.ROLE: f"<@&{row.target_id}>",
+                   LimitScope.EVERYONE: "every member"}[row.scope]
+            lines.append(f"• {who}: ${row.amount_usd:.2f} a month")
+        if len(lines) == 1:
+            lines.append("No member or role limits. `/budget member:@x amount:5`, `role:@r`, `per_member:true`.")
+        return "\n".join(lines)
 
     @app_commands.command(name="steering", description="Who may stop, continue or resume discussions (Manage Server)")
     @app_commands.describe(who="starter: the member who started it, or Manage Threads (default); everyone: anyone")

@@ -474,7 +474,8 @@ class DiscordHarness:
             "app_permissions": str(channel.permissions_for(self.guild.me).value),
             "member": {"user": {"id": str(member.id), "username": member.name, "discriminator": "0001",
                                 "avatar": None, "global_name": member.name, "bot": member.bot},
-                       "nick": member.nick, "roles": [], "joined_at": datetime.now(UTC).isoformat(),
+                       "nick": member.nick, "roles": [str(r.id) for r in member.roles if not r.is_default()],
+                       "joined_at": datetime.now(UTC).isoformat(),
                        "deaf": False, "mute": False, "flags": 0,
                        "permissions": str(member_permissions.value)},
             "data": {"id": str(snowflake()), "name": name, "type": 1, "options": options},
@@ -493,6 +494,9 @@ class DiscordHarness:
             if isinstance(value, discord.Member):
                 options.append({"name": key, "type": 6, "value": str(value.id)})
                 continue
+            if isinstance(value, discord.Role):
+                options.append({"name": key, "type": 8, "value": str(value.id)})
+                continue
             kind = {bool: 5, int: 4, float: 10}.get(type(value), 3)
             option: dict[str, Any] = {"name": key, "type": kind, "value": value}
             if key == focused:
@@ -509,6 +513,12 @@ class DiscordHarness:
             payload["data"].setdefault("resolved", {})["attachments"] = uploads
         members = [m for m in self.guild.members if any(o.get("value") == str(m.id) and o.get("type") == 6
                                                          for o in flat)]
+        roles = [r for r in self.guild.roles if any(o.get("value") == str(r.id) and o.get("type") == 8 for o in flat)]
+        if roles:
+            payload["data"].setdefault("resolved", {})["roles"] = {
+                str(r.id): {"id": str(r.id), "name": r.name, "color": 0, "hoist": False, "position": r.position,
+                            "permissions": str(r.permissions.value), "managed": False, "mentionable": True}
+                for r in roles}
         if members:
             payload["data"].setdefault("resolved", {}).update({
                 "users": {str(m.id): {"id": str(m.id), "username": m.name, "discriminator": "0001", "avatar": None}

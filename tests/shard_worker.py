@@ -75,7 +75,7 @@ async def main(db_url: str, shard: int, start_at: float, mode: str, llm_url: str
                 return True
         return False
 
-    users = [7] * ATTEMPTS if mode == "cooldown" else [100 * shard + i for i in range(ATTEMPTS)]
+    users = [7] * ATTEMPTS if mode in ("cooldown", "member") else [100 * shard + i for i in range(ATTEMPTS)]
     action = {"ledger": bill, "claim": claim, "limits": ask, "remind": remind, "remind-and-die": remind}.get(
         mode, attempt)
     won = sum(await asyncio.gather(*(action(user) for user in users)))

@@ -123,3 +123,14 @@ async def test_a_due_reminder_is_posted_once_across_processes_and_after_a_kill(p
     await Prediction.filter(id=second.id).update(reminder_until=now() - timedelta(seconds=1))  # a minute later
     assert sorted(await run_shards(postgres_url, "remind")) == [0, 1]
     assert (await Prediction.get(id=second.id)).reminded_at is not None
+
+
+async def test_a_member_limit_holds_across_processes(postgres_url: str) -> None:
+    """One member, a $3 monthly limit, 24 simultaneous $1 runs from two processes: exactly 3 are admitted."""
+    from bot.kinds import LimitScope
+    from bot.services.budget import set_member_limit
+
+    await set_member_limit(4242, LimitScope.MEMBER, 7, 3.0)
+    won = await run_shards(postgres_url, "member")
+    assert sum(won) == 3, won
+    assert await BudgetHold.filter(user_id=7).count() == 3

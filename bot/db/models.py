@@ -13,6 +13,7 @@ from bot.kinds import AuthorKind as AuthorKind
 from bot.kinds import Category as Category
 from bot.kinds import DiscussionMode as DiscussionMode
 from bot.kinds import DiscussionStatus as DiscussionStatus
+from bot.kinds import LimitScope as LimitScope
 from bot.kinds import MessageStatus as MessageStatus
 from bot.kinds import MinoritySource as MinoritySource
 from bot.kinds import PredictionKind as PredictionKind
@@ -212,9 +213,11 @@ class BudgetHold(Model):
     amount_usd = fields.FloatField()
     expires_at = fields.DatetimeField()
     owner = fields.CharField(max_length=64, default="", db_default="")  # the process that took it (host:pid:start)
+    user_id = fields.BigIntField(null=True)  # the member whose run it is (their monthly limit counts it too)
 
     class Meta:
         table = "budget_hold"
+        indexes = (("guild_id", "user_id"),)
 
 
 class Spend(Model):
@@ -242,7 +245,7 @@ class Spend(Model):
 
     class Meta:
         table = "spend"
-        indexes = (("guild_id", "created_at"), ("discussion_id",))
+        indexes = (("guild_id", "created_at"), ("discussion_id",), ("guild_id", "user_id", "created_at"))
 
 
 class MonthlySpend(Model):
@@ -494,3 +497,21 @@ class ForecastRecord(Model):
         table = "forecast"
         indexes = (("prediction_id", "final"), ("user_id",))
         unique_together = (("prediction", "user_id"),)  # one forecast per member (models' user_id is NULL)
+
+
+class MemberLimit(Model):
+    """A monthly USD limit on the runs one member starts in a guild: set for the member, for a role, or for
+    everyone (the server's default per member). The tightest that applies wins, in the same locked admission as
+    the server's budget."""
+
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="member_limits", on_delete=fields.CASCADE
+    )
+    scope = fields.CharEnumField(LimitScope, max_length=8)
+    target_id = fields.BigIntField(default=0)  # the member's or the role's Discord id; 0 for everyone
+    amount_usd = fields.FloatField()
+
+    class Meta:
+        table = "member_limit"
+        unique_together = (("guild", "scope", "target_id"),)

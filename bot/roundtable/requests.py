@@ -29,6 +29,7 @@ class Actor:
     guild_id: int | None = None
     manages_threads: bool = False  # may steer discussions others started (Discord: Manage Threads)
     local: bool = False
+    role_ids: tuple[int, ...] = ()  # their roles in the guild (role limits on what their runs may cost)
 
     @property
     def author(self) -> Author:

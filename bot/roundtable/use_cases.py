@@ -309,7 +309,7 @@ class Roundtable:
         if actor.local:  # the operator's own console: no server budget, no cooldown
             return Ticket()
         return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds, side_calls,
-                                          search=search)
+                                          search=search, role_ids=actor.role_ids)
 
     def _start(self, stage: Stage, discussion: Discussion, mode: Mode, ticket: Ticket, actor: Actor) -> Run:
         info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)

@@ -78,7 +78,7 @@ class Admission:
 
     async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
                     rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = (),
-                    search: bool = False) -> Ticket:
+                    search: bool = False, role_ids: Sequence[int] = ()) -> Ticket:
         """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars` (plus one-off `side_calls`:
         a model and its worst-case cost, like the tagging model's; and with `search`, every round's searches at
         their limits), or UserError saying why not."""
@@ -89,7 +89,8 @@ class Admission:
             estimate += search_estimate(self.config, models, rounds)
         called = [*models, *(model for model, _ in side_calls)]
         try:
-            hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in called if not m.priced])
+            hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in called if not m.priced],
+                                        user_id=user_id, role_ids=role_ids)
         except BudgetRefused:
             log_event(log, "budget_refused", guild=guild_id, user=user_id, models=[m.alias for m in models],
                       rounds=rounds, estimate_usd=round(estimate, 6))

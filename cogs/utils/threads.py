@@ -26,8 +26,9 @@ AUTOMOD_CODES = {200000, 200001}  # message, or thread title, blocked by AutoMod
 
 def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     """The member who used a command or pressed a button, with what Discord says they may do here."""
+    roles = getattr(interaction.user, "roles", ())  # a Member in a guild; a User has none
     return Actor(interaction.user.id, interaction.user.display_name, interaction.guild_id,
-                 manages_threads=interaction.permissions.manage_threads)
+                 manages_threads=interaction.permissions.manage_threads, role_ids=tuple(r.id for r in roles))
 
 
 def require_thread_permissions(channel: discord.TextChannel) -> None:

@@ -1,26 +1,12 @@
-from typing import Any
 
 from tortoise import migrations
+
+from bot.db.migration_ops import AddColumn
 from tortoise.migrations import operations as ops
 import functools
 from bot.kinds import SpendKind
 from json import dumps, loads
 from tortoise import fields
-
-class AddColumn(ops.AddField):
-    """AddField whose rollback drops just the column (SQLite 3.35+ and PostgreSQL both can): Tortoise's own
-    SQLite rollback rebuilds the table and loses its indexes, which an earlier migration's rollback then cannot
-    find to drop."""
-
-    async def database_backward(self, app_label: Any, old_state: Any, new_state: Any,
-                                state_editor: Any = None) -> None:
-        if not state_editor:
-            return
-        model = old_state.apps.get_model(f"{app_label}.{self.model_name}")
-        column = model._meta.fields_map[self.name].source_field or self.name
-        await state_editor.client.execute_script(
-            f'ALTER TABLE "{model._meta.db_table}" DROP COLUMN "{column}"')
-
 
 class Migration(migrations.Migration):
     dependencies = [('moai', '0016_sources')]

@@ -1,6 +1,7 @@
-from typing import Any
 
 from tortoise import migrations
+
+from bot.db.migration_ops import DescribeField
 from tortoise.migrations import operations as ops
 import functools
 from bot.kinds import AuthorKind, DiscussionMode, PredictionKind
@@ -8,18 +9,6 @@ from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
-
-class DescribeField(ops.AlterField):
-    """A change of the field's description only (a new enum value in a varchar): the state learns it, the
-    database has nothing to change. Tortoise's AlterField would rebuild the table on SQLite, losing its
-    indexes."""
-
-    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    async def database_backward(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
 
 class Migration(migrations.Migration):
     dependencies = [('moai', '0017_web_search')]

@@ -1,0 +1,97 @@
+"""Money per member (issue 30, item 1): monthly limits for a member, a role or every member, the tightest
+winning, in the same locked admission as the server's budget (holds, both databases, several processes)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+import pytest
+from discord.ext.test import backend as back
+
+from bot.db.models import BudgetHold, Cooldown, Guild, MemberLimit
+from bot.errors import UserError
+from bot.kinds import LimitScope
+from bot.services import ledger
+from bot.services.admission import Admission
+from bot.services.budget import member_committed, set_member_limit
+from bot.services.ledger import Payer
+from bot.llm.types import Usage
+from tests.conftest import TEST_ENV, make_config
+from tests.discord_harness import make_harness
+from tests.fake_llm import FakeLLM
+
+ADMIN = discord.Permissions(manage_guild=True)
+GUILD = 4242
+
+
+def priced(fake_llm: FakeLLM, **overrides: object):  # $1 worst case per run of gpt (1000 tokens at $1000/M)
+    return make_config(fake_llm, models__gpt__max_tokens=1000, models__gpt__input_price=0.0,
+                       models__gpt__output_price=1000.0, **overrides)
+
+
+async def test_a_quota_admits_exactly_what_fits_of_24_simultaneous_runs(database: str, fake_llm: FakeLLM) -> None:
+    config = priced(fake_llm)
+    admission = Admission(config)
+    await set_member_limit(GUILD, LimitScope.MEMBER, 7, 5.0)
+    model = config.models["gpt"]
+    await ledger.record(Payer(GUILD, 7), None, model, Usage(1, 1), 0.5)  # spent already this month
+
+    async def attempt() -> bool:
+        try:
+            await admission.admit(GUILD, 7, [model], 10)
+            return True
+        except UserError:
+            return False
+
+    won = await asyncio.gather(*(attempt() for _ in range(24)))
+    assert sum(won) == 4  # $0.50 spent + 4 × $1 held ≤ $5 < + a fifth
+    assert await BudgetHold.filter(user_id=7).count() == 4
+    guild = await Guild.get(discord_id=GUILD)
+    assert await member_committed(guild, 7) == pytest.approx(4.5)
+    await admission.admit(GUILD, 8, [model], 10)  # another member: not their limit (no server budget set)
+
+
+async def test_the_tightest_limit_wins_and_the_refusal_gives_the_numbers(database: str, fake_llm: FakeLLM) -> None:
+    config = priced(fake_llm, defaults__user_cooldown_seconds=60.0)
+    admission = Admission(config)
+    model = config.models["gpt"]
+    await set_member_limit(GUILD, LimitScope.EVERYONE, 0, 10.0)
+    await set_member_limit(GUILD, LimitScope.ROLE, 555, 1.5)
+    await set_member_limit(GUILD, LimitScope.MEMBER, 7, 3.0)
+    await admission.admit(GUILD, 7, [model], 10, role_ids=[555])
+    with pytest.raises(UserError) as refused:
+        await admission.admit(GUILD, 9, [model], 10, role_ids=[555, 1])  # cooldown is per member: not it
+        await admission.admit(GUILD, 7, [model], 10, role_ids=[555])
+    assert str(refused.value).startswith("Your monthly limit here is $1.50 (the limit of one of your roles); $1.00 "
+                                         "of it is spent or in use and this run could cost up to $1.00.")
+    assert await Cooldown.filter(user_id=7).count() == 1  # the refusal took no cooldown of its own
+    await admission.admit(GUILD, 11, [model], 10)  # no role: the per-member default of $10
+    await set_member_limit(GUILD, LimitScope.ROLE, 555, 0)  # removed
+    assert not await MemberLimit.filter(scope=LimitScope.ROLE).exists()
+
+
+async def test_budget_sets_lists_and_usage_shows_a_members_limit(database: str, fake_llm: FakeLLM) -> None:
+    harness = await make_harness(priced(fake_llm), TEST_ENV)
+    try:
+        supporters = back.make_role("supporters", harness.guild)
+        bob = back.make_member(back.make_user("bob", "0002"), harness.guild, nick="Bob")
+        refused = await harness.slash("budget", amount=5.0, member=bob)
+        assert refused.ephemeral_texts == ["Setting the budget needs the Manage Server permission."]
+        said = await harness.slash("budget", permissions=ADMIN, amount=5.0, member=bob)
+        assert said.texts == [f"💰 Monthly limit for {bob.mention}: $5.00 (the tightest limit that applies to a "
+                              "member wins)."]
+        await harness.slash("budget", permissions=ADMIN, amount=2.0, role=supporters)
+        await harness.slash("budget", permissions=ADMIN, amount=20.0, per_member=True)
+        both = await harness.slash("budget", permissions=ADMIN, amount=1.0, member=bob, per_member=True)
+        assert both.ephemeral_texts == ["Set one limit at a time: member, role or per_member."]
+        listed = await harness.slash("budget", permissions=ADMIN)
+        [text] = listed.ephemeral_texts
+        assert f"• <@{bob.id}>: $5.00 a month" in text and f"• <@&{supporters.id}>: $2.00 a month" in text
+        assert "• every member: $20.00 a month" in text
+        await harness.slash("open", question="Q?", models="gpt", by=bob)  # $1 held, then its real cost
+        usage = await harness.slash("usage", member=bob)
+        assert any("Bob's limit: $0.00 of $5.00 this month (spent or in use; their own limit)" in t
+                   for t in usage.texts), usage.texts
+    finally:
+        await harness.close()
