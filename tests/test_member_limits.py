@@ -12,11 +12,11 @@ from discord.ext.test import backend as back
 from bot.db.models import BudgetHold, Cooldown, Guild, MemberLimit
 from bot.errors import UserError
 from bot.kinds import LimitScope
+from bot.llm.types import Usage
 from bot.services import ledger
 from bot.services.admission import Admission
 from bot.services.budget import member_committed, set_member_limit
 from bot.services.ledger import Payer
-from bot.llm.types import Usage
 from tests.conftest import TEST_ENV, make_config
 from tests.discord_harness import make_harness
 from tests.fake_llm import FakeLLM
