@@ -41,3 +41,8 @@ def run_cost(models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1) 
     """Worst case for `rounds` rounds of `models`: each later round also reads every earlier answer in full."""
     growth = sum(chars_for_tokens(m.max_tokens) for m in models)
     return sum(round_cost(models, prompt_chars + growth * done) for done in range(rounds))
+
+
+def money_text(amount: float) -> str:
+    """USD as people read a model's price: cents with enough precision below a dollar ("$0.0041", not "$0.00")."""
+    return f"${amount:,.4f}" if amount < 1 else f"${amount:,.2f}"

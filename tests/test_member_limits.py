@@ -95,3 +95,26 @@ async def test_budget_sets_lists_and_usage_shows_a_members_limit(database: str, 
                    for t in usage.texts), usage.texts
     finally:
         await harness.close()
+
+
+async def test_each_answer_shows_its_cost_and_the_round_its_total(database: str, fake_llm: FakeLLM) -> None:
+    import re
+
+    from tests.fake_llm import Script
+
+    config = make_config(fake_llm, models__gpt__input_price=3.0, models__gpt__output_price=15.0,
+                         models__claude__input_price=1.0, models__claude__output_price=5.0)
+    harness = await make_harness(config, TEST_ENV)
+    try:
+        fake_llm.script("gpt-test", Script(text="Four.", input_tokens=100, output_tokens=200))  # $0.0033
+        fake_llm.script("claude-test", Script(text="4", input_tokens=100, output_tokens=100))  # $0.0006
+        await harness.slash("open", question="2+2?", models="gpt,claude,llama")
+        [thread] = harness.threads
+        [summary] = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("-# Round 1")]
+        assert summary.content.startswith("-# Round 1: 3/3 answered · $0.0039 in all")
+        assert re.search(r"✅ \*\*GPT\*\* · [\d.]+ s · 100 → 200 tokens · \$0\.0033", summary.content)
+        assert re.search(r"✅ \*\*Claude\*\* · [\d.]+ s · 100 → 100 tokens · \$0\.0006", summary.content)
+        assert re.search(r"✅ \*\*Llama\*\* · [\d.]+ s · [\d,]+ → [\d,]+ tokens\n|✅ \*\*Llama\*\* · [\d.]+ s · "
+                         r"[\d,]+ → [\d,]+ tokens$", summary.content)  # no price known: no cost shown
+    finally:
+        await harness.close()

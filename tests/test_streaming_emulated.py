@@ -66,7 +66,10 @@ def eight_models(fake: FakeLLM, **overrides: Any) -> dict[str, Any]:
     for i in range(8):
         fake.script(f"model-{i}", Script(text=f"Model {i} thinks " + "so " * 150, chunk_chars=12,
                                          ttft=0.05 * i, token_interval=0.01))
-    return {"models": models, "defaults__models": list(models), **overrides}
+    # A loaded CI machine can hold a stream's first byte past the tests' usual 0.5 s idle timeout: these tests
+    # are about webhooks, not timeouts.
+    timeouts = {"connect": 2.0, "idle": 5.0, "total": 30.0}
+    return {"models": models, "defaults__models": list(models), "defaults__timeouts": timeouts, **overrides}
 
 
 async def test_eight_models_stream_through_a_pool_of_webhooks(database: str, fake_llm: FakeLLM) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db.models import Discussion
+from bot.estimate import money_text
 from bot.export.records import Extras, Look, Section, model_names, vote_lines
 from bot.kinds import AuthorKind
 from bot.stances import Stance, Timeline, timeline
@@ -85,10 +86,6 @@ def majority_text(line: Timeline, *, first: bool) -> str:
     held = sum(1 for (_, n), cell in line.cells.items() if n == number and cell.group == group)
     told = sum(1 for (_, n), cell in line.cells.items() if n == number and cell.group is not None)
     return f"{line.label(group)}: {line.positions[group]} ({held} of {told})"
-
-
-def money_text(amount: float) -> str:
-    return f"${amount:,.4f}" if amount < 1 else f"${amount:,.2f}"
 
 
 def totals_text(found: Summary) -> str:

@@ -24,6 +24,7 @@ from bot.engine.notices import (
     VoteClosed,
 )
 from bot.engine.rounds import Answer, RoundResult
+from bot.estimate import message_cost, money_text
 from bot.kinds import DEBATE_KINDS, MessageStatus, MinoritySource, RoundKind
 from bot.llm.types import is_cut_off, is_filtered
 from bot.stances import FLAGGED, Stance, Timeline, timeline_rows
@@ -81,7 +82,9 @@ def answer_line(answer: Answer) -> str:
         cut = " · ✂️ cut at max_tokens" if is_cut_off(answer.stop_reason) else \
             (" · 🚫 filtered" if is_filtered(answer.stop_reason) else "")
         thought = " · 🧠 reasoned" if answer.reasoning else ""
-        return f"✅ **{name}** · {seconds(answer.latency_ms)} · {tokens(answer)}{cut}{thought}"
+        cost = message_cost(answer.model, answer.usage) if answer.model.priced else None
+        priced = f" · {money_text(cost)}" if cost is not None else ""
+        return f"✅ **{name}** · {seconds(answer.latency_ms)} · {tokens(answer)}{priced}{cut}{thought}"
     if answer.status is MessageStatus.CANCELLED:
         return f"⏹️ **{name}** · stopped after {seconds(answer.latency_ms)}"
     reason = (answer.error or "failed").replace("\n", " ")
@@ -92,7 +95,10 @@ def answer_line(answer: Answer) -> str:
 def round_summary(result: RoundResult, unshown: set[str] | frozenset[str] = frozenset()) -> str:
     """The round's status line; an answer Discord would not show is never ✅ (the database has it)."""
     done = sum(a.status is MessageStatus.COMPLETE for a in result.answers)
-    head = f"-# Round {round_label(result)}: {done}/{len(result.answers)} answered"
+    costs = [message_cost(a.model, a.usage) for a in result.answers if a.model.priced]
+    total = sum(c for c in costs if c is not None)
+    head = f"-# Round {round_label(result)}: {done}/{len(result.answers)} answered" + (
+        f" · {money_text(total)} in all" if any(c is not None for c in costs) else "")
     lines = [head, *(f"⚠️ **{a.seat.label}** · answered, but Discord would not show it (it is kept: /export)"
                      if a.seat.alias in unshown and a.status is MessageStatus.COMPLETE else answer_line(a)
                      for a in result.answers)]
