@@ -129,6 +129,7 @@ class DefaultsConfig(_Strict):
     mention_queue_limit: int = Field(default=10, ge=1, le=100)  # mentions merged into one waiting round
     max_projects: int = Field(default=50, ge=1, le=1000)  # projects one server may have
     allow_unpriced: bool = False  # with a budget set, run models whose price is unknown (counted as free)
+    confirm_above_usd: float = Field(default=0.0, ge=0)  # a run whose worst case is above this asks first; 0: never
     catalogue_file: str = "moai-catalogue.json"  # written by `moai models sync`
     timeouts: TimeoutsConfig = TimeoutsConfig()
 

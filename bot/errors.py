@@ -21,6 +21,16 @@ class Hint(StrEnum):
     BUDGET = "budget"  # raise the server's budget
 
 
+class CostConfirmation(Exception):
+    """A new run's worst case is above `[defaults] confirm_above_usd`: the member is shown it and confirms first.
+    Nothing was taken (no hold, no cooldown, no row)."""
+
+    def __init__(self, estimate: float, threshold: float) -> None:
+        super().__init__(f"worst case ${estimate:.4f} above ${threshold:.2f}")
+        self.estimate = estimate
+        self.threshold = threshold
+
+
 class UserError(Exception):
     """Bad input or a state the user can fix; shown to them as is (ephemeral in Discord), with its hint."""
 

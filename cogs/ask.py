@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.kinds import DiscussionMode
 from bot.roundtable import NewDiscussion
+from cogs.utils.confirm import confirmed_or_asked
 from cogs.utils.files import read_with_deferral
 from cogs.utils.stages import AskVenue
 from cogs.utils.threads import actor_of
@@ -34,11 +35,11 @@ class Ask(commands.Cog):
                   file2: discord.Attachment | None = None, file3: discord.Attachment | None = None,
                   file4: discord.Attachment | None = None) -> None:
         files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
-        run = await self.bot.services.roundtable.open(
-            NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction), models=[model], files=files,
-                          search=search),
-            AskVenue(interaction))
-        await run.wait()
+        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+            await (await self.bot.services.roundtable.open(request, AskVenue(asked))).wait()
+
+        await confirmed_or_asked(interaction, NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction),
+                                                            models=[model], files=files, search=search), start)
 
 
 async def setup(bot: MoaiBot) -> None:

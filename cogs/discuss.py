@@ -19,6 +19,7 @@ from bot.roundtable import DebateChoices, NewDiscussion, Opening
 from cogs.delivery.components import ACTIONS, RESUME, resume_view
 from cogs.delivery.render import member_name
 from cogs.delivery.send import NO_MENTIONS
+from cogs.utils.confirm import confirmed_or_asked
 from cogs.utils.errors import IdButton
 from cogs.utils.files import read_with_deferral
 from cogs.utils.stages import ThreadStage, ThreadVenue
@@ -111,15 +112,19 @@ class Discuss(commands.Cog):
                       file4: discord.Attachment | None = None) -> None:
         channel = discussion_channel(interaction, "discuss", "use /continue or mention the models")
         files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
-        venue = ThreadVenue(interaction, channel, intro)
-        run = await self.bot.services.roundtable.open(NewDiscussion(
+        request = NewDiscussion(
             DiscussionMode.DISCUSS, topic, actor_of(interaction), models=models, project=project,
             channel_id=interaction.channel_id, rounds=rounds, blind=blind, files=files, search=search,
-            debate=DebateChoices(roles, rotate_roles, Depth(depth) if depth else None)), venue)
-        discussion = run.discussion
-        auto = ", depth auto" if discussion.depth == Depth.AUTO else ""
-        await venue.announce(f"🧵 {len(discussion.models)} models are discussing in {{thread}} "
-                             f"({discussion.rounds_planned} rounds{auto})")
+            debate=DebateChoices(roles, rotate_roles, Depth(depth) if depth else None))
+
+        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+            venue = ThreadVenue(asked, channel, intro)
+            discussion = (await self.bot.services.roundtable.open(request, venue)).discussion
+            auto = ", depth auto" if discussion.depth == Depth.AUTO else ""
+            await venue.announce(f"🧵 {len(discussion.models)} models are discussing in {{thread}} "
+                                 f"({discussion.rounds_planned} rounds{auto})")
+
+        await confirmed_or_asked(interaction, request, start)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (default: what an interrupted run had left, else 1)")

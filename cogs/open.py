@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.kinds import DiscussionMode
 from bot.roundtable import NewDiscussion, Opening
 from cogs.delivery.render import member_name
+from cogs.utils.confirm import confirmed_or_asked
 from cogs.utils.files import read_with_deferral
 from cogs.utils.stages import ThreadVenue
 from cogs.utils.threads import actor_of, discussion_channel
@@ -46,11 +47,16 @@ class Open(commands.Cog):
                    file3: discord.Attachment | None = None, file4: discord.Attachment | None = None) -> None:
         channel = discussion_channel(interaction, "open", "mention the models instead")
         files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
-        venue = ThreadVenue(interaction, channel, intro)
-        run = await self.bot.services.roundtable.open(NewDiscussion(
-            DiscussionMode.OPEN, question, actor_of(interaction), models=models, project=project,
-            channel_id=interaction.channel_id, blind=blind, files=files, search=search), venue)
-        await venue.announce(f"🧵 {len(run.discussion.models)} models are answering in {{thread}}")
+        request = NewDiscussion(DiscussionMode.OPEN, question, actor_of(interaction), models=models,
+                                project=project, channel_id=interaction.channel_id, blind=blind, files=files,
+                                search=search)
+
+        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+            venue = ThreadVenue(asked, channel, intro)
+            run = await self.bot.services.roundtable.open(request, venue)
+            await venue.announce(f"🧵 {len(run.discussion.models)} models are answering in {{thread}}")
+
+        await confirmed_or_asked(interaction, request, start)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -63,6 +63,7 @@ class SentMessage:
     allowed_mentions: list[dict[str, Any] | None] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # time.monotonic() of each version
     files: dict[str, bytes] = field(default_factory=dict)  # attachments by file name
+    components: list[dict[str, Any]] = field(default_factory=list)  # the buttons under it, as sent
 
     @property
     def edits(self) -> int:
@@ -124,6 +125,8 @@ class RecordingWebhookAdapter(webhook_async.AsyncWebhookAdapter):
             message.content = payload["content"]
         if "embeds" in payload:
             message.embeds = payload["embeds"] or []
+        if "components" in payload:
+            message.components = payload["components"] or []
         message.history.append(message.content if message.content else _embed_text(message.embeds))
         message.allowed_mentions.append(payload.get("allowed_mentions"))
         message.times.append(time.monotonic())
@@ -593,6 +596,12 @@ class DiscordHarness:
         if wait:
             await self.settle()
         return self.adapter.calls.get(payload["token"]) or InteractionCall(int(payload["id"]), payload["token"])
+
+    def as_message(self, sent: SentMessage) -> discord.Message:
+        """A reply or follow-up as a message a member can press buttons on (an ephemeral one too)."""
+        data = {**self.adapter._message_dict(sent), "components": sent.components}
+        channel = self.bot.get_channel(sent.channel_id) or self.channel
+        return discord.Message(state=back.get_state(), channel=channel, data=data)  # type: ignore[arg-type]
 
     def shown_modal(self) -> dict[str, Any]:
         """The last modal a press answered with (interaction callback type 9), as Discord received it."""

@@ -118,3 +118,31 @@ async def test_each_answer_shows_its_cost_and_the_round_its_total(database: str,
                          r"[\d,]+ → [\d,]+ tokens$", summary.content)  # no price known: no cost shown
     finally:
         await harness.close()
+
+
+async def test_an_expensive_run_asks_first_and_holds_nothing_meanwhile(database: str, fake_llm: FakeLLM) -> None:
+    from bot.db.models import Discussion
+
+    harness = await make_harness(priced(fake_llm, defaults__confirm_above_usd=0.5,
+                                        defaults__user_cooldown_seconds=60.0), TEST_ENV)
+    try:
+        asked = await harness.slash("open", question="Worth a dollar?", models="gpt")
+        [text] = asked.ephemeral_texts
+        assert text.startswith("💰 This run could cost up to **$1.00** (its worst case: every model writing its "
+                               "full answer; the server asks above $0.5000). Run it?")
+        assert not harness.threads and await Discussion.all().count() == 0
+        assert await BudgetHold.all().count() == 0 and await Cooldown.all().count() == 0  # nothing taken
+        assert asked.response is not None
+        prompt = harness.as_message(asked.response)
+        buttons = {b.label: b.custom_id for b in prompt.components[0].children}  # type: ignore[union-attr]
+        assert list(buttons) == ["Run it", "Cancel"]
+        bob = back.make_member(back.make_user("bob", "0002"), harness.guild, nick="Bob")
+        other = await harness.click(prompt, buttons["Run it"], member=bob)  # type: ignore[arg-type]
+        assert other.ephemeral_texts == ["Only the member who asked can confirm this run."]
+        await harness.click(prompt, buttons["Run it"])  # type: ignore[arg-type]
+        assert len(harness.threads) == 1 and await Discussion.all().count() == 1
+        assert asked.response.content == "▶️ Confirmed."
+        cheap = await harness.slash("ask", model="claude", question="Cheap?")  # unpriced claude: $0 worst case
+        assert not any(t.startswith("💰") for t in cheap.texts)
+    finally:
+        await harness.close()

@@ -60,6 +60,7 @@ class NewDiscussion:
     blind: bool | None = None  # None: the project's default
     files: Sequence[Attachment] = ()
     search: bool | None = None  # web search; None: the project's default, then `[search] default`
+    confirmed: bool = False  # the member saw the worst-case cost and said run it (`[defaults] confirm_above_usd`)
     question_outcomes: Sequence[str] = ()  # /predict: the outcomes (yes/no when none)
     resolves_at: datetime | None = None  # /predict: when the truth is known
 

@@ -16,7 +16,7 @@ from bot.attachments import files_chars
 from bot.config import AppConfig, ModelConfig
 from bot.db.models import Discussion
 from bot.engine.transcript import transcript_chars
-from bot.errors import Hint, UserError
+from bot.errors import CostConfirmation, Hint, UserError
 from bot.kinds import Depth, DiscussionMode, DiscussionStatus
 from bot.modes import continuation
 from bot.modes.base import Mode
@@ -109,8 +109,14 @@ class Roundtable:
         side = [(tagger, tagging_cost(tagger, opening.question))] if tagger else []
         if opening.mode is DiscussionMode.DISCUSS:
             side += self._judge_calls(len(opening.panel.models), opening.rounds)
-        ticket = await self._admit(opening.actor, opening.panel.models,
-                                   len(opening.question) + files_chars(opening.files), opening.rounds, side,
+        prompt = len(opening.question) + files_chars(opening.files)
+        threshold = self.config.defaults.confirm_above_usd
+        if threshold and not request.confirmed and not opening.actor.local:
+            estimate = self.admission.estimate(opening.panel.models, prompt, opening.rounds, side,
+                                               search=opening.search)
+            if estimate > threshold:
+                raise CostConfirmation(estimate, threshold)
+        ticket = await self._admit(opening.actor, opening.panel.models, prompt, opening.rounds, side,
                                    search=opening.search)
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)

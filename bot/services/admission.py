@@ -76,6 +76,12 @@ class Admission:
     def __init__(self, config: AppConfig) -> None:
         self.config = config
 
+    def estimate(self, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1,
+                 side_calls: Sequence[tuple[ModelConfig, float]] = (), *, search: bool = False) -> float:
+        """The run's worst case: every round at max_tokens, the side calls, and with `search` every search."""
+        estimate = run_cost(models, prompt_chars, rounds) + sum(cost for _, cost in side_calls)
+        return estimate + (search_estimate(self.config, models, rounds) if search else 0.0)
+
     async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
                     rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = (),
                     search: bool = False, role_ids: Sequence[int] = ()) -> Ticket:
@@ -84,9 +90,7 @@ class Admission:
         their limits), or UserError saying why not."""
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
-        estimate = run_cost(models, prompt_chars, rounds) + sum(cost for _, cost in side_calls)
-        if search:
-            estimate += search_estimate(self.config, models, rounds)
+        estimate = self.estimate(models, prompt_chars, rounds, side_calls, search=search)
         called = [*models, *(model for model, _ in side_calls)]
         try:
             hold = await reserve_budget(self.config, guild_id, estimate, [m.name for m in called if not m.priced],

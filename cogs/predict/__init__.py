@@ -21,6 +21,7 @@ from bot.services.forecasts import VOID
 from cogs.delivery.render import member_name
 from cogs.delivery.send import NO_MENTIONS, try_send
 from cogs.predict._forecast import ForecastButton
+from cogs.utils.confirm import confirmed_or_asked
 from cogs.utils.stages import ThreadVenue
 from cogs.utils.threads import actor_of, discussion_channel, thread_discussion
 from cogs.utils.transformers import Models, Project
@@ -72,12 +73,17 @@ class Predict(commands.Cog):
             named = parse_outcomes(outcomes)
         except ValueError as error:
             raise UserError(str(error)) from None
-        venue = ThreadVenue(interaction, channel, intro)
-        await self.bot.services.roundtable.open(NewDiscussion(
+        request = NewDiscussion(
             DiscussionMode.PREDICT, question, actor_of(interaction), models=models, project=project,
             channel_id=interaction.channel_id, rounds=rounds, blind=blind, search=search, question_outcomes=named,
-            resolves_at=when), venue)
-        await venue.announce("🔮 The models are forecasting in {thread}")
+            resolves_at=when)
+
+        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+            venue = ThreadVenue(asked, channel, intro)
+            await self.bot.services.roundtable.open(request, venue)
+            await venue.announce("🔮 The models are forecasting in {thread}")
+
+        await confirmed_or_asked(interaction, request, start)
 
     @app_commands.command(name="resolve", description="Say what happened: every forecast here is scored")
     @app_commands.describe(outcome="The outcome that happened, or void (a /discuss thread: the winning position)")
