@@ -146,3 +146,29 @@ async def test_an_expensive_run_asks_first_and_holds_nothing_meanwhile(database:
         assert not any(t.startswith("💰") for t in cheap.texts)
     finally:
         await harness.close()
+
+
+async def test_a_model_kept_for_a_role_is_refused_to_others_everywhere(database: str, fake_llm: FakeLLM) -> None:
+    harness = await make_harness(make_config(fake_llm, discord__message_content_intent=True), TEST_ENV)
+    try:
+        supporters = back.make_role("supporters", harness.guild)
+        fan = back.make_member(back.make_user("fan", "0003"), harness.guild, nick="Fan", roles=[supporters])
+        refused = await harness.slash("access", model="claude", role=supporters)
+        assert refused.ephemeral_texts == ["Choosing who may run a model needs the Manage Server permission."]
+        said = await harness.slash("access", permissions=ADMIN, model="claude", role=supporters)
+        assert said.texts == [f"🔒 Claude is now only for <@&{supporters.id}>."]
+        kept = f"Claude is only for <@&{supporters.id}> in this server. Pick other models, or ask an admin."
+        assert (await harness.slash("open", question="Q?", models="gpt,claude")).ephemeral_texts == [kept]
+        assert (await harness.slash("ask", model="claude", question="Q?")).ephemeral_texts == [kept]
+        assert not harness.threads
+        await harness.slash("open", question="Q?", models="gpt,claude", by=fan)  # a supporter may
+        [thread] = harness.threads
+        reply = await harness.say("@claude and you?", channel=thread)  # a mention by someone else: refused too
+        assert any(kept in (m.content or "") for m in harness.bot_messages(thread)), reply
+        listed = await harness.slash("budget", permissions=ADMIN)
+        assert f"🔒 Claude: only for <@&{supporters.id}>" in listed.ephemeral_texts[0]
+        await harness.slash("access", permissions=ADMIN, model="claude", remove=True)
+        await harness.slash("ask", model="claude", question="Now?")
+        assert not any(kept in t for t in (await harness.slash("ask", model="claude", question="And?")).texts)
+    finally:
+        await harness.close()

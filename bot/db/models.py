@@ -515,3 +515,19 @@ class MemberLimit(Model):
     class Meta:
         table = "member_limit"
         unique_together = (("guild", "scope", "target_id"),)
+
+
+class ModelAccess(Model):
+    """A server's rule: this model runs only for members with one of these roles (no rule: for everyone).
+    Checked at every admission (commands, buttons, mentions, resumes)."""
+
+    id = fields.IntField(primary_key=True)
+    guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
+        "moai.Guild", related_name="model_access", on_delete=fields.CASCADE
+    )
+    model_alias = fields.CharField(max_length=32)
+    role_id = fields.BigIntField()
+
+    class Meta:
+        table = "model_access"
+        unique_together = (("guild", "model_alias", "role_id"),)

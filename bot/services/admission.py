@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.estimate import run_cost
 from bot.logs import log_event
 from bot.search.pricing import search_estimate
+from bot.services.access import require_access
 from bot.services.budget import (
     BudgetRefused,
     CooldownClaim,
@@ -90,6 +91,7 @@ class Admission:
         their limits), or UserError saying why not."""
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
+        await require_access(guild_id, models, role_ids)  # the models members asked for; moai's side calls are its own
         estimate = self.estimate(models, prompt_chars, rounds, side_calls, search=search)
         called = [*models, *(model for model, _ in side_calls)]
         try:
