@@ -29,6 +29,14 @@ async def open_question(service: ForecastService) -> Prediction:
     return await service.create(discussion, ["Yes", "No"], now() + timedelta(days=2), now() + timedelta(days=1), 42)
 
 
+async def run_the_reminder_loop(harness: DiscordHarness, times: int) -> None:
+    """The Predict cog's 30-second loop, run now (as often as a slow minute would)."""
+    cog = harness.bot.get_cog("Predict")
+    assert cog is not None
+    for _ in range(times):
+        await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
+
+
 def forecast_text(yes: int) -> str:
     return f"Base rates say so.\n\n**Forecast**\n- Yes: {yes}%\n- No: {100 - yes}%"
 
@@ -188,10 +196,7 @@ async def test_the_thread_is_reminded_once_when_the_question_is_due(harness: Dis
     assert fake_llm.requests_for("claude-test")[0].body["tools"][0]["name"] == "web_search"  # grounded forecasts
     [thread] = harness.threads
     await Prediction.all().update(resolves_at=now() - timedelta(seconds=1))
-    cog = harness.bot.get_cog("Predict")
-    assert cog is not None
-    for _ in range(3):
-        await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
+    await run_the_reminder_loop(harness, times=3)
     reminders = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("⏰")]
     assert len(reminders) == 1 and "/resolve" in reminders[0].content
 
@@ -257,10 +262,7 @@ async def test_a_blind_forecast_stays_blind_until_forecasts_close(database: str,
         assert refusal.content.startswith("Mentions and replies wait until this blind forecast's forecasts close")
 
         await Prediction.all().update(closes_at=now() - timedelta(seconds=1))
-        cog = harness.bot.get_cog("Predict")
-        assert cog is not None
-        for _ in range(2):
-            await cog.remind_due.coro(cog)  # type: ignore[attr-defined]
+        await run_the_reminder_loop(harness, times=2)
         revealed = [m for m in harness.bot_messages(thread) if (m.content or "").startswith("🔒")]
         assert len(revealed) == 1 and "was **GPT**" in revealed[0].content and "was **Claude**" in revealed[0].content
         assert (await Discussion.get()).revealed
