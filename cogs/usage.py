@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.charts import chart_palette, month_chart
 from bot.errors import UserError
 from bot.kinds import LimitScope
-from bot.services.access import access_rules, allow_role, revoke_role
+from bot.services.access import access_rules, allow_role, every_rule, revoke_role
 from bot.services.arena import unrevealed_discussions
 from bot.services.budget import (
     guild_budget,
@@ -26,7 +26,7 @@ from bot.services.budget import (
 from bot.services.ledger import month_total, usage_report
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.transformers import Model
+from cogs.utils.transformers import Model, Project
 
 if TYPE_CHECKING:
     from cogs.client import MoaiBot
@@ -124,29 +124,33 @@ class Usage(commands.Cog):
         if len(lines) == 1:
             lines.append("No member or role limits. `/budget member:@x amount:5`, `role:@r`, `per_member:true`.")
         models = self.bot.config.models
-        for alias, roles in (await access_rules(guild_id)).items():
+        for (project, alias), roles in (await every_rule(guild_id)).items():
             name = models[alias].name if alias in models else alias
-            lines.append(f"🔒 {name}: only for " + ", ".join(f"<@&{role}>" for role in roles))
+            where = f" (project {project})" if project else ""
+            lines.append(f"🔒 {name}{where}: only for " + ", ".join(f"<@&{role}>" for role in roles))
         return "\n".join(lines)
 
     @app_commands.command(name="access", description="Keep a model for members with a role (Manage Server)")
     @app_commands.describe(model="The model", role="Members with this role may run it (others may not)",
-                           remove="Take this role's access away; without a role: the model is for everyone again")
+                           remove="Take this role's access away; without a role: the model is for everyone again",
+                           project="Only in this project's discussions (default: the whole server)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def access(self, interaction: discord.Interaction[MoaiBot], model: Model, role: discord.Role | None = None,
-                     remove: bool = False) -> None:
+                     remove: bool = False, project: Project | None = None) -> None:
         require_manage_guild(interaction, "Choosing who may run a model")
         assert interaction.guild_id is not None
+        project_id = (await self.bot.services.projects.get(interaction.guild_id, project)).id if project else None
         if remove:
-            await revoke_role(interaction.guild_id, model.alias, role.id if role else None)
+            await revoke_role(interaction.guild_id, model.alias, role.id if role else None, project_id)
         elif role is None:
             raise UserError("Name the role that may run it (or remove:true to open it to everyone).")
         else:
-            await allow_role(interaction.guild_id, model.alias, role.id)
-        roles = (await access_rules(interaction.guild_id)).get(model.alias, [])
-        text = (f"🔒 {model.name} is now only for " + ", ".join(f"<@&{r}>" for r in roles) + "." if roles
-                else f"🔓 {model.name} is for everyone here.")
+            await allow_role(interaction.guild_id, model.alias, role.id, project_id)
+        roles = (await access_rules(interaction.guild_id, project_id)).get(model.alias, [])
+        where = f" in project {project}" if project else " here"
+        text = (f"🔒 {model.name} is now only for " + ", ".join(f"<@&{r}>" for r in roles) + f"{where}." if roles
+                else f"🔓 {model.name} is for everyone{where}.")
         await interaction.response.send_message(text, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="steering", description="Who may stop, continue or resume discussions (Manage Server)")

@@ -156,7 +156,7 @@ async def test_a_model_kept_for_a_role_is_refused_to_others_everywhere(database:
         refused = await harness.slash("access", model="claude", role=supporters)
         assert refused.ephemeral_texts == ["Choosing who may run a model needs the Manage Server permission."]
         said = await harness.slash("access", permissions=ADMIN, model="claude", role=supporters)
-        assert said.texts == [f"🔒 Claude is now only for <@&{supporters.id}>."]
+        assert said.texts == [f"🔒 Claude is now only for <@&{supporters.id}> here."]
         kept = f"Claude is only for <@&{supporters.id}> in this server. Pick other models, or ask an admin."
         assert (await harness.slash("open", question="Q?", models="gpt,claude")).ephemeral_texts == [kept]
         assert (await harness.slash("ask", model="claude", question="Q?")).ephemeral_texts == [kept]
@@ -167,6 +167,15 @@ async def test_a_model_kept_for_a_role_is_refused_to_others_everywhere(database:
         assert any(kept in (m.content or "") for m in harness.bot_messages(thread)), reply
         listed = await harness.slash("budget", permissions=ADMIN)
         assert f"🔒 Claude: only for <@&{supporters.id}>" in listed.ephemeral_texts[0]
+        await harness.slash("project create", permissions=ADMIN, name="deep", models="gpt")
+        said = await harness.slash("access", permissions=ADMIN, model="gpt", role=supporters, project="deep")
+        assert said.texts == [f"🔒 GPT is now only for <@&{supporters.id}> in project deep."]
+        in_project = await harness.slash("open", question="Q?", project="deep")
+        assert in_project.ephemeral_texts == [f"GPT is only for <@&{supporters.id}> in this project. Pick other "
+                                              "models, or ask an admin."]
+        assert not (await harness.slash("ask", model="gpt", question="Outside it?")).ephemeral_texts
+        listed = await harness.slash("budget", permissions=ADMIN)
+        assert f"🔒 GPT (project deep): only for <@&{supporters.id}>" in listed.ephemeral_texts[0]
         await harness.slash("access", permissions=ADMIN, model="claude", remove=True)
         await harness.slash("ask", model="claude", question="Now?")
         assert not any(kept in t for t in (await harness.slash("ask", model="claude", question="And?")).texts)

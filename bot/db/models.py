@@ -518,16 +518,20 @@ class MemberLimit(Model):
 
 
 class ModelAccess(Model):
-    """A server's rule: this model runs only for members with one of these roles (no rule: for everyone).
-    Checked at every admission (commands, buttons, mentions, resumes)."""
+    """A server's (or one project's) rule: this model runs only for members with one of these roles (no rule:
+    for everyone). Checked at every admission (commands, buttons, mentions, resumes)."""
 
     id = fields.IntField(primary_key=True)
     guild: fields.ForeignKeyRelation[Guild] = fields.ForeignKeyField(
         "moai.Guild", related_name="model_access", on_delete=fields.CASCADE
     )
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "moai.Project", related_name="model_access", null=True, on_delete=fields.CASCADE
+    )
+    project_id: int | None
     model_alias = fields.CharField(max_length=32)
     role_id = fields.BigIntField()
 
     class Meta:
         table = "model_access"
-        unique_together = (("guild", "model_alias", "role_id"),)
+        unique_together = (("guild", "project", "model_alias", "role_id"),)

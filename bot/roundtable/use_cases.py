@@ -117,7 +117,8 @@ class Roundtable:
             if estimate > threshold:
                 raise CostConfirmation(estimate, threshold)
         ticket = await self._admit(opening.actor, opening.panel.models, prompt, opening.rounds, side,
-                                   search=opening.search)
+                                   search=opening.search,
+                                   project_id=opening.panel.project.id if opening.panel.project else None)
         async with ticket.refunded_on_error():
             stage = await venue.open(opening)
             discussion: Discussion | None = None
@@ -176,7 +177,7 @@ class Roundtable:
             raise UserError(STILL_ANSWERING, Hint.STOP)
         try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
             ticket = await self._admit(actor, panel, prompt, rounds, self._judge_calls(len(panel), rounds),
-                                       search=discussion.search)
+                                       search=discussion.search, project_id=discussion.project_id)
             async with ticket.refunded_on_error():
                 await self.store.plan_rounds(discussion, done + rounds)
                 await stage.accepted(Continued(rounds))
@@ -209,7 +210,8 @@ class Roundtable:
         reviewers = reviewers_for(config.models, answers) if peer_review else []
         stances = await self.store.latest_stances(discussion)
         prompt = await transcript_chars(discussion)
-        ticket = await self._admit(actor, [moderators[0], *reviewers, *reviewers], prompt)  # both review orders
+        ticket = await self._admit(actor, [moderators[0], *reviewers, *reviewers], prompt,  # both review orders
+                                   project_id=discussion.project_id)
         async with ticket.refunded_on_error():
             await stage.accepted(ConsensusAsked(peer_review))
             mode = ConsensusMode(config.models, moderators, answers, reviewers,
@@ -231,7 +233,8 @@ class Roundtable:
         if search:
             require_search(self.config, models)
         searching = search or discussion.search
-        ticket = await self._admit(actor, models, await transcript_chars(discussion), search=searching)
+        ticket = await self._admit(actor, models, await transcript_chars(discussion), search=searching,
+                                   project_id=discussion.project_id)
         async with ticket.refunded_on_error():  # nothing suspends from here on: no other mention can race this one
             waiting = self._waiting(stage.key, limit)
             if waiting is False:
@@ -311,11 +314,12 @@ class Roundtable:
                       anyone=await anyone_steers(actor.guild_id))
 
     async def _admit(self, actor: Actor, models: Sequence[ModelConfig], prompt_chars: int, rounds: int = 1,
-                     side_calls: Sequence[tuple[ModelConfig, float]] = (), *, search: bool = False) -> Ticket:
+                     side_calls: Sequence[tuple[ModelConfig, float]] = (), *, search: bool = False,
+                     project_id: int | None = None) -> Ticket:
         if actor.local:  # the operator's own console: no server budget, no cooldown
             return Ticket()
         return await self.admission.admit(actor.guild_id, actor.id or 0, models, prompt_chars, rounds, side_calls,
-                                          search=search, role_ids=actor.role_ids)
+                                          search=search, role_ids=actor.role_ids, project_id=project_id)
 
     def _start(self, stage: Stage, discussion: Discussion, mode: Mode, ticket: Ticket, actor: Actor) -> Run:
         info = RunInfo(mode.name, actor.guild_id, actor.id, stage.channel_id)

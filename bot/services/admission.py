@@ -85,13 +85,13 @@ class Admission:
 
     async def admit(self, guild_id: int | None, user_id: int, models: Sequence[ModelConfig], prompt_chars: int,
                     rounds: int = 1, side_calls: Sequence[tuple[ModelConfig, float]] = (),
-                    search: bool = False, role_ids: Sequence[int] = ()) -> Ticket:
+                    search: bool = False, role_ids: Sequence[int] = (), project_id: int | None = None) -> Ticket:
         """A ticket for `rounds` rounds of `models` over a prompt of `prompt_chars` (plus one-off `side_calls`:
         a model and its worst-case cost, like the tagging model's; and with `search`, every round's searches at
         their limits), or UserError saying why not."""
         if guild_id is None:
             raise UserError("moai runs models in servers only.")
-        await require_access(guild_id, models, role_ids)  # the models members asked for; moai's side calls are its own
+        await require_access(guild_id, models, role_ids, project_id)  # moai's own side calls are exempt
         estimate = self.estimate(models, prompt_chars, rounds, side_calls, search=search)
         called = [*models, *(model for model, _ in side_calls)]
         try:
