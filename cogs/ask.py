@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -35,11 +36,14 @@ class Ask(commands.Cog):
                   file2: discord.Attachment | None = None, file3: discord.Attachment | None = None,
                   file4: discord.Attachment | None = None) -> None:
         files = await read_with_deferral(interaction, [file1, file2, file3, file4], self.bot.config.attachments)
-        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
-            await (await self.bot.services.roundtable.open(request, AskVenue(asked))).wait()
+        request = NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction), models=[model], files=files,
+                                search=search)
 
-        await confirmed_or_asked(interaction, NewDiscussion(DiscussionMode.ASK, question, actor_of(interaction),
-                                                            models=[model], files=files, search=search), start)
+        async def start(asked: discord.Interaction[MoaiBot], confirmed: bool) -> None:
+            opened = await self.bot.services.roundtable.open(replace(request, confirmed=confirmed), AskVenue(asked))
+            await opened.wait()
+
+        await confirmed_or_asked(interaction, start)
 
 
 async def setup(bot: MoaiBot) -> None:

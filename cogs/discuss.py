@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -44,8 +45,11 @@ async def continue_in_thread(interaction: discord.Interaction[MoaiBot], discussi
     thread = interaction.channel
     if discussion is None or not isinstance(thread, discord.Thread) or discussion.thread_id != thread.id:
         raise UserError("This discussion no longer exists.")
-    await bot.services.roundtable.continue_(discussion, actor_of(interaction), ThreadStage(bot, thread, interaction),
-                                            rounds=rounds, resume_only=resume_only)
+    async def start(asked: discord.Interaction[MoaiBot], confirmed: bool) -> None:
+        await bot.services.roundtable.continue_(discussion, actor_of(asked), ThreadStage(bot, thread, asked),
+                                                rounds=rounds, resume_only=resume_only, confirmed=confirmed)
+
+    await confirmed_or_asked(interaction, start)
 
 
 class ResumeButton(IdButton, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
@@ -117,14 +121,15 @@ class Discuss(commands.Cog):
             channel_id=interaction.channel_id, rounds=rounds, blind=blind, files=files, search=search,
             debate=DebateChoices(roles, rotate_roles, Depth(depth) if depth else None))
 
-        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+        async def start(asked: discord.Interaction[MoaiBot], confirmed: bool) -> None:
             venue = ThreadVenue(asked, channel, intro)
-            discussion = (await self.bot.services.roundtable.open(request, venue)).discussion
+            run = await self.bot.services.roundtable.open(replace(request, confirmed=confirmed), venue)
+            discussion = run.discussion
             auto = ", depth auto" if discussion.depth == Depth.AUTO else ""
             await venue.announce(f"🧵 {len(discussion.models)} models are discussing in {{thread}} "
                                  f"({discussion.rounds_planned} rounds{auto})")
 
-        await confirmed_or_asked(interaction, request, start)
+        await confirmed_or_asked(interaction, start)
 
     @app_commands.command(name="continue", description="Add rounds to this thread's discussion, or resume it")
     @app_commands.describe(rounds="How many more rounds (default: what an interrupted run had left, else 1)")

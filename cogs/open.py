@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -51,12 +52,12 @@ class Open(commands.Cog):
                                 project=project, channel_id=interaction.channel_id, blind=blind, files=files,
                                 search=search)
 
-        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+        async def start(asked: discord.Interaction[MoaiBot], confirmed: bool) -> None:
             venue = ThreadVenue(asked, channel, intro)
-            run = await self.bot.services.roundtable.open(request, venue)
+            run = await self.bot.services.roundtable.open(replace(request, confirmed=confirmed), venue)
             await venue.announce(f"🧵 {len(run.discussion.models)} models are answering in {{thread}}")
 
-        await confirmed_or_asked(interaction, request, start)
+        await confirmed_or_asked(interaction, start)
 
 
 async def setup(bot: MoaiBot) -> None:

@@ -144,6 +144,24 @@ async def test_an_expensive_run_asks_first_and_holds_nothing_meanwhile(database:
         assert asked.response.content == "▶️ Confirmed."
         cheap = await harness.slash("ask", model="claude", question="Cheap?")  # unpriced claude: $0 worst case
         assert not any(t.startswith("💰") for t in cheap.texts)
+
+        from bot.db.models import Round
+
+        [thread] = harness.threads
+        more = await harness.slash("continue", channel=thread)  # more rounds ask too, before any claim or hold
+        assert more.ephemeral_texts[0].startswith("💰 This run could cost up to")
+        assert await Round.filter(discussion__thread_id=thread.id).count() == 1 and not await BudgetHold.exists()
+        assert (await Discussion.get(thread_id=thread.id)).status == "completed"  # not claimed meanwhile
+        assert more.response is not None
+        again = harness.as_message(more.response)
+        run_it = next(b.custom_id for b in again.components[0].children if b.label == "Run it")  # type: ignore[union-attr]
+        from datetime import timedelta
+
+        from tortoise.timezone import now
+
+        await Cooldown.all().update(last_at=now() - timedelta(minutes=5))  # the first run's cooldown is over
+        await harness.click(again, run_it)  # type: ignore[arg-type]
+        assert await Round.filter(discussion__thread_id=thread.id).count() == 2
     finally:
         await harness.close()
 

@@ -110,12 +110,9 @@ class Roundtable:
         if opening.mode is DiscussionMode.DISCUSS:
             side += self._judge_calls(len(opening.panel.models), opening.rounds)
         prompt = len(opening.question) + files_chars(opening.files)
-        threshold = self.config.defaults.confirm_above_usd
-        if threshold and not request.confirmed and not opening.actor.local:
-            estimate = self.admission.estimate(opening.panel.models, prompt, opening.rounds, side,
-                                               search=opening.search)
-            if estimate > threshold:
-                raise CostConfirmation(estimate, threshold)
+        if self.config.defaults.confirm_above_usd and not request.confirmed:
+            self._confirm(opening.actor, False, self.admission.estimate(opening.panel.models, prompt, opening.rounds,
+                                                                        side, search=opening.search))
         ticket = await self._admit(opening.actor, opening.panel.models, prompt, opening.rounds, side,
                                    search=opening.search,
                                    project_id=opening.panel.project.id if opening.panel.project else None)
@@ -152,7 +149,7 @@ class Roundtable:
 
     # --- more of a discussion -----------------------------------------------------------
     async def continue_(self, discussion: Discussion, actor: Actor, stage: Stage, *, rounds: int | None = None,
-                        resume_only: bool = False) -> Run:
+                        resume_only: bool = False, confirmed: bool = False) -> Run:
         """More rounds (default 1), or what an interrupted (or blind-paused) discussion had left.
 
         `resume_only`: only an interrupted discussion, once (two Resume presses in any processes: one wins)."""
@@ -173,11 +170,14 @@ class Roundtable:
             rounds = left if resumable and left > 0 else 1
         rounds = check_rounds(rounds)
         prompt = await transcript_chars(discussion)
+        judged = self._judge_calls(len(panel), rounds)
+        self._confirm(actor, confirmed, self.admission.estimate(panel, prompt, rounds, judged,
+                                                                search=discussion.search))
         if not await self.store.claim(discussion):
             raise UserError(STILL_ANSWERING, Hint.STOP)
         try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
-            ticket = await self._admit(actor, panel, prompt, rounds, self._judge_calls(len(panel), rounds),
-                                       search=discussion.search, project_id=discussion.project_id)
+            ticket = await self._admit(actor, panel, prompt, rounds, judged, search=discussion.search,
+                                       project_id=discussion.project_id)
             async with ticket.refunded_on_error():
                 await self.store.plan_rounds(discussion, done + rounds)
                 await stage.accepted(Continued(rounds))
@@ -296,6 +296,13 @@ class Roundtable:
                         "next round starts (/continue).")
 
     # --- shared steps -------------------------------------------------------------------
+    def _confirm(self, actor: Actor, confirmed: bool, estimate: float) -> None:
+        """CostConfirmation when a run's worst case is above `[defaults] confirm_above_usd` and the member has
+        not seen it yet (the console's operator is never asked)."""
+        threshold = self.config.defaults.confirm_above_usd
+        if threshold and not confirmed and not actor.local and estimate > threshold:
+            raise CostConfirmation(estimate, threshold)
+
     def _judge_calls(self, panel_size: int, rounds: int) -> list[tuple[ModelConfig, float]]:
         """The position judge's worst case: one call per debate round, when one is configured."""
         judge = judge_for(self.config)

@@ -4,6 +4,7 @@ and the reminder in the thread when a question is due (exactly once, whichever p
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -78,12 +79,12 @@ class Predict(commands.Cog):
             channel_id=interaction.channel_id, rounds=rounds, blind=blind, search=search, question_outcomes=named,
             resolves_at=when)
 
-        async def start(asked: discord.Interaction[MoaiBot], request: NewDiscussion) -> None:
+        async def start(asked: discord.Interaction[MoaiBot], confirmed: bool) -> None:
             venue = ThreadVenue(asked, channel, intro)
-            await self.bot.services.roundtable.open(request, venue)
+            await self.bot.services.roundtable.open(replace(request, confirmed=confirmed), venue)
             await venue.announce("🔮 The models are forecasting in {thread}")
 
-        await confirmed_or_asked(interaction, request, start)
+        await confirmed_or_asked(interaction, start)
 
     @app_commands.command(name="resolve", description="Say what happened: every forecast here is scored")
     @app_commands.describe(outcome="The outcome that happened, or void (a /discuss thread: the winning position)")

@@ -5,30 +5,27 @@ limits, cooldown) only when they confirm, and a confirmation that comes too late
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import discord
 
 from bot.errors import CostConfirmation
 from bot.estimate import money_text
-from bot.roundtable import NewDiscussion
 from cogs.delivery.send import NO_MENTIONS
 from cogs.utils.errors import answer_error
 
 __all__ = ["CONFIRM_SECONDS", "ConfirmRun", "confirmed_or_asked"]
 
 CONFIRM_SECONDS = 120.0
-Start = Callable[[discord.Interaction[Any], NewDiscussion], Awaitable[None]]
+Start = Callable[[discord.Interaction[Any], bool], Awaitable[None]]  # (who pressed or asked, confirmed)
 
 
 class ConfirmRun(discord.ui.View):
     """Run it / Cancel, for the member who asked only; times out to "not run"."""
 
-    def __init__(self, member_id: int, request: NewDiscussion, start: Start) -> None:
+    def __init__(self, member_id: int, start: Start) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
         self.member_id = member_id
-        self.request = request
         self.start = start
         self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
 
@@ -44,7 +41,7 @@ class ConfirmRun(discord.ui.View):
         self.stop()
         await self._settle("▶️ Confirmed.")
         try:
-            await self.start(interaction, replace(self.request, confirmed=True))
+            await self.start(interaction, True)
         except Exception as error:
             await answer_error(interaction, error, "confirmed run")
 
@@ -65,12 +62,12 @@ class ConfirmRun(discord.ui.View):
                 pass  # the ephemeral message is gone (the member dismissed it): nothing to tidy
 
 
-async def confirmed_or_asked(interaction: discord.Interaction[Any], request: NewDiscussion, start: Start) -> None:
+async def confirmed_or_asked(interaction: discord.Interaction[Any], start: Start) -> None:
     """Start the run, or, when its worst case is above the threshold, ask the member first."""
     try:
-        await start(interaction, request)
+        await start(interaction, False)
     except CostConfirmation as asked:
-        view = ConfirmRun(interaction.user.id, request, start)
+        view = ConfirmRun(interaction.user.id, start)
         text = (f"💰 This run could cost up to **{money_text(asked.estimate)}** (its worst case: every model "
                 f"writing its full answer; the server asks above {money_text(asked.threshold)}). Run it?")
         if interaction.response.is_done():
