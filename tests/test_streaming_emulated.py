@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.config import AppConfig
 from bot.db.models import BudgetHold, Discussion, Message
 from bot.kinds import DiscussionStatus, MessageStatus
 from bot.services.discussions import DiscussionStore
@@ -27,6 +28,17 @@ async def stored_answers(thread_id: int) -> dict[str, str]:
         name = names.get(row.model_alias or "", row.model_alias or "")
         joined[name] = joined.get(name, "") + row.content
     return joined
+
+
+def relaxed(fake: FakeLLM, **overrides: Any) -> AppConfig:
+    """The suite's config with a 5 s idle timeout: a loaded CI machine can pause a stream past the usual 0.5 s,
+    and these tests are about Discord's limits, not providers' timeouts."""
+    return make_config(fake, defaults__timeouts={"connect": 2.0, "idle": 5.0, "total": 30.0}, **overrides)
+
+
+@pytest.fixture
+def config(fake_llm: FakeLLM) -> AppConfig:
+    return relaxed(fake_llm)
 
 
 async def test_answers_stream_as_edits(emulated: DiscordHarness, discord_emulator: DiscordEmulator,
@@ -66,14 +78,11 @@ def eight_models(fake: FakeLLM, **overrides: Any) -> dict[str, Any]:
     for i in range(8):
         fake.script(f"model-{i}", Script(text=f"Model {i} thinks " + "so " * 150, chunk_chars=12,
                                          ttft=0.05 * i, token_interval=0.01))
-    # A loaded CI machine can hold a stream's first byte past the tests' usual 0.5 s idle timeout: these tests
-    # are about webhooks, not timeouts.
-    timeouts = {"connect": 2.0, "idle": 5.0, "total": 30.0}
-    return {"models": models, "defaults__models": list(models), "defaults__timeouts": timeouts, **overrides}
+    return {"models": models, "defaults__models": list(models), **overrides}
 
 
 async def test_eight_models_stream_through_a_pool_of_webhooks(database: str, fake_llm: FakeLLM) -> None:
-    config = make_config(fake_llm, **eight_models(fake_llm))
+    config = relaxed(fake_llm, **eight_models(fake_llm))
     async with emulated_harness(config, TEST_ENV, bucket_window=0.5) as (harness, emulator):
         await harness.slash("open", question="Eight of you")
         [thread] = harness.threads
@@ -91,7 +100,7 @@ async def test_a_busy_thread_puts_a_long_answer_in_one_embed(database: str, fake
     """The thread's create budget is short: an answer past 2,000 characters is one embed, not two messages."""
     long = "A long answer. " * 200  # 3,000 characters
     fake_llm.script("gpt-test", Script(text=long, chunk_chars=50, token_interval=0.002))
-    config = make_config(fake_llm, discord__thread_creates_per_minute=10)
+    config = relaxed(fake_llm, discord__thread_creates_per_minute=10)
     async with emulated_harness(config, TEST_ENV, thread_creates=10, bucket_window=0.5) as (harness, emulator):
         await harness.slash("open", question="Long please")
         [thread] = harness.threads
@@ -106,7 +115,7 @@ async def test_three_rounds_of_long_answers_stay_inside_the_hidden_limit(databas
     for model in ("gpt-test", "claude-test", "llama-test"):
         fake_llm.script(model, Script(text=f"{model} argues. " + "point " * 500, chunk_chars=60,
                                       token_interval=0.001))
-    config = make_config(fake_llm, discord__thread_creates_per_minute=12)
+    config = relaxed(fake_llm, discord__thread_creates_per_minute=12)
     async with emulated_harness(config, TEST_ENV, thread_creates=12, bucket_window=0.5) as (harness, emulator):
         await harness.slash("discuss", topic="Three long rounds", rounds=3)
         [thread] = harness.threads
@@ -120,7 +129,7 @@ async def test_three_rounds_of_long_answers_stay_inside_the_hidden_limit(databas
 async def test_discord_unreachable_still_ends_the_round(database: str, fake_llm: FakeLLM) -> None:
     """Every webhook call drops its connection: the answers are stored, the run ends, its budget hold is given
     back and no lane is left behind."""
-    config = make_config(fake_llm, defaults__monthly_budget_usd=5.0, models__gpt__input_price=1.0,
+    config = relaxed(fake_llm, defaults__monthly_budget_usd=5.0, models__gpt__input_price=1.0,
                          models__gpt__output_price=2.0, models__claude__input_price=3.0,
                          models__claude__output_price=15.0, models__llama__input_price=0.5,
                          models__llama__output_price=0.5)
