@@ -46,15 +46,15 @@ from bot.seats import Seat
 from bot.text import clean_text
 
 __all__ = [  # Round: re-exported for the displays' annotations
-    "STOPPED_REASON", "Answer", "Bill", "Listener", "MessagesFor", "ModelDelta", "ModelFailed", "ModelFinished",
-    "ModelStarted", "ModelStopped", "Round", "RoundEvent", "RoundResult", "RoundRunner",
+    "NO_SEARCH", "STOPPED_REASON", "Answer", "Bill", "Listener", "MessagesFor", "ModelDelta", "ModelFailed",
+    "ModelFinished", "ModelStarted", "ModelStopped", "NumberedSource", "Round", "RoundEvent", "RoundResult",
+    "RoundRunner", "numbered_sources",
 ]
 
 log = logging.getLogger(__name__)
 
 STOPPED_REASON = "stopped"
-NO_SEARCH = "answered without search"
-BLIND_NO_SEARCH = NO_SEARCH
+NO_SEARCH = "answered without search"  # how every note of an answer that could not search begins
 BLIND_SEARCHED = "searched the web"
 
 
@@ -262,7 +262,7 @@ class RoundRunner:
                           status=refused.status, reason=refused.detail[:200] if refused.detail else refused.reason)
                 metrics.SEARCHES.labels(answer.model.provider, "refused").inc()
                 answer.web_search = None
-                answer.search_note = "answered without search: the provider refused the search request"
+                answer.search_note = f"{NO_SEARCH}: the provider refused the search request"
                 await self._stream(answer, messages, listener, started)
             answer.status, answer.error = verdict(answer)
         except ProviderError as error:
@@ -285,7 +285,7 @@ class RoundRunner:
         if answer.web_search is not None:
             answer.search_note = answer.search_note or search_outcome(answer)
         if answer.seat.blind and answer.search_note:  # how a model searches says whose it is: one wording
-            answer.search_note = BLIND_NO_SEARCH if answer.search_note.startswith(NO_SEARCH) else BLIND_SEARCHED
+            answer.search_note = NO_SEARCH if answer.search_note.startswith(NO_SEARCH) else BLIND_SEARCHED
         observe(answer)
         await _uncancellable(self._record(answer, bill))
         if answer.status is MessageStatus.COMPLETE:
@@ -328,20 +328,11 @@ class RoundRunner:
 
     @staticmethod
     async def _save_sources(answer: Answer) -> None:
-        """moai's results by the numbers the model was given, each marked cited or not by the answer's [n]
-        markers; then the provider's citations, numbered as they came."""
         row = answer.row
-        cited = set(cited_numbers(answer.text, len(answer.given)))
-        records = [SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=number, url=result.url,
-                                title=result.title, quote=result.snippet, provider=answer.given_by[:32],
-                                cited=number in cited)
-                   for number, result in enumerate(answer.given, start=1)]
-        offset = len(records)  # the given results keep the numbers the answer's [n] markers use
-        records += [SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=offset + number,
-                                 url=source.url, title=source.title, quote=source.quote,
-                                 provider=answer.model.provider[:32])
-                    for number, source in enumerate(answer.sources, start=1)]
-        await SourceRecord.bulk_create(records)
+        await SourceRecord.bulk_create([
+            SourceRecord(message_id=row.id, discussion_id=row.discussion_id, number=s.number, url=s.url,
+                         title=s.title, quote=s.quote, provider=s.provider[:32], cited=s.cited)
+            for s in numbered_sources(answer)])
 
 
 async def _uncancellable(work: Awaitable[None]) -> None:
@@ -378,6 +369,26 @@ def verdict(answer: Answer) -> tuple[MessageStatus, str | None]:
     if answer.reasoning:
         return MessageStatus.FAILED, "thought but gave no answer"
     return MessageStatus.COMPLETE, None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedSource:
+    number: int
+    url: str
+    title: str
+    quote: str
+    provider: str  # who produced it: the model's provider, or moai's backend ("searxng")
+    cited: bool
+
+
+def numbered_sources(answer: Answer) -> list[NumberedSource]:
+    """An answer's sources as stored and shown: moai's results by the numbers the model was given (its [n]
+    markers), each marked cited or not; then the provider's citations, numbered after them as they came."""
+    cited = set(cited_numbers(answer.text, len(answer.given)))
+    numbered = [NumberedSource(n, r.url, r.title, r.snippet, answer.given_by, n in cited)
+                for n, r in enumerate(answer.given, start=1)]
+    return numbered + [NumberedSource(len(answer.given) + n, s.url, s.title, s.quote, answer.model.provider, True)
+                       for n, s in enumerate(answer.sources, start=1)]
 
 
 def searched(answer: Answer, event: WebSearched) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from tortoise.timezone import now
@@ -95,7 +95,7 @@ class Roundtable:
         outcomes = list(request.question_outcomes) or ["Yes", "No"]
         if request.resolves_at is None or request.resolves_at <= now():
             raise UserError("The resolution time must be in the future.")
-        if request.resolves_at - timedelta(hours=config.predict.close_before_hours) <= now():
+        if self._forecasts_close(request.resolves_at) <= now():
             raise UserError(f"Members' forecasts close {config.predict.close_before_hours:g} h before the resolution "
                             "time ([predict] close_before_hours): resolve later than that.")
         return Opening(request.mode, question, request.actor, panel, rounds, None,
@@ -110,9 +110,8 @@ class Roundtable:
         if opening.mode is DiscussionMode.DISCUSS:
             side += self._judge_calls(len(opening.panel.models), opening.rounds)
         prompt = len(opening.question) + files_chars(opening.files)
-        if self.config.defaults.confirm_above_usd and not request.confirmed:
-            self._confirm(opening.actor, False, self.admission.estimate(opening.panel.models, prompt, opening.rounds,
-                                                                        side, search=opening.search))
+        self._confirm(opening.actor, request.confirmed, opening.panel.models, prompt, opening.rounds, side,
+                      search=opening.search)
         ticket = await self._admit(opening.actor, opening.panel.models, prompt, opening.rounds, side,
                                    search=opening.search,
                                    project_id=opening.panel.project.id if opening.panel.project else None)
@@ -138,8 +137,8 @@ class Roundtable:
     async def _first_mode(self, opening: Opening, discussion: Discussion) -> Mode:
         if opening.mode is DiscussionMode.PREDICT:
             assert opening.resolves_at is not None and self.forecasts is not None
-            closes = opening.resolves_at - timedelta(hours=self.config.predict.close_before_hours)
-            prediction = await self.forecasts.create(discussion, opening.outcomes, opening.resolves_at, closes,
+            prediction = await self.forecasts.create(discussion, opening.outcomes, opening.resolves_at,
+                                                     self._forecasts_close(opening.resolves_at),
                                                      opening.actor.guild_id)
             return PredictMode(opening.panel.models, opening.rounds, prediction, self.forecasts)
         if opening.mode is DiscussionMode.DISCUSS:
@@ -171,8 +170,7 @@ class Roundtable:
         rounds = check_rounds(rounds)
         prompt = await transcript_chars(discussion)
         judged = self._judge_calls(len(panel), rounds)
-        self._confirm(actor, confirmed, self.admission.estimate(panel, prompt, rounds, judged,
-                                                                search=discussion.search))
+        self._confirm(actor, confirmed, panel, prompt, rounds, judged, search=discussion.search)
         if not await self.store.claim(discussion):
             raise UserError(STILL_ANSWERING, Hint.STOP)
         try:  # claimed: until the run starts, any failure gives the claim, the money and the cooldown back
@@ -296,12 +294,20 @@ class Roundtable:
                         "next round starts (/continue).")
 
     # --- shared steps -------------------------------------------------------------------
-    def _confirm(self, actor: Actor, confirmed: bool, estimate: float) -> None:
+    def _confirm(self, actor: Actor, confirmed: bool, models: Sequence[ModelConfig], prompt_chars: int,
+                 rounds: int, side_calls: Sequence[tuple[ModelConfig, float]], *, search: bool) -> None:
         """CostConfirmation when a run's worst case is above `[defaults] confirm_above_usd` and the member has
-        not seen it yet (the console's operator is never asked)."""
+        not seen it yet (the console's operator is never asked); nothing is estimated without a threshold."""
         threshold = self.config.defaults.confirm_above_usd
-        if threshold and not confirmed and not actor.local and estimate > threshold:
+        if not threshold or confirmed or actor.local:
+            return
+        estimate = self.admission.estimate(models, prompt_chars, rounds, side_calls, search=search)
+        if estimate > threshold:
             raise CostConfirmation(estimate, threshold)
+
+    def _forecasts_close(self, resolves_at: datetime) -> datetime:
+        """Members' forecasts close `[predict] close_before_hours` before the question resolves."""
+        return resolves_at - timedelta(hours=self.config.predict.close_before_hours)
 
     def _judge_calls(self, panel_size: int, rounds: int) -> list[tuple[ModelConfig, float]]:
         """The position judge's worst case: one call per debate round, when one is configured."""

@@ -97,9 +97,13 @@ class _HttpBackend:
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
 
+    @property
+    def label(self) -> str:
+        return BACKEND_NAMES[self.name]
+
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         """The backend's JSON answer, or SearchFailed: nothing here may raise anything else or wait longer."""
-        label = BACKEND_NAMES[self.name]
+        label = self.label
         try:
             async with self._session.request(method, url, timeout=self._timeout, allow_redirects=False,
                                              **kwargs) as response:
@@ -126,7 +130,7 @@ class _HttpBackend:
 
     def _missing_key(self) -> None:
         if not self._api_key:
-            raise SearchFailed(BACKEND_NAMES[self.name], f"no key: set {self._config.api_key_env}")
+            raise SearchFailed(self.label, f"no key: set {self._config.api_key_env}")
 
 
 class SearxngBackend(_HttpBackend):
@@ -138,7 +142,7 @@ class SearxngBackend(_HttpBackend):
         data = await self._json("GET", f"{self._config.url}/search", params={"q": query, "format": "json"},
                                 headers={"Accept": "application/json"})
         if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-            raise SearchFailed("SearXNG", "the answer had no results list")
+            raise SearchFailed(self.label, "the answer had no results list")
         return results_from(data["results"], "content", limit)
 
 
@@ -153,7 +157,7 @@ class BraveBackend(_HttpBackend):
                                 headers={"Accept": "application/json", "X-Subscription-Token": self._api_key or ""})
         web = data.get("web") if isinstance(data, Mapping) else None
         if not isinstance(data, Mapping) or (web is not None and not isinstance(web, Mapping)):
-            raise SearchFailed("Brave Search", "the answer had no web results")
+            raise SearchFailed(self.label, "the answer had no web results")
         return results_from(web.get("results") if web else [], "description", limit)
 
 
@@ -168,7 +172,7 @@ class TavilyBackend(_HttpBackend):
                                 json={"query": query, "max_results": limit, "search_depth": "basic"},
                                 headers={"Authorization": f"Bearer {self._api_key}"})
         if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-            raise SearchFailed("Tavily", "the answer had no results list")
+            raise SearchFailed(self.label, "the answer had no results list")
         return results_from(data["results"], "content", limit)
 
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.search.sources_prompt import cited_numbers
-
-if TYPE_CHECKING:
-    from bot.engine.rounds import Answer
+from bot.engine.rounds import Answer, numbered_sources
 
 __all__ = ["AnswerSources", "ShownSource", "answer_sources", "sources_text"]
 
@@ -33,10 +29,8 @@ class AnswerSources:
 def answer_sources(answer: Answer) -> AnswerSources:
     """A finished answer's sources numbered as they are stored: moai's results first (the answer's [n]), then
     the provider's citations."""
-    cited = set(cited_numbers(answer.text, len(answer.given)))
-    shown = [ShownSource(n, r.url, r.title, n in cited) for n, r in enumerate(answer.given, start=1)]
-    shown += [ShownSource(len(answer.given) + n, s.url, s.title) for n, s in enumerate(answer.sources, start=1)]
-    return AnswerSources(answer.seat.label, answer.search_note, tuple(shown))
+    return AnswerSources(answer.seat.label, answer.search_note,
+                         tuple(ShownSource(s.number, s.url, s.title, s.cited) for s in numbered_sources(answer)))
 
 
 def sources_text(answers: Sequence[AnswerSources], *, clean: bool = True) -> str:

@@ -19,7 +19,7 @@ from tortoise.timezone import now
 from bot import metrics
 from bot.config import AppConfig
 from bot.db.models import Discussion, Message
-from bot.engine.rounds import Answer
+from bot.engine.rounds import NO_SEARCH, Answer
 from bot.kinds import AuthorKind, RoundKind
 from bot.llm.types import WebSearch
 from bot.logs import log_event
@@ -60,7 +60,7 @@ class RoundSearch:
                 answer.given, answer.given_by = self.given, self.origin
                 answer.search_note = f"read {len(self.given)} web result(s) from {BACKEND_NAMES[self.origin]}"
             elif alias in self.unavailable:
-                answer.search_note = f"answered without search: {self.unavailable[alias]}"
+                answer.search_note = f"{NO_SEARCH}: {self.unavailable[alias]}"
 
 
 class WebSearchService:
