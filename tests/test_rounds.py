@@ -186,7 +186,11 @@ async def test_an_answer_costs_the_same_statements_whatever_its_length(
         streamed.update((a.model.alias, a) for a in answers)
         started = time.monotonic()
         playing = asyncio.create_task(runner.play(round_, answers, ask("q"), show, bill))
-        await asyncio.sleep(seconds * 0.75)
+        # Mid-stream: once every answer has a quarter of its text (a loaded machine delays the first token, so
+        # not a fixed time from the start), and one checkpoint interval more for the checkpoint to have run.
+        while not all(len(a.text) >= chunks // 4 for a in answers) and not playing.done():
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.06)
         before = len(statements.sql)
         mid_stream = await Message.filter(discussion=discussion).order_by("id")
         # That read was the test's: drop it, wherever it landed among the checkpoints running meanwhile.
