@@ -171,11 +171,14 @@ async def test_an_answer_costs_the_same_statements_whatever_its_length(
     discussion = await Discussion.create(mode=DiscussionMode.OPEN, question="q")
     runner = RoundRunner(clients, checkpoint_interval=0.05)
     streamed: dict[str, Answer] = {}
+    quarter = asyncio.Event()  # every answer has a quarter of its text
 
     def show(event: RoundEvent) -> None:  # a front end: one more message per 50 characters
         if isinstance(event, ModelDelta):
             answer = streamed[event.alias]
             answer.shown_in = [1000 * (answer.row.id + 1) + part for part in range(1 + len(event.text) // 50)]
+            if all(len(a.text) >= chunks // 4 for a in streamed.values()):
+                quarter.set()
 
     async def bill(answer: Answer) -> None:
         await ledger.record(ledger.Payer(1, 2), discussion.id, answer.model, answer.usage, 0.001)
@@ -188,8 +191,9 @@ async def test_an_answer_costs_the_same_statements_whatever_its_length(
         playing = asyncio.create_task(runner.play(round_, answers, ask("q"), show, bill))
         # Mid-stream: once every answer has a quarter of its text (a loaded machine delays the first token, so
         # not a fixed time from the start), and one checkpoint interval more for the checkpoint to have run.
-        while not all(len(a.text) >= chunks // 4 for a in answers) and not playing.done():
-            await asyncio.sleep(0.005)
+        waiting = asyncio.ensure_future(quarter.wait())
+        await asyncio.wait([waiting, playing], return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
         await asyncio.sleep(0.06)
         before = len(statements.sql)
         mid_stream = await Message.filter(discussion=discussion).order_by("id")
